@@ -1,0 +1,63 @@
+/**
+ * `atelier`: the studio's core from a terminal. Every command takes the project file first,
+ * prints human-readable output by default and one JSON document with `--json`, and exits
+ * non-zero with a one-line reason on failure.
+ */
+import { parseArgs } from 'node:util';
+import { UserError } from '../api/errors.js';
+import { infoCommand, newCommand } from './project-commands.js';
+import { serveCommand } from './serve-command.js';
+
+const USAGE = `Usage: atelier <command> [options]
+
+Commands:
+  new <project> [--name NAME] [--json]     create a project file (.atelier)
+  info <project> [--json]                  schema version, images, labels, runs, models
+  serve [--port P] [--root DIR] [--project FILE] [--open]
+                                           the studio in a browser on 127.0.0.1, with a token
+
+Run \`atelier <command> --help\` for a command's options.`;
+
+export interface CommandIO {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+type Command = (argv: string[], io: CommandIO) => Promise<number> | number;
+
+const commands: Record<string, Command> = {
+  new: newCommand,
+  info: infoCommand,
+  serve: serveCommand,
+};
+
+export async function main(argv: string[], io: CommandIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = commands[name];
+  if (!command) {
+    io.err(`atelier: unknown command "${name}". Run \`atelier --help\` for the list.`);
+    return 2;
+  }
+  try {
+    return await command(rest, io);
+  } catch (err) {
+    const json = rest.includes('--json');
+    const message = err instanceof UserError || isParseError(err) ? (err as Error).message : `unexpected error: ${(err as Error)?.stack ?? String(err)}`;
+    if (json) io.out(JSON.stringify({ ok: false, error: err instanceof UserError ? err.toApiError() : { code: 'invalid-request', message } }));
+    io.err(`atelier ${name}: ${message.split('\n')[0]}`);
+    return err instanceof UserError || isParseError(err) ? 1 : 70;
+  }
+}
+
+function isParseError(err: unknown): boolean {
+  return typeof (err as { code?: unknown })?.code === 'string' && String((err as { code: string }).code).startsWith('ERR_PARSE_ARGS');
+}
+
+/** parseArgs with the options every command shares. */
+export function parseCommand<T extends NonNullable<Parameters<typeof parseArgs>[0]>['options']>(argv: string[], options: T) {
+  return parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+}

@@ -1,0 +1,197 @@
+/**
+ * Opening and creating project files (`*.atelier`: one SQLite database).
+ *
+ * A file is checked before SQLite is allowed to write to it: the 100-byte header says whether it
+ * is SQLite at all, which application wrote it and which schema it has, so a file from a newer
+ * version or from another program is refused without a single byte changed. Then a read-only
+ * connection runs `PRAGMA quick_check`; only a healthy file of ours is opened for writing,
+ * migrated (after a backup copy when an older schema is upgraded) and switched to WAL.
+ */
+import { closeSync, copyFileSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
+import { UserError, describeIoError } from '../api/errors.js';
+import { SCHEMA_VERSION, migrate } from './migrations/index.js';
+
+/** PRAGMA application_id of every project file: 'GANA'. */
+export const APPLICATION_ID = 0x47414e41;
+export const PROJECT_EXTENSION = '.atelier';
+const SQLITE_MAGIC = 'SQLite format 3\0';
+
+export interface HeaderInfo {
+  userVersion: number;
+  applicationId: number;
+}
+
+/**
+ * Reads the SQLite header without SQLite. Throws a UserError for a missing, empty, non-SQLite
+ * or foreign file, and for a schema newer than this build.
+ */
+export function checkHeader(path: string): HeaderInfo {
+  let size: number;
+  try {
+    const st = statSync(path);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    size = st.size;
+  } catch (err) {
+    throw describeIoError(err, path, 'open');
+  }
+  if (size === 0) {
+    throw new UserError('not-a-project', `${path} is empty (0 bytes): it is not a GAN Atelier project. Pick another file, or create a new project.`, path);
+  }
+  const header = Buffer.alloc(100);
+  let read = 0;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      read = readSync(fd, header, 0, 100, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (err) {
+    throw describeIoError(err, path, 'read');
+  }
+  if (read < 100 || header.toString('latin1', 0, 16) !== SQLITE_MAGIC) {
+    throw new UserError('not-a-project', `${path} is not a GAN Atelier project (it is not an SQLite database). Pick a .atelier file, or create a new project.`, path);
+  }
+  const info = { userVersion: header.readUInt32BE(60), applicationId: header.readUInt32BE(68) };
+  checkVersions(path, info);
+  return info;
+}
+
+function checkVersions(path: string, { userVersion, applicationId }: HeaderInfo): void {
+  if (applicationId !== APPLICATION_ID) {
+    throw new UserError('not-a-project', `${path} is an SQLite database written by another program, not a GAN Atelier project. It was left untouched.`, path);
+  }
+  if (userVersion > SCHEMA_VERSION) {
+    throw new UserError(
+      'too-new',
+      `${path} was saved by a newer version of GAN Atelier (project format ${userVersion}; this version reads up to ${SCHEMA_VERSION}). Update the studio to open it; the file was left untouched.`,
+      path,
+    );
+  }
+}
+
+/** Maps SQLite's own errors on open to words. */
+function describeSqliteError(err: unknown, path: string): UserError {
+  const code = (err as { code?: string })?.code ?? '';
+  if (code === 'SQLITE_NOTADB') {
+    return new UserError('not-a-project', `${path} is not a GAN Atelier project (not a readable SQLite database). Pick a .atelier file.`, path);
+  }
+  if (code.startsWith('SQLITE_CORRUPT')) return corruptError(path, (err as Error).message);
+  if (code === 'SQLITE_FULL') return describeIoError({ code: 'ENOSPC' }, path, 'write to');
+  if (code.startsWith('SQLITE_READONLY') || code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_PERM')) {
+    return describeIoError({ code: 'EACCES' }, path, 'open');
+  }
+  return err instanceof UserError ? err : new UserError('io', `Cannot open ${path}: ${(err as Error)?.message ?? String(err)}.`, path);
+}
+
+function corruptError(path: string, detail: string): UserError {
+  return new UserError(
+    'corrupt',
+    `${path} is damaged (${detail}). It was not opened and not changed. Restore it from a backup, or open a copy with the sqlite3 tool's .recover command.`,
+    path,
+  );
+}
+
+/** Checks a file read-only: header, then SQLite's own view of versions and a quick integrity check. */
+export function verifyProjectFile(path: string): HeaderInfo {
+  checkHeader(path);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+    const info: HeaderInfo = {
+      userVersion: db.pragma('user_version', { simple: true }) as number,
+      applicationId: db.pragma('application_id', { simple: true }) as number,
+    };
+    checkVersions(path, info);
+    const problems = (db.pragma('quick_check(5)') as Array<{ quick_check: string }>).map((r) => r.quick_check);
+    if (problems.length !== 1 || problems[0] !== 'ok') throw corruptError(path, problems.join('; '));
+    return info;
+  } catch (err) {
+    throw err instanceof UserError ? err : describeSqliteError(err, path);
+  } finally {
+    db?.close();
+  }
+}
+
+function configure(db: Database.Database): void {
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL'); // safe with WAL: a crash loses at most the last commit
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000'); // workers and the service share the file
+}
+
+export interface OpenOptions {
+  /** Version string of the running studio, recorded on create. */
+  appVersion: string;
+}
+
+/**
+ * Opens an existing project for reading and writing. Files of an older schema are upgraded after
+ * a backup copy is written beside them (`name.atelier.v1.bak`).
+ */
+export function openProjectDb(path: string): Database.Database {
+  const info = verifyProjectFile(path);
+  if (info.userVersion < SCHEMA_VERSION) backupBeforeMigration(path, info.userVersion);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path, { fileMustExist: true });
+    configure(db);
+    migrate(db);
+    return db;
+  } catch (err) {
+    db?.close();
+    throw err instanceof UserError ? err : describeSqliteError(err, path);
+  }
+}
+
+function backupBeforeMigration(path: string, fromVersion: number): void {
+  const target = `${path}.v${fromVersion}.bak`;
+  if (existsSync(target)) return;
+  try {
+    copyFileSync(path, target);
+  } catch (err) {
+    throw describeIoError(err, target, 'write the backup');
+  }
+}
+
+/** Creates a new project file. Refuses to overwrite anything. */
+export function createProjectDb(path: string, name: string, { appVersion }: OpenOptions): Database.Database {
+  if (existsSync(path)) {
+    throw new UserError('exists', `${path} already exists. Pick another name, or open it instead.`, path);
+  }
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(path);
+    // Before WAL, so the id lands in the main file's header at once: a crash right after
+    // creation still leaves a file that is recognisably ours.
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    configure(db);
+    migrate(db);
+    const put = db.prepare('INSERT INTO project_meta (key, value) VALUES (?, ?)');
+    db.transaction(() => {
+      put.run('id', randomUUID());
+      put.run('name', name);
+      put.run('created_at', new Date().toISOString());
+      put.run('created_by', appVersion);
+      put.run('settings', '{}');
+    })();
+    return db;
+  } catch (err) {
+    db?.close();
+    // The file is ours and holds nothing yet: leave no half-made project behind.
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+    throw err instanceof UserError ? err : describeIoError(err, path, 'create');
+  }
+}
+
+/** Opens read-only for a look (`atelier info`): never migrates, never writes. */
+export function openProjectDbReadOnly(path: string): Database.Database {
+  verifyProjectFile(path);
+  try {
+    return new Database(path, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw describeSqliteError(err, path);
+  }
+}
