@@ -8,6 +8,7 @@
  * Browser-safe: this file imports zod and types only, never `node:` modules.
  */
 import { z } from 'zod';
+import type { Result } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes.
@@ -152,8 +153,7 @@ export type StudioEvent =
 // ---------------------------------------------------------------------------------------------
 // Transport names (IPC channels, WebSocket frames).
 
-export const IPC_INVOKE = 'atelier:invoke';
-export const IPC_EVENT = 'atelier:event';
+export { IPC_EVENT, IPC_INVOKE } from './channels.js';
 
 /** A WebSocket request frame. */
 export interface WireRequest {
@@ -163,5 +163,5 @@ export interface WireRequest {
 }
 /** A WebSocket frame from the server: a reply to a request, or an event. */
 export type WireMessage =
-  | { kind: 'reply'; id: number; result: import('./errors.js').Result<unknown> }
+  | { kind: 'reply'; id: number; result: Result<unknown> }
   | { kind: 'event'; event: StudioEvent };

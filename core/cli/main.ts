@@ -3,8 +3,8 @@
  * prints human-readable output by default and one JSON document with `--json`, and exits
  * non-zero with a one-line reason on failure.
  */
-import { parseArgs } from 'node:util';
 import { UserError } from '../api/errors.js';
+import type { CommandIO } from './args.js';
 import { infoCommand, newCommand } from './project-commands.js';
 import { serveCommand } from './serve-command.js';
 
@@ -17,11 +17,6 @@ Commands:
                                            the studio in a browser on 127.0.0.1, with a token
 
 Run \`atelier <command> --help\` for a command's options.`;
-
-export interface CommandIO {
-  out: (line: string) => void;
-  err: (line: string) => void;
-}
 
 type Command = (argv: string[], io: CommandIO) => Promise<number> | number;
 
@@ -47,7 +42,7 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   } catch (err) {
     const json = rest.includes('--json');
     const message = err instanceof UserError || isParseError(err) ? (err as Error).message : `unexpected error: ${(err as Error)?.stack ?? String(err)}`;
-    if (json) io.out(JSON.stringify({ ok: false, error: err instanceof UserError ? err.toApiError() : { code: 'invalid-request', message } }));
+    if (json) io.out(JSON.stringify({ ok: false, error: err instanceof UserError ? err.toApiError() : { code: isParseError(err) ? 'invalid-request' : 'internal', message } }));
     io.err(`atelier ${name}: ${message.split('\n')[0]}`);
     return err instanceof UserError || isParseError(err) ? 1 : 70;
   }
@@ -55,9 +50,4 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
 
 function isParseError(err: unknown): boolean {
   return typeof (err as { code?: unknown })?.code === 'string' && String((err as { code: string }).code).startsWith('ERR_PARSE_ARGS');
-}
-
-/** parseArgs with the options every command shares. */
-export function parseCommand<T extends NonNullable<Parameters<typeof parseArgs>[0]>['options']>(argv: string[], options: T) {
-  return parseArgs({ args: argv, options: { ...options, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
 }

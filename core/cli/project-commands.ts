@@ -5,7 +5,7 @@ import type { ProjectSummary } from '../api/contract.js';
 import { Project } from '../store/project.js';
 import { withProjectExtension } from '../service/paths.js';
 import { APP_VERSION } from '../service/version.js';
-import { parseCommand, type CommandIO } from './main.js';
+import { parseCommand, type CommandIO } from './args.js';
 
 function projectArg(positionals: string[], usage: string): string {
   if (positionals.length !== 1) throw new UserError('invalid-request', `expected one project file. Usage: ${usage}`);

@@ -8,7 +8,7 @@ import { defaultAppHome } from '../service/app-home.js';
 import { RootedPaths } from '../service/paths.js';
 import { StudioService } from '../service/studio-service.js';
 import { startWebHost } from '../server/web-host.js';
-import { parseCommand, type CommandIO } from './main.js';
+import { parseCommand, type CommandIO } from './args.js';
 
 const DEFAULT_PORT = 7777;
 export const RENDERER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'out', 'renderer');

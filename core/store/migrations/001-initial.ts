@@ -2,7 +2,7 @@
  * Migration 1: the first schema. Every table family the studio keeps in a project file.
  * Later issues extend it with new numbered migrations; this file never changes once shipped.
  */
-import type { Migration } from './index.js';
+import type { Migration } from './migration.js';
 
 export const migration001: Migration = {
   version: 1,

@@ -4,13 +4,9 @@
  */
 import type { Database } from 'better-sqlite3';
 import { migration001 } from './001-initial.js';
+import type { Migration } from './migration.js';
 
-export interface Migration {
-  /** The user_version the file has after this migration. */
-  version: number;
-  name: string;
-  up(db: Database): void;
-}
+export type { Migration } from './migration.js';
 
 export const migrations: readonly Migration[] = [migration001];
 

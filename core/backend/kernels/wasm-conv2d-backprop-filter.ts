@@ -1,0 +1,73 @@
+/**
+ * `Conv2DBackpropFilter` for the wasm backend, which TF.js 4.22 lacks (every conv2d weight gradient
+ * fails there with "Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'").
+ *
+ * Computed as one forward Conv2D (XNNPACK) with the roles swapped: input channels become the
+ * batch, the batch becomes the channels, dy becomes the filter and the stride becomes a dilation:
+ *
+ *   dW[a, b, ci, co] = Σ_{n,i,j} xpad[n, i·s + a, j·s + b, ci] · dy[n, i, j, co]
+ *                    = transpose(Conv2D(transpose(xpad, [3,1,2,0]),      // [Cin, Hp, Wp, N]
+ *                                       transpose(dy, [1,2,0,3]),        // [Ho, Wo, N, Cout]
+ *                                       stride 1, dilation s), [1,2,0,3])
+ *
+ * x is padded exactly as the forward pass padded it (passed to Conv2D as explicit padding, so no
+ * padded copy is made); rows past the last one the forward conv read are cut off by a slice.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+type Backend = KernelArgs['backend'];
+
+/** Runs another kernel of the same backend on TensorInfos (no tape, no engine bookkeeping). */
+function run(backend: Backend, name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo {
+  const kernel = tf.getKernel(name, 'wasm');
+  if (kernel === undefined) throw new Error(`wasm kernel '${name}' is not registered`);
+  return kernel.kernelFunc({ inputs, attrs, backend }) as tf.TensorInfo;
+}
+
+function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
+  const { backend } = args;
+  const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
+  const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
+  const { strides, pad, dimRoundingMode, filterShape } = attrs;
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
+    throw new Error(`wasm Conv2DBackpropFilter supports only NHWC, got ${attrs.dataFormat}`);
+  }
+  const xShape = x.shape as [number, number, number, number]; // [N, H, W, Cin]
+  const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+  const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo } = info;
+  const [, h, w, cin] = xShape;
+  const cout = info.outChannels;
+  // Rows/columns the forward conv actually read: (out - 1)·stride + k, starting at -top / -left.
+  const { top, left } = info.padInfo;
+  const bottom = Math.max(0, (ho - 1) * sh + kh - h - top);
+  const right = Math.max(0, (wo - 1) * sw + kw - w - left);
+
+  const temps: tf.TensorInfo[] = [];
+  const keep = (t: tf.TensorInfo): tf.TensorInfo => (temps.push(t), t);
+  try {
+    const xT = keep(run(backend, 'Transpose', { x }, { perm: [3, 1, 2, 0] })); // [Cin, H, W, N]
+    const dyT = keep(run(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] })); // [Ho, Wo, N, Cout]
+    const conv = keep(
+      run(backend, 'Conv2D', { x: xT, filter: dyT }, {
+        strides: [1, 1],
+        pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+        dataFormat: 'NHWC',
+        dilations: [sh, sw],
+      }),
+    ); // [Cin, ≥kh, ≥kw, Cout]
+    let dwT = conv;
+    if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
+      dwT = keep(run(backend, 'Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [cin, kh, kw, cout] }));
+    }
+    return run(backend, 'Transpose', { x: dwT }, { perm: [1, 2, 0, 3] }); // [kh, kw, Cin, Cout]
+  } finally {
+    for (const t of temps) backend.disposeData(t.dataId);
+  }
+}
+
+export const wasmConv2DBackpropFilterConfig: tf.KernelConfig = {
+  kernelName: 'Conv2DBackpropFilter',
+  backendName: 'wasm',
+  kernelFunc: conv2DBackpropFilterWasm as tf.KernelFunc,
+};

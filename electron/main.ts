@@ -1,0 +1,132 @@
+/**
+ * Electron's main process: the desktop shell around the core service. A thin seam — the window,
+ * its security settings, native dialogs and the IPC wiring. Everything behind it (the service,
+ * the dispatcher, the sender check) is plain core code, tested without Electron.
+ */
+import { BrowserWindow, app, dialog, ipcMain, protocol, session, shell } from 'electron';
+import { readFile } from 'node:fs/promises';
+import { dirname, extname, join, normalize, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { IPC_EVENT, IPC_INVOKE } from '../core/api/channels.js';
+import { createDispatcher } from '../core/api/dispatch.js';
+import { APP_ORIGIN, createIpcHandler } from '../core/api/ipc-guard.js';
+import { GrantedPaths } from '../core/service/paths.js';
+import { StudioService } from '../core/service/studio-service.js';
+import { RENDERER_CSP } from '../core/server/security.js';
+
+const here = dirname(fileURLToPath(import.meta.url)); // out/electron
+const RENDERER_DIR = join(here, '..', 'renderer'); // out/renderer
+const PRELOAD = join(here, 'preload.cjs');
+const SCHEME = new URL(APP_ORIGIN).protocol.replace(':', ''); // 'atelier'
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.woff2': 'font/woff2',
+};
+
+// A standard, secure scheme: the renderer gets a real origin (atelier://app) instead of file://.
+protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+// Nothing else may be embedded or opened from any web contents.
+app.on('web-contents-created', (_event, contents) => {
+  contents.on('will-attach-webview', (e) => e.preventDefault());
+  contents.setWindowOpenHandler(({ url }) => {
+    if (url.startsWith('https://')) void shell.openExternal(url); // links to docs open in the system browser
+    return { action: 'deny' };
+  });
+  contents.on('will-navigate', (e, url) => {
+    if (!url.startsWith(`${APP_ORIGIN}/`)) e.preventDefault();
+  });
+});
+
+let mainWindow: BrowserWindow | null = null;
+
+async function serveRenderer(request: Request): Promise<Response> {
+  const url = new URL(request.url);
+  const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
+  const file = normalize(join(RENDERER_DIR, rel));
+  if (url.host !== 'app' || !file.startsWith(RENDERER_DIR + sep)) return new Response('Not found', { status: 404 });
+  try {
+    const body = await readFile(file);
+    return new Response(body, {
+      headers: { 'Content-Type': MIME[extname(file)] ?? 'application/octet-stream', 'Content-Security-Policy': RENDERER_CSP },
+    });
+  } catch {
+    return new Response('Not found', { status: 404 });
+  }
+}
+
+function createWindow(): BrowserWindow {
+  const win = new BrowserWindow({
+    width: 1280,
+    height: 820,
+    minWidth: 900,
+    minHeight: 600,
+    title: 'GAN Atelier',
+    show: false,
+    webPreferences: {
+      preload: PRELOAD,
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webviewTag: false,
+      spellcheck: false,
+    },
+  });
+  win.once('ready-to-show', () => win.show());
+  void win.loadURL(`${APP_ORIGIN}/index.html`);
+  return win;
+}
+
+async function main(): Promise<void> {
+  await app.whenReady();
+
+  // The window asks for no permissions (camera, notifications, …): refuse them all.
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  protocol.handle(SCHEME, serveRenderer);
+
+  const paths = new GrantedPaths();
+  const service = new StudioService({
+    mode: 'desktop',
+    appHome: app.getPath('userData'),
+    paths,
+    pickProject: async (mode, suggestedName) => {
+      const filters = [{ name: 'GAN Atelier project', extensions: ['atelier'] }];
+      const parent = mainWindow ?? undefined;
+      if (mode === 'open') {
+        const r = parent
+          ? await dialog.showOpenDialog(parent, { title: 'Open project', properties: ['openFile'], filters })
+          : await dialog.showOpenDialog({ title: 'Open project', properties: ['openFile'], filters });
+        return r.canceled ? null : (r.filePaths[0] ?? null);
+      }
+      const options = { title: 'New project', defaultPath: `${suggestedName ?? 'Untitled'}.atelier`, filters };
+      const r = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
+      return r.canceled ? null : (r.filePath ?? null);
+    },
+  });
+
+  const handle = createIpcHandler(createDispatcher(service.handlers()));
+  ipcMain.handle(IPC_INVOKE, (event, method: unknown, params: unknown) =>
+    handle({ url: event.senderFrame?.url, isMainFrame: event.senderFrame?.parent === null }, method, params),
+  );
+  service.subscribe((ev) => mainWindow?.webContents.send(IPC_EVENT, ev));
+
+  mainWindow = createWindow();
+  mainWindow.on('closed', () => {
+    mainWindow = null;
+  });
+  app.on('activate', () => {
+    if (!mainWindow) mainWindow = createWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  app.on('before-quit', () => service.dispose()); // closes the project: WAL checkpointed
+}
+
+void main();

@@ -1,0 +1,62 @@
+/** How numbers, sizes, dates and paths read in the UI. */
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
+const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+
+/** 1536 → "1.5 KB" (powers of 1024, as file managers show). */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 1024) return `${Math.max(0, Math.round(bytes || 0)).toLocaleString('en-US')} bytes`;
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < UNITS.length - 1) {
+    value /= 1024;
+    unit++;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${UNITS[unit]}`;
+}
+
+/** An ISO time as a local date and time; the raw text when it does not parse. */
+export function formatDate(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso || 'unknown';
+  return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+}
+
+/** The separator the server's paths use ("\" on Windows, "/" elsewhere). */
+export function pathSeparator(path: string): '/' | '\\' {
+  return /^[A-Za-z]:\\|^\\\\/.test(path) || (path.includes('\\') && !path.includes('/')) ? '\\' : '/';
+}
+
+/** A file name in a folder, in the folder's own path style. */
+export function joinPath(dir: string, name: string): string {
+  const sep = pathSeparator(dir);
+  return dir.endsWith(sep) ? `${dir}${name}` : `${dir}${sep}${name}`;
+}
+
+/** The last segment of a path. */
+export function baseName(path: string): string {
+  const parts = path.split(/[\\/]/).filter(Boolean);
+  return parts[parts.length - 1] ?? path;
+}
+
+export const PROJECT_EXTENSION = '.atelier';
+
+/** "My cats" → "My cats.atelier"; keeps a name that already ends in .atelier. */
+export function projectFileName(name: string): string {
+  const clean = name.trim().replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '-');
+  if (!clean) return '';
+  return clean.toLowerCase().endsWith(PROJECT_EXTENSION) ? clean : `${clean}${PROJECT_EXTENSION}`;
+}
+
+/** Why a file name cannot be used, or null when it can. */
+export function fileNameProblem(name: string): string | null {
+  const n = name.trim();
+  if (!n) return 'Type a file name for the new project.';
+  if (/[\\/]/.test(n)) return 'A file name cannot contain / or \\. Pick the folder in the list above instead.';
+  if (n === '.' || n === '..' || n.startsWith('.')) return 'A file name cannot start with a dot (the chooser hides such files).';
+  if (n.length > 255) return 'The file name is longer than 255 characters.';
+  return null;
+}

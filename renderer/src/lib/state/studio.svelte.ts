@@ -1,0 +1,121 @@
+/**
+ * The studio as the UI sees it: what host this is, the open project, the recent list, the link's
+ * state and the last error. Kept current from the service's events (`project.changed`,
+ * `recent.changed`) and refreshed whenever the link comes back.
+ */
+import type { AppInfo, Method, Params, ProjectSummary, RecentProject, ResultOf, StudioEvent } from '../../../../core/api/contract.js';
+import type { ApiError } from '../../../../core/api/errors.js';
+import type { ConnectionStatus, IBackend } from '../backend/backend.js';
+
+export class StudioState {
+  readonly backend: IBackend;
+  /** What this host is and can do; null until the first answer. */
+  app = $state.raw<AppInfo | null>(null);
+  project = $state.raw<ProjectSummary | null>(null);
+  recent = $state.raw<RecentProject[]>([]);
+  connection = $state.raw<ConnectionStatus>({ state: 'connecting', attempts: 0, nextRetryAt: null });
+  /** The last failure of something the user asked for, shown until dismissed or the next action. */
+  error = $state.raw<ApiError | null>(null);
+  /** A user action is in flight. */
+  busy = $state(false);
+  /** The first load has finished (successfully or not). */
+  loaded = $state(false);
+  /** The folder the browser-mode chooser showed last. */
+  lastDir = $state<string | undefined>(undefined);
+
+  readonly nativeDialogs = $derived(this.app?.nativeDialogs ?? false);
+
+  constructor(backend: IBackend) {
+    this.backend = backend;
+    this.connection = backend.connection;
+    backend.subscribe((event) => this.apply(event));
+    backend.onConnection((status) => {
+      const cameBack = status.state === 'open' && this.connection.state === 'lost';
+      this.connection = status;
+      if (cameBack) void this.refresh(); // events may have been missed while away
+    });
+  }
+
+  /** Loads everything the shell shows. */
+  async refresh(): Promise<void> {
+    const [app, project, recent] = await Promise.all([
+      this.backend.call('app.info', {}),
+      this.backend.call('project.current', {}),
+      this.backend.call('project.recent', {}),
+    ]);
+    if (app.ok) this.app = app.value;
+    if (project.ok) this.project = project.value;
+    if (recent.ok) this.recent = recent.value;
+    const failed = [app, project, recent].find((r) => !r.ok);
+    if (failed && !failed.ok) this.error = failed.error;
+    this.loaded = true;
+  }
+
+  private apply(event: StudioEvent): void {
+    switch (event.type) {
+      case 'project.changed':
+        this.project = event.project;
+        break;
+      case 'recent.changed':
+        this.recent = event.recent;
+        break;
+    }
+  }
+
+  /** Runs one user action: clears the old error, records a new one, returns the value or null. */
+  private async act<M extends Method>(method: M, params: Params<M>): Promise<ResultOf<M> | null> {
+    this.error = null;
+    this.busy = true;
+    try {
+      const result = await this.backend.call(method, params);
+      if (!result.ok) {
+        this.error = result.error;
+        return null;
+      }
+      return result.value;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  async create(path: string, name?: string): Promise<boolean> {
+    const summary = await this.act('project.create', name ? { path, name } : { path });
+    if (summary) this.project = summary;
+    return summary !== null;
+  }
+
+  async open(path: string): Promise<boolean> {
+    const summary = await this.act('project.open', { path });
+    if (summary) this.project = summary;
+    return summary !== null;
+  }
+
+  async close(): Promise<void> {
+    if ((await this.act('project.close', {})) === null && this.error === null) this.project = null;
+  }
+
+  async forget(path: string): Promise<void> {
+    const recent = await this.act('project.forget', { path });
+    if (recent) this.recent = recent;
+  }
+
+  /** Desktop: the native dialog, then create or open what was picked. */
+  async pickAndOpen(): Promise<void> {
+    const picked = await this.act('dialog.pickProject', { mode: 'open' });
+    if (picked?.path) await this.open(picked.path);
+  }
+
+  async pickAndCreate(suggestedName?: string): Promise<void> {
+    const picked = await this.act('dialog.pickProject', suggestedName ? { mode: 'create', suggestedName } : { mode: 'create' });
+    if (picked?.path) await this.create(picked.path);
+  }
+
+  /** Shows an error that did not come from a call (e.g. the chooser could not list a folder). */
+  report(error: ApiError): void {
+    this.error = error;
+  }
+
+  dismissError(): void {
+    this.error = null;
+  }
+}

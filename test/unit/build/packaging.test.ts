@@ -1,0 +1,32 @@
+// The packaging configuration is checked with electron-builder's own schema validator (the
+// packaging itself needs the Electron binary, which cannot be downloaded here).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const root = new URL('../../../', import.meta.url).pathname;
+const require = createRequire(import.meta.url);
+const config = JSON.parse(readFileSync(`${root}build/electron-builder.json`, 'utf8'));
+const pkg = JSON.parse(readFileSync(`${root}package.json`, 'utf8'));
+
+test('electron-builder accepts the configuration', async () => {
+  const { validateConfiguration } = require('app-builder-lib/out/util/config/config.js') as {
+    validateConfiguration: (c: unknown, log: { isEnabled: boolean; add: () => void }) => Promise<void>;
+  };
+  const { $comment: _, ...rest } = config;
+  await validateConfiguration(rest, { isEnabled: false, add: () => undefined });
+});
+
+test('installers for every desktop platform, with the files they reference', () => {
+  assert.deepEqual(config.linux.target, ['AppImage', 'deb']);
+  assert.deepEqual(config.win.target, ['nsis']);
+  assert.deepEqual(config.mac.target, ['dmg']);
+  for (const file of [config.win.icon, config.mac.icon, config.mac.entitlements, 'resources/icon.svg']) {
+    assert.ok(existsSync(`${root}${file}`), `${file} is missing`);
+  }
+  assert.equal(config.npmRebuild, true, 'native modules are rebuilt for Electron');
+  assert.ok(config.files.includes('out/**/*'), 'the built main process and renderer are packaged');
+  assert.match(pkg.main, /^out\/electron\/main\.js$/);
+  assert.ok(config.asarUnpack.includes('**/*.node'), 'native modules load from outside the asar');
+});
