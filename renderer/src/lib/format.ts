@@ -8,7 +8,7 @@ const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
 
 /** 1536 → "1.5 KB" (powers of 1024, as file managers show). */
 export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 1024) return `${Math.max(0, Math.round(bytes || 0)).toLocaleString('en-US')} bytes`;
+  if (!Number.isFinite(bytes) || bytes < 1024) return plural(Math.max(0, Math.round(bytes || 0)), 'byte');
   let value = bytes;
   let unit = 0;
   while (value >= 1024 && unit < UNITS.length - 1) {
@@ -46,7 +46,8 @@ export const PROJECT_EXTENSION = '.atelier';
 
 /** "My cats" → "My cats.atelier"; keeps a name that already ends in .atelier. */
 export function projectFileName(name: string): string {
-  const clean = name.trim().replace(/[\\/:*?"<>|\u0000-\u001f]+/g, '-');
+  const printable = [...name.trim()].filter((ch) => ch.charCodeAt(0) >= 0x20).join('');
+  const clean = printable.replace(/[\\/:*?"<>|]+/g, '-'); // characters some file systems refuse
   if (!clean) return '';
   return clean.toLowerCase().endsWith(PROJECT_EXTENSION) ? clean : `${clean}${PROJECT_EXTENSION}`;
 }

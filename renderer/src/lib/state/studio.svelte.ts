@@ -32,7 +32,9 @@ export class StudioState {
     backend.onConnection((status) => {
       const cameBack = status.state === 'open' && this.connection.state === 'lost';
       this.connection = status;
-      if (cameBack) void this.refresh(); // events may have been missed while away
+      if (!cameBack) return;
+      if (this.error?.code === 'unavailable') this.error = null; // that was about the link, now back
+      void this.refresh(); // events may have been missed while away
     });
   }
 

@@ -1,0 +1,196 @@
+/**
+ * Browser tests' harness: the real `atelier serve` in a child process, Debian's Chromium through
+ * playwright-core (never a downloaded browser), and per-page records of what a user would call
+ * broken: console errors, uncaught exceptions, Content-Security-Policy violations.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+export const RENDERER_INDEX = join(REPO_ROOT, 'out', 'renderer', 'index.html');
+export const CHROMIUM = process.env.ATELIER_CHROMIUM ?? '/usr/bin/chromium';
+
+/** Fails at once, with what to do, when the renderer has not been built. */
+export function requireRendererBuild(): void {
+  if (!existsSync(RENDERER_INDEX)) {
+    throw new Error(`${RENDERER_INDEX} does not exist: run npm run build:renderer first.`);
+  }
+}
+
+/** A scratch folder (symlinks resolved, as the server reports paths). Removed by `cleanup`. */
+export function tempDir(prefix: string): string {
+  return realpathSync(mkdtempSync(join(tmpdir(), prefix)));
+}
+
+export function cleanup(...dirs: Array<string | undefined>): void {
+  for (const d of dirs) if (d) rmSync(d, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The server.
+
+export interface Server {
+  /** The address `atelier serve` printed, token included. */
+  url: string;
+  /** http://127.0.0.1:PORT */
+  origin: string;
+  port: number;
+  token: string;
+  /** The chooser's root folder, as the server reports it. */
+  root: string;
+  /** SIGTERM, then waits for the exit; resolves to the exit code. */
+  stop(): Promise<number | null>;
+  /** Everything the server wrote to stderr so far. */
+  stderr(): string;
+}
+
+export interface ServerOptions {
+  /** The folder the file chooser offers (--root). */
+  root: string;
+  /** ATELIER_HOME: where the recent list is kept. */
+  home: string;
+  /** How long to wait for the JSON line, in ms. */
+  timeoutMs?: number;
+}
+
+export async function startServer({ root, home, timeoutMs = 20_000 }: ServerOptions): Promise<Server> {
+  const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'atelier.js'), 'serve', '--port', '0', '--root', root, '--json'], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ATELIER_HOME: home },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+  const info = await new Promise<{ url: string; port: number; root: string }>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`atelier serve printed no address within ${timeoutMs} ms.\nstdout: ${stdout}\nstderr: ${stderr}`)), timeoutMs);
+    function fail(err: Error): void {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(err);
+    }
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const nl = stdout.indexOf('\n');
+      if (nl < 0) return;
+      clearTimeout(timer);
+      try {
+        const parsed = JSON.parse(stdout.slice(0, nl)) as { ok: boolean; url: string; port: number; root: string };
+        if (!parsed.ok) throw new Error(stdout);
+        resolve(parsed);
+      } catch (err) {
+        fail(new Error(`atelier serve printed something other than its JSON line: ${stdout}\nstderr: ${stderr}\n${String(err)}`));
+      }
+    });
+    void exited.then((code) => fail(new Error(`atelier serve exited (code ${code}) before printing its address.\nstderr: ${stderr}`)));
+  });
+
+  const url = new URL(info.url);
+  const token = url.searchParams.get('token');
+  if (!token) throw new Error(`The printed address has no token: ${info.url}`);
+  return {
+    url: info.url,
+    origin: url.origin,
+    port: info.port,
+    token,
+    root: info.root,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill('SIGTERM');
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
+      const outcome = await Promise.race([exited, timeout]);
+      if (outcome === 'timeout') {
+        child.kill('SIGKILL');
+        throw new Error(`atelier serve did not exit within 10 s of SIGTERM.\nstderr: ${stderr}`);
+      }
+      return outcome;
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The browser.
+
+export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium).`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** What went wrong on one page, as a user (or the console) would see it. */
+export interface PageProblems {
+  consoleErrors: string[];
+  pageErrors: string[];
+  cspViolations: string[];
+}
+
+export interface WatchedPage {
+  page: Page;
+  problems: PageProblems;
+  /** Stops recording (e.g. before stopping the server on purpose). */
+  stopWatching(): void;
+}
+
+const CSP_BINDING = '__atelierTestCspViolation';
+
+/** A browser context whose pages report CSP violations to the test. */
+export async function newContext(browser: Browser): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 }, colorScheme: 'light', locale: 'en-GB' });
+  context.setDefaultTimeout(10_000); // generous: CI machines are shared
+  const sinks = new WeakMap<Page, string[]>();
+  (context as ContextWithSinks)[SINKS] = sinks;
+  await context.exposeBinding(CSP_BINDING, ({ page }, text: string) => {
+    sinks.get(page)?.push(text);
+  });
+  // Runs before any page script, outside the page's CSP (injected by the browser's devtools).
+  await context.addInitScript((binding: string) => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      const report = (window as unknown as Record<string, (text: string) => void>)[binding];
+      report?.(`${e.effectiveDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile || 'document'}:${e.lineNumber})`);
+    });
+  }, CSP_BINDING);
+  return context;
+}
+
+const SINKS = Symbol('cspSinks');
+type ContextWithSinks = BrowserContext & { [SINKS]?: WeakMap<Page, string[]> };
+
+/** Opens a page in `context` and records its console errors, exceptions and CSP violations. */
+export async function watchedPage(context: BrowserContext): Promise<WatchedPage> {
+  const page = await context.newPage();
+  const problems: PageProblems = { consoleErrors: [], pageErrors: [], cspViolations: [] };
+  let watching = true;
+  (context as ContextWithSinks)[SINKS]?.set(page, problems.cspViolations);
+  page.on('console', (msg) => {
+    if (watching && msg.type() === 'error') problems.consoleErrors.push(`${msg.text()} @ ${msg.location().url}`);
+  });
+  page.on('pageerror', (err) => {
+    if (watching) problems.pageErrors.push(err.stack ?? err.message);
+  });
+  return {
+    page,
+    problems,
+    stopWatching() {
+      watching = false;
+      (context as ContextWithSinks)[SINKS]?.delete(page);
+    },
+  };
+}
+
+/** Everything recorded, as one list; empty when the page was clean. */
+export function listProblems(problems: PageProblems): string[] {
+  return [
+    ...problems.consoleErrors.map((m) => `console error: ${m}`),
+    ...problems.pageErrors.map((m) => `uncaught: ${m}`),
+    ...problems.cspViolations.map((m) => `CSP violation: ${m}`),
+  ];
+}
