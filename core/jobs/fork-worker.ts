@@ -14,6 +14,8 @@ export interface ForkWorkerOptions {
   env?: NodeJS.ProcessEnv;
   /** Arguments after the entry path. */
   args?: string[];
+  /** 'pipe' lets the caller read what the worker prints to stderr (to explain a crash); default 'inherit'. */
+  stderr?: 'inherit' | 'pipe';
 }
 
 /** `entry`: the worker module's URL, e.g. `new URL('./import-worker.ts', import.meta.url)`. */
@@ -29,6 +31,6 @@ export function forkWorker(entry: URL, options: ForkWorkerOptions = {}): ChildPr
     execArgv,
     serialization: 'advanced',
     env: { ...process.env, ...options.env },
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    stdio: ['ignore', 'inherit', options.stderr ?? 'inherit', 'ipc'],
   });
 }

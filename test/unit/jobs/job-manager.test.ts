@@ -1,0 +1,101 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { JobManager, describeDeath } from '../../../core/jobs/job-manager.js';
+import type { JobInfo } from '../../../core/jobs/protocol.js';
+import { Project } from '../../../core/store/project.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+const ENTRY = new URL('../../fixtures/workers/counting-worker.ts', import.meta.url);
+
+function setup(t: import('node:test').TestContext) {
+  const project = Project.create(join(tempDir(t), 'jobs.atelier'), 'jobs', { appVersion: 'test' });
+  const changes: JobInfo[] = [];
+  const progress: unknown[] = [];
+  const manager = new JobManager(project, { changed: (j) => changes.push(j), progress: (_j, p) => progress.push(p) });
+  t.after(async () => {
+    await manager.shutdown(2000);
+    project.close();
+  });
+  const steps = () => project.db.prepare("SELECT count(*) FROM labels WHERE name LIKE 'step-%'").pluck().get() as number;
+  return { project, manager, changes, progress, steps };
+}
+
+async function until(pred: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!pred()) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('a job runs in its own process, reports progress and finishes', async (t) => {
+  const { manager, changes, progress, steps } = setup(t);
+  const { job, done } = manager.start({ kind: 'import', entry: ENTRY, params: { steps: 5, stepMs: 5 } });
+  assert.equal(job.status, 'running');
+  assert.ok(job.pid && job.pid !== process.pid, 'a separate process');
+  const final = await done;
+  assert.equal(final.status, 'done');
+  assert.equal(steps(), 5);
+  assert.deepEqual(progress.at(-1), { step: 5, of: 5 });
+  assert.deepEqual(changes.map((c) => c.status), ['running', 'done']);
+  assert.equal(final.pid, null);
+});
+
+test('pause saves and exits; a new job resumes where it left off', async (t) => {
+  const { manager, progress, steps } = setup(t);
+  const first = manager.start({ kind: 'train', entry: ENTRY, params: { steps: 400, stepMs: 10 } });
+  await until(() => progress.length >= 3);
+  manager.control(first.job.id, 'pause');
+  const paused = await first.done;
+  assert.equal(paused.status, 'paused');
+  const savedAtPause = steps();
+  assert.ok(savedAtPause >= 3 && savedAtPause < 400, `saved ${savedAtPause}`);
+  const second = manager.start({ kind: 'train', entry: ENTRY, params: { steps: savedAtPause + 3, stepMs: 1 } });
+  assert.equal((await second.done).status, 'done');
+  assert.equal(steps(), savedAtPause + 3, 'continued from the saved step, none repeated');
+});
+
+test('stop ends the job as cancelled', async (t) => {
+  const { manager, progress } = setup(t);
+  const { job, done } = manager.start({ kind: 'train', entry: ENTRY, params: { steps: 400, stepMs: 10 } });
+  await until(() => progress.length >= 1);
+  manager.control(job.id, 'stop');
+  assert.equal((await done).status, 'cancelled');
+  assert.throws(() => manager.control(job.id, 'pause'), /is not running/);
+});
+
+test('a worker killed with SIGKILL is noticed; what it committed stays', async (t) => {
+  const { manager, progress, steps } = setup(t);
+  const { job, done } = manager.start({ kind: 'train', entry: ENTRY, params: { steps: 400, stepMs: 10 } });
+  await until(() => progress.length >= 3);
+  process.kill(job.pid!, 'SIGKILL');
+  const dead = await done;
+  assert.equal(dead.status, 'failed');
+  assert.match(dead.error ?? '', /was killed \(SIGKILL\).*Everything saved before is kept/);
+  assert.ok(steps() >= 3, 'committed steps survive the kill');
+});
+
+test('a worker that fails with a reason reports it', async (t) => {
+  const { manager } = setup(t);
+  const { done } = manager.start({ kind: 'import', entry: ENTRY, params: { steps: 10, stepMs: 1, failAt: 2 } });
+  const failed = await done;
+  assert.equal(failed.status, 'failed');
+  assert.equal(failed.error, 'Step 2 cannot run: the test asked it to fail.');
+});
+
+test('jobs left "running" by a studio that died are marked interrupted on the next open', async (t) => {
+  const path = join(tempDir(t), 'crash.atelier');
+  const project = Project.create(path, 'crash', { appVersion: 'test' });
+  project.db.prepare("INSERT INTO jobs (kind, status, pid, params, created_at, updated_at) VALUES ('train', 'running', 999999, '{}', 'x', 'x')").run();
+  const manager = new JobManager(project, { changed: () => undefined, progress: () => undefined });
+  const [job] = manager.recent();
+  assert.equal(job!.status, 'failed');
+  assert.match(job!.error ?? '', /studio closed while this train job was running.*resume the run/);
+  project.close();
+});
+
+test('out-of-memory deaths are named as such', () => {
+  assert.match(describeDeath('train', 134, null, 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory'), /ran out of memory.*smaller batch/);
+  assert.match(describeDeath('import', 3, null, 'Error: something\n'), /exited unexpectedly \(code 3\): Error: something/);
+});
