@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { JobManager, describeDeath } from '../../../core/jobs/job-manager.js';
@@ -8,7 +8,7 @@ import { tempDir } from '../../helpers/tmp.js';
 
 const ENTRY = new URL('../../fixtures/workers/counting-worker.ts', import.meta.url);
 
-function setup(t: import('node:test').TestContext) {
+function setup(t: TestContext) {
   const project = Project.create(join(tempDir(t), 'jobs.atelier'), 'jobs', { appVersion: 'test' });
   const changes: JobInfo[] = [];
   const progress: unknown[] = [];

@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,7 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
   });
 }
 
-async function startHost(t: import('node:test').TestContext): Promise<{ host: WebHost; root: string }> {
+async function startHost(t: TestContext): Promise<{ host: WebHost; root: string }> {
   const root = tempDir(t);
   const rendererDir = join(tempDir(t), 'renderer');
   mkdirSync(join(rendererDir, 'assets'), { recursive: true });
