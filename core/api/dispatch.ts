@@ -62,3 +62,10 @@ export function describeIssues(method: string, error: z.ZodError): string {
   });
   return `Invalid ${method} request — ${parts.join('; ')}.`;
 }
+
+/** A typed caller over a dispatcher, for code in the same process (CLI, tests). */
+export type Client = <M extends Method>(method: M, params: Params<M>) => Promise<Result<ResultOf<M>>>;
+
+export function createClient(dispatch: Dispatch, ctx: CallContext): Client {
+  return (method, params) => dispatch(method, params, ctx) as Promise<Result<ResultOf<typeof method>>>;
+}

@@ -5,6 +5,8 @@
  */
 import { UserError } from '../api/errors.js';
 import type { CommandIO } from './args.js';
+import { exportCommand } from './export-command.js';
+import { importCommand } from './import-command.js';
 import { infoCommand, newCommand } from './project-commands.js';
 import { serveCommand } from './serve-command.js';
 
@@ -13,6 +15,10 @@ const USAGE = `Usage: atelier <command> [options]
 Commands:
   new <project> [--name NAME] [--json]     create a project file (.atelier)
   info <project> [--json]                  schema version, images, labels, runs, models
+  import <project> <path…> [--resolution N] [--fit crop|pad|stretch] [--labels folders] [--json]
+                                           images, folders, zips and DICOM into the dataset
+  export <project> --format dataset [--out PATH] [--json]
+                                           the dataset as a StyleGAN2-ADA zip
   serve [--port P] [--root DIR] [--project FILE] [--open]
                                            the studio in a browser on 127.0.0.1, with a token
 
@@ -23,6 +29,8 @@ type Command = (argv: string[], io: CommandIO) => Promise<number> | number;
 const commands: Record<string, Command> = {
   new: newCommand,
   info: infoCommand,
+  import: importCommand,
+  export: exportCommand,
   serve: serveCommand,
 };
 

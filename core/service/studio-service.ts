@@ -4,9 +4,13 @@
  */
 import { basename, dirname, extname } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import type { AppInfo, ProjectSummary, StudioEvent } from '../api/contract.js';
+import type { AppInfo, DatasetStats, ImportProgress, Params, ProjectSummary, StudioEvent } from '../api/contract.js';
 import type { Handlers } from '../api/dispatch.js';
 import { UserError } from '../api/errors.js';
+import { startImport, type ImportHandle } from '../data/import-job.js';
+import { suggestSettings } from '../data/suggest.js';
+import { exportDatasetZip } from '../export/dataset-zip.js';
+import { DatasetStore } from '../store/dataset.js';
 import { Project } from '../store/project.js';
 import { SCHEMA_VERSION } from '../store/migrations/index.js';
 import { listDir } from './file-chooser.js';
@@ -23,6 +27,10 @@ export interface Host {
   paths: PathPolicy;
   /** Desktop: shows a native dialog. Absent in the browser mode. */
   pickProject?: (mode: 'open' | 'create', suggestedName?: string) => Promise<string | null>;
+  /** Desktop: a native dialog for files (images, DICOM, zips) or one folder to import; [] if cancelled. */
+  pickImportSources?: (kind: 'files' | 'folder') => Promise<string[]>;
+  /** Desktop: a native save dialog for an export; null if cancelled. */
+  pickExportPath?: (suggestedName?: string) => Promise<string | null>;
 }
 
 export type Listener = (event: StudioEvent) => void;
@@ -32,6 +40,11 @@ export class StudioService {
   private readonly recent: RecentList;
   private readonly listeners = new Set<Listener>();
   private project: Project | null = null;
+  /** The open project's dataset tables (same connection as `project`). */
+  private dataset: DatasetStore | null = null;
+  /** The import running in the open project, if any. */
+  private importing: ImportHandle | null = null;
+  private importStarting = false;
 
   constructor(host: Host) {
     this.host = host;
@@ -78,8 +91,10 @@ export class StudioService {
   }
 
   private adopt(project: Project): ProjectSummary {
+    this.stopImport();
     this.project?.close();
     this.project = project;
+    this.dataset = null;
     const summary = project.summary();
     const recent = this.recent.touch(project.path, summary.name);
     this.emit({ type: 'project.changed', project: summary });
@@ -89,11 +104,114 @@ export class StudioService {
 
   closeProject(): null {
     if (this.project) {
+      this.stopImport();
       this.project.close();
       this.project = null;
+      this.dataset = null;
       this.emit({ type: 'project.changed', project: null });
     }
     return null;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Dataset.
+
+  private requireProject(): Project {
+    if (!this.project) throw new UserError('no-project', 'No project is open: open or create a project first; the dataset belongs to it.');
+    return this.project;
+  }
+
+  /** The dataset tables of the open project. */
+  datasetStore(): DatasetStore {
+    const project = this.requireProject();
+    if (!this.dataset) {
+      this.dataset = new DatasetStore(project.db);
+      // An import the studio was running when it last quit shows as interrupted, not running.
+      if (!this.importing) this.dataset.markInterrupted();
+    }
+    return this.dataset;
+  }
+
+  /** A source path from the renderer: canonical, existing, and one the user picked. */
+  private allowedSource(raw: string): string {
+    const path = canonicalPath(raw);
+    this.host.paths.check(path);
+    if (!existsSync(path)) throw new UserError('not-found', `${path} does not exist (moved or deleted?). Pick the files or folder again.`, path);
+    return path;
+  }
+
+  /** Starts an import in a worker; progress and the end arrive as events. */
+  async importSources(params: Params<'dataset.import'>): Promise<{ importId: number; settings: ImportHandle['settings'] }> {
+    const project = this.requireProject();
+    if (this.importing || this.importStarting) {
+      throw new UserError('exists', 'An import is already running in this project. Wait for it to finish, or cancel it, then import again.');
+    }
+    const sources = params.sources.map((s) => this.allowedSource(s));
+    this.importStarting = true;
+    let handle: ImportHandle;
+    try {
+      handle = await startImport(project.path, this.datasetStore(), {
+        sources,
+        settings: params.settings,
+        options: { labels: params.labels, nearThreshold: params.nearThreshold },
+      });
+    } finally {
+      this.importStarting = false;
+    }
+    this.importing = handle;
+    handle.onProgress((progress) => this.emit({ type: 'import.progress', progress }));
+    void handle.done.then((report) => {
+      if (this.importing === handle) this.importing = null;
+      this.emit({ type: 'import.finished', report });
+      if (this.project === project) {
+        this.emit({ type: 'dataset.changed', stats: this.datasetStats() });
+        this.emit({ type: 'project.changed', project: project.summary() });
+      }
+    });
+    return { importId: handle.importId, settings: handle.settings };
+  }
+
+  /** Cancels the running import (if any); the handle's `done` reports how it ended. */
+  cancelImport(): boolean {
+    if (!this.importing) return false;
+    this.importing.cancel();
+    return true;
+  }
+
+  /** The running import, for callers in the same process (tests, the CLI). */
+  get currentImport(): ImportHandle | null {
+    return this.importing;
+  }
+
+  private stopImport(): void {
+    this.importing?.cancel();
+    this.importing = null;
+  }
+
+  private importProgress(): ImportProgress | null {
+    return this.importing?.latest() ?? null;
+  }
+
+  datasetStats(): DatasetStats {
+    return this.datasetStore().stats(this.importProgress());
+  }
+
+  /** After an edit: the new stats to every window (and the project's counts). */
+  private datasetEdited(): DatasetStats {
+    const stats = this.datasetStats();
+    this.emit({ type: 'dataset.changed', stats });
+    this.emit({ type: 'project.changed', project: this.requireProject().summary() });
+    return stats;
+  }
+
+  private async exportDataset(params: Params<'dataset.export'>) {
+    const out = canonicalPath(params.out);
+    this.host.paths.check(out);
+    const parent = dirname(out);
+    if (!existsSync(parent) || !statSync(parent).isDirectory()) {
+      throw new UserError('not-found', `The folder ${parent} does not exist. Pick an existing folder for the archive.`, parent);
+    }
+    return exportDatasetZip(this.datasetStore(), out, { labels: params.labels ?? 'auto', overwrite: params.overwrite ?? false });
   }
 
   /** The handler table: typed off StudioApi, so a missing method does not compile. */
@@ -130,6 +248,44 @@ export class StudioService {
         if (path !== null) this.host.paths.grant(mode === 'create' ? withProjectExtension(path) : path);
         return { path };
       },
+      'dialog.pickImportSources': async ({ kind }) => {
+        if (!this.host.pickImportSources) {
+          throw new UserError('unavailable', 'Native dialogs exist only in the desktop app; the browser mode uses the built-in chooser.');
+        }
+        const paths = await this.host.pickImportSources(kind);
+        for (const p of paths) this.host.paths.grant(p);
+        return { paths };
+      },
+      'dialog.pickExportPath': async ({ suggestedName }) => {
+        if (!this.host.pickExportPath) {
+          throw new UserError('unavailable', 'Native dialogs exist only in the desktop app; the browser mode uses the built-in chooser.');
+        }
+        const path = await this.host.pickExportPath(suggestedName);
+        if (path !== null) this.host.paths.grant(path);
+        return { path };
+      },
+      'dataset.suggest': ({ sources }) => suggestSettings(sources.map((s) => this.allowedSource(s))),
+      'dataset.settings': () => this.datasetStore().settings(),
+      'dataset.import': (params) => this.importSources(params),
+      'dataset.cancelImport': () => ({ cancelled: this.cancelImport() }),
+      'dataset.importStatus': () => this.importProgress(),
+      'dataset.report': ({ importId }) => this.datasetStore().report(importId),
+      'dataset.stats': () => this.datasetStats(),
+      'dataset.page': ({ offset, limit, label }) => this.datasetStore().page(offset, limit, label),
+      'dataset.image': ({ id }) => this.datasetStore().image(id),
+      'dataset.remove': ({ ids }) => {
+        this.datasetStore().remove(ids);
+        return this.datasetEdited();
+      },
+      'dataset.relabel': ({ ids, label }) => {
+        this.datasetStore().relabel(ids, label);
+        return this.datasetEdited();
+      },
+      'dataset.renameLabel': ({ id, name }) => {
+        this.datasetStore().renameLabel(id, name);
+        return this.datasetEdited();
+      },
+      'dataset.export': (params) => this.exportDataset(params),
     };
   }
 

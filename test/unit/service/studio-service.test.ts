@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createDispatcher } from '../../../core/api/dispatch.js';
+import { createClient, createDispatcher } from '../../../core/api/dispatch.js';
 import type { StudioEvent } from '../../../core/api/contract.js';
 import { StudioService } from '../../../core/service/studio-service.js';
 import { GrantedPaths, RootedPaths } from '../../../core/service/paths.js';
@@ -12,7 +12,7 @@ const ctx = { transport: 'ws' as const };
 
 function browserService(root: string, home: string) {
   const service = new StudioService({ mode: 'browser', appHome: home, paths: new RootedPaths(root) });
-  return { service, call: createDispatcher(service.handlers(), { log: () => undefined }) };
+  return { service, call: createClient(createDispatcher(service.handlers(), { log: () => undefined }), ctx) };
 }
 
 test('create, close and reopen from the recent list survive a restart of the service', async (t) => {
@@ -22,28 +22,28 @@ test('create, close and reopen from the recent list survive a restart of the ser
   const events: StudioEvent[] = [];
   first.service.subscribe((e) => events.push(e));
 
-  const created = await first.call('project.create', { path: join(root, 'Portraits'), name: 'Portraits' }, ctx);
+  const created = await first.call('project.create', { path: join(root, 'Portraits'), name: 'Portraits' });
   assert.ok(created.ok, JSON.stringify(created));
   assert.equal(created.value.path, join(root, 'Portraits.atelier'), '.atelier is added');
   assert.ok(existsSync(join(root, 'Portraits.atelier')));
   assert.deepEqual(events.map((e) => e.type), ['project.changed', 'recent.changed']);
 
-  const again = await first.call('project.create', { path: join(root, 'Portraits.atelier') }, ctx);
+  const again = await first.call('project.create', { path: join(root, 'Portraits.atelier') });
   assert.ok(!again.ok && again.error.code === 'exists' && /already exists/.test(again.error.message));
 
-  assert.deepEqual(await first.call('project.close', {}, ctx), { ok: true, value: null });
-  assert.deepEqual(await first.call('project.current', {}, ctx), { ok: true, value: null });
+  assert.deepEqual(await first.call('project.close', {}), { ok: true, value: null });
+  assert.deepEqual(await first.call('project.current', {}), { ok: true, value: null });
   first.service.dispose();
 
   const second = browserService(root, home);
-  const recent = await second.call('project.recent', {}, ctx);
+  const recent = await second.call('project.recent', {});
   assert.ok(recent.ok);
   assert.equal(recent.value.length, 1);
   assert.equal(recent.value[0]!.name, 'Portraits');
   assert.equal(recent.value[0]!.exists, true);
-  const opened = await second.call('project.open', { path: recent.value[0]!.path }, ctx);
+  const opened = await second.call('project.open', { path: recent.value[0]!.path });
   assert.ok(opened.ok && opened.value.name === 'Portraits');
-  const current = await second.call('project.current', {}, ctx);
+  const current = await second.call('project.current', {});
   assert.ok(current.ok && current.value?.path === join(root, 'Portraits.atelier'));
   second.service.dispose();
 });
@@ -54,15 +54,15 @@ test('browser mode: paths outside the chooser root are refused, symlinks include
   const { service, call } = browserService(root, tempDir(t));
   t.after(() => service.dispose());
   for (const path of [join(outside, 'x.atelier'), join(root, '..', 'escape.atelier')]) {
-    const r = await call('project.create', { path }, ctx);
+    const r = await call('project.create', { path });
     assert.ok(!r.ok && r.error.code === 'forbidden', `${path}: ${JSON.stringify(r)}`);
     assert.match(!r.ok ? r.error.message : '', /outside the folder this server offers/);
   }
   symlinkSync(outside, join(root, 'link'));
-  const viaLink = await call('project.create', { path: join(root, 'link', 'y.atelier') }, ctx);
+  const viaLink = await call('project.create', { path: join(root, 'link', 'y.atelier') });
   assert.ok(!viaLink.ok && viaLink.error.code === 'forbidden');
   assert.ok(!existsSync(join(outside, 'y.atelier')));
-  const list = await call('files.list', { dir: outside }, ctx);
+  const list = await call('files.list', { dir: outside });
   assert.ok(!list.ok && list.error.code === 'forbidden');
 });
 
@@ -74,11 +74,11 @@ test('the chooser lists folders first, marks projects, hides dotfiles and stops 
   writeFileSync(join(root, '.hidden'), 'x');
   const { service, call } = browserService(root, tempDir(t));
   t.after(() => service.dispose());
-  const r = await call('files.list', {}, ctx);
+  const r = await call('files.list', {});
   assert.ok(r.ok);
   assert.equal(r.value.parent, null);
   assert.deepEqual(r.value.entries.map((e) => [e.name, e.kind]), [['b-folder', 'dir'], ['a.atelier', 'project'], ['c.png', 'file']]);
-  const sub = await call('files.list', { dir: join(root, 'b-folder') }, ctx);
+  const sub = await call('files.list', { dir: join(root, 'b-folder') });
   assert.ok(sub.ok && sub.value.parent === r.value.dir);
 });
 
@@ -87,22 +87,22 @@ test('desktop mode: only paths picked in a dialog (or in the recent list) may be
   let answer: string | null = join(dir, 'Picked');
   const service = new StudioService({ mode: 'desktop', appHome: tempDir(t), paths: new GrantedPaths(), pickProject: async () => answer });
   t.after(() => service.dispose());
-  const call = createDispatcher(service.handlers(), { log: () => undefined });
+  const call = createClient(createDispatcher(service.handlers(), { log: () => undefined }), ctx);
 
-  const sneaky = await call('project.create', { path: join(dir, 'Sneaky.atelier') }, ctx);
+  const sneaky = await call('project.create', { path: join(dir, 'Sneaky.atelier') });
   assert.ok(!sneaky.ok && sneaky.error.code === 'forbidden');
   assert.ok(!existsSync(join(dir, 'Sneaky.atelier')));
 
-  const picked = await call('dialog.pickProject', { mode: 'create' }, ctx);
+  const picked = await call('dialog.pickProject', { mode: 'create' });
   assert.deepEqual(picked, { ok: true, value: { path: join(dir, 'Picked') } });
-  const created = await call('project.create', { path: join(dir, 'Picked') }, ctx);
+  const created = await call('project.create', { path: join(dir, 'Picked') });
   assert.ok(created.ok, JSON.stringify(created));
 
   answer = null;
-  assert.deepEqual(await call('dialog.pickProject', { mode: 'open' }, ctx), { ok: true, value: { path: null } });
-  const info = await call('app.info', {}, ctx);
+  assert.deepEqual(await call('dialog.pickProject', { mode: 'open' }), { ok: true, value: { path: null } });
+  const info = await call('app.info', {});
   assert.ok(info.ok && info.value.mode === 'desktop' && info.value.nativeDialogs);
-  const list = await call('files.list', {}, ctx);
+  const list = await call('files.list', {});
   assert.ok(!list.ok && list.error.code === 'unavailable');
 });
 
@@ -110,15 +110,15 @@ test('a recent entry whose file was deleted is marked missing, and can be forgot
   const root = tempDir(t);
   const { service, call } = browserService(root, tempDir(t));
   t.after(() => service.dispose());
-  const created = await call('project.create', { path: join(root, 'gone.atelier') }, ctx);
+  const created = await call('project.create', { path: join(root, 'gone.atelier') });
   assert.ok(created.ok);
-  await call('project.close', {}, ctx);
+  await call('project.close', {});
   const { rmSync } = await import('node:fs');
   rmSync(join(root, 'gone.atelier'));
-  const recent = await call('project.recent', {}, ctx);
+  const recent = await call('project.recent', {});
   assert.ok(recent.ok && recent.value[0]!.exists === false);
-  const open = await call('project.open', { path: join(root, 'gone.atelier') }, ctx);
+  const open = await call('project.open', { path: join(root, 'gone.atelier') });
   assert.ok(!open.ok && open.error.code === 'not-found');
-  const forgotten = await call('project.forget', { path: join(root, 'gone.atelier') }, ctx);
+  const forgotten = await call('project.forget', { path: join(root, 'gone.atelier') });
   assert.deepEqual(forgotten, { ok: true, value: [] });
 });

@@ -1,0 +1,191 @@
+/**
+ * The import, run inside the import worker process: list the sources, decode them on a pool of
+ * threads, decide duplicates in a fixed order (so "which copy is kept" is the same on every run),
+ * and commit in batch transactions. A cancel stops taking new files and commits what is already
+ * decided; a crash loses at most the batch in flight. The host reaches in only through hooks.
+ */
+import type { ImportProgress, ImportReport, NormaliseSettings, SkippedFile } from '../api/contract.js';
+import { DatasetStore, openDatasetDb, type Batch, type ImportCounts, type KeptRef, type NewImage } from '../store/dataset.js';
+import { DecodePool } from './decode-pool.js';
+import { DuplicateIndex } from './dedupe.js';
+import type { ImportOptions } from './options.js';
+import type { EntryOutcome } from './process-entry.js';
+import { expandSources, type SourceEntry } from './sources.js';
+
+export interface ImportJob {
+  /** The project file (absolute). */
+  projectPath: string;
+  /** The `imports` row the caller created. */
+  importId: number;
+  /** Absolute paths of files, folders and zip archives. */
+  sources: string[];
+  settings: NormaliseSettings;
+  options: ImportOptions;
+}
+
+export interface PipelineHooks {
+  onProgress?: (p: ImportProgress) => void;
+  /** Polled between files. */
+  cancelled?: () => boolean;
+}
+
+const WINDOW_PER_THREAD = 6; // files decoded ahead of the one being committed, per thread
+const RATE_WINDOW_MS = 3000; // images/s is measured over the last few seconds
+
+export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Promise<ImportReport> {
+  const db = openDatasetDb(job.projectPath);
+  const store = new DatasetStore(db);
+  let pool: DecodePool | null = null;
+  const { importId, options } = job;
+  try {
+    // List the sources.
+    const listed = await expandSources(job.sources, options.labels);
+    const entries = listed.entries;
+    const counts: ImportCounts = { total: entries.length + listed.skipped.length, imported: 0, unchanged: 0, duplicates: 0, skipped: 0 };
+    let batch: Batch = { images: [], duplicates: [], skipped: [] };
+    for (const s of listed.skipped) {
+      batch.skipped.push(s);
+      counts.skipped++;
+    }
+
+    // Load what the dataset already holds, for duplicates and for "already imported".
+    const index = new DuplicateIndex();
+    for (const img of store.indexedImages()) index.add(img.pixelHash, img.phash, img.colourSig, { id: img.id, file: img.file });
+    const known = store.knownSourceHashes();
+
+    // Progress: files done, images/s over a sliding window, ETA.
+    const samples: Array<[number, number]> = [[Date.now(), 0]];
+    let done = listed.skipped.length;
+    let lastReport = 0;
+    const progress = (force: boolean): void => {
+      const t = Date.now();
+      samples.push([t, done]);
+      while (samples.length > 2 && t - samples[0]![0] > RATE_WINDOW_MS) samples.shift();
+      if (!force && t - lastReport < options.progressMs) return;
+      lastReport = t;
+      const [t0, d0] = samples[0]!;
+      const rate = t > t0 ? ((done - d0) * 1000) / (t - t0) : 0;
+      const left = (counts.total ?? 0) - done;
+      hooks.onProgress?.({
+        importId,
+        done,
+        total: counts.total,
+        imported: counts.imported,
+        duplicates: counts.duplicates,
+        skipped: counts.skipped,
+        unchanged: counts.unchanged,
+        imagesPerSecond: Math.round(rate * 10) / 10,
+        etaSeconds: rate > 0 ? Math.ceil(left / rate) : null,
+      });
+    };
+    progress(true);
+
+    let lastCommit = Date.now();
+    const commit = (): void => {
+      store.commitBatch(importId, batch, counts);
+      batch = { images: [], duplicates: [], skipped: [] };
+      lastCommit = Date.now();
+    };
+
+    // Decode ahead on the pool, decide in order.
+    let cancelled = false;
+    if (entries.length > 0) {
+      pool = new DecodePool(options.threads, {
+        settings: job.settings,
+        options: { maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes, pngLevel: options.pngLevel, thumbSize: options.thumbSize },
+        known: [...known],
+      });
+      const window = pool.size * WINDOW_PER_THREAD;
+      const inflight = new Map<number, Promise<EntryOutcome>>();
+      let next = 0;
+      for (let i = 0; i < entries.length; i++) {
+        while (next < entries.length && next - i < window) {
+          const p = pool.run(entries[next]!);
+          p.catch(() => {}); // observed below, in order
+          inflight.set(next, p);
+          next++;
+        }
+        if (hooks.cancelled?.()) {
+          cancelled = true;
+          break;
+        }
+        const outcome = await inflight.get(i)!;
+        inflight.delete(i);
+        decide(entries[i]!, outcome, job, index, batch, counts);
+        done++;
+        if (batch.images.length + batch.duplicates.length + batch.skipped.length >= options.batchSize || Date.now() - lastCommit >= options.batchMs) commit();
+        progress(false);
+      }
+      if (!cancelled && hooks.cancelled?.()) cancelled = true;
+    }
+
+    // What is decided is committed, cancelled or not.
+    commit();
+    store.finishImport(importId, cancelled ? 'cancelled' : 'done');
+    progress(true);
+    return store.report(importId)!;
+  } catch (err) {
+    try {
+      store.finishImport(importId, 'failed', (err as Error)?.message ?? String(err));
+    } catch {
+      // The database itself may be what failed; the caller reports the error.
+    }
+    throw err;
+  } finally {
+    await pool?.close();
+    db.close();
+  }
+}
+
+/** One file's outcome into the batch: new image, duplicate, already imported, or skipped. */
+function decide(entry: SourceEntry, outcome: EntryOutcome, job: ImportJob, index: DuplicateIndex, batch: Batch, counts: ImportCounts): void {
+  if (outcome.kind === 'skipped') {
+    const s: SkippedFile = { file: entry.file, code: outcome.code, reason: outcome.reason };
+    batch.skipped.push(s);
+    counts.skipped++;
+    return;
+  }
+  if (outcome.kind === 'unchanged') {
+    counts.unchanged++;
+    return;
+  }
+  const { nearThreshold, nearColourTolerance } = job.options;
+  for (const img of outcome.images) {
+    const file = img.frame === null ? entry.file : `${entry.file} (frame ${img.frame + 1})`;
+    const exact = index.findExact(img.pixelHash);
+    const near = exact ? null : index.findNear(img.phash, img.colourSig, nearThreshold, nearColourTolerance);
+    if (exact || near) {
+      batch.duplicates.push({
+        kind: exact ? 'exact' : 'near',
+        file,
+        sourceHash: outcome.sourceHash,
+        kept: (exact ?? near!.kept) as KeptRef,
+        distance: exact ? 0 : near!.distance,
+      });
+      counts.duplicates++;
+      continue;
+    }
+    const ref: KeptRef = { id: 0, file };
+    index.add(img.pixelHash, img.phash, img.colourSig, ref);
+    const row: NewImage = {
+      ref,
+      label: entry.label,
+      size: img.size,
+      channels: img.channels,
+      pixelHash: img.pixelHash,
+      phash: img.phash,
+      colourSig: img.colourSig,
+      sourcePath: entry.file,
+      sourceFormat: outcome.format,
+      sourceWidth: outcome.width,
+      sourceHeight: outcome.height,
+      sourceBitDepth: outcome.bitDepth,
+      sourceFrame: img.frame,
+      sourceHash: outcome.sourceHash,
+      thumb: img.thumb,
+      pixels: img.png,
+    };
+    batch.images.push(row);
+    counts.imported++;
+  }
+}
