@@ -7,9 +7,9 @@ import { BrowserWindow, app, dialog, ipcMain, protocol, session, shell } from 'e
 import { readFile } from 'node:fs/promises';
 import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { IPC_EVENT, IPC_INVOKE } from '../core/api/channels.js';
+import { IPC_DROP, IPC_EVENT, IPC_INVOKE } from '../core/api/channels.js';
 import { createDispatcher } from '../core/api/dispatch.js';
-import { APP_ORIGIN, createIpcHandler } from '../core/api/ipc-guard.js';
+import { APP_ORIGIN, createIpcHandler, isTrustedSenderUrl } from '../core/api/ipc-guard.js';
 import { GrantedPaths } from '../core/service/paths.js';
 import { StudioService } from '../core/service/studio-service.js';
 import { RENDERER_CSP } from '../core/server/security.js';
@@ -91,21 +91,44 @@ async function main(): Promise<void> {
   protocol.handle(SCHEME, serveRenderer);
 
   const paths = new GrantedPaths();
+  const parent = (): BrowserWindow | undefined => mainWindow ?? undefined;
+  const openDialog = (options: Electron.OpenDialogOptions) => {
+    const win = parent();
+    return win ? dialog.showOpenDialog(win, options) : dialog.showOpenDialog(options);
+  };
+  const saveDialog = (options: Electron.SaveDialogOptions) => {
+    const win = parent();
+    return win ? dialog.showSaveDialog(win, options) : dialog.showSaveDialog(options);
+  };
   const service = new StudioService({
     mode: 'desktop',
     appHome: app.getPath('userData'),
     paths,
     pickProject: async (mode, suggestedName) => {
       const filters = [{ name: 'GAN Atelier project', extensions: ['atelier'] }];
-      const parent = mainWindow ?? undefined;
       if (mode === 'open') {
-        const r = parent
-          ? await dialog.showOpenDialog(parent, { title: 'Open project', properties: ['openFile'], filters })
-          : await dialog.showOpenDialog({ title: 'Open project', properties: ['openFile'], filters });
+        const r = await openDialog({ title: 'Open project', properties: ['openFile'], filters });
         return r.canceled ? null : (r.filePaths[0] ?? null);
       }
-      const options = { title: 'New project', defaultPath: `${suggestedName ?? 'Untitled'}.atelier`, filters };
-      const r = parent ? await dialog.showSaveDialog(parent, options) : await dialog.showSaveDialog(options);
+      const r = await saveDialog({ title: 'New project', defaultPath: `${suggestedName ?? 'Untitled'}.atelier`, filters });
+      return r.canceled ? null : (r.filePath ?? null);
+    },
+    pickImportSources: async (kind) => {
+      const r =
+        kind === 'folder'
+          ? await openDialog({ title: 'Import a folder', properties: ['openDirectory'] })
+          : await openDialog({
+              title: 'Import images',
+              properties: ['openFile', 'multiSelections'],
+              filters: [
+                { name: 'Images, DICOM and archives', extensions: ['png', 'jpg', 'jpeg', 'webp', 'avif', 'tif', 'tiff', 'gif', 'dcm', 'dicom', 'zip'] },
+                { name: 'All files', extensions: ['*'] },
+              ],
+            });
+      return r.canceled ? [] : r.filePaths;
+    },
+    pickExportPath: async (suggestedName) => {
+      const r = await saveDialog({ title: 'Export', defaultPath: suggestedName });
       return r.canceled ? null : (r.filePath ?? null);
     },
   });
@@ -115,6 +138,13 @@ async function main(): Promise<void> {
     handle({ url: event.senderFrame?.url, isMainFrame: event.senderFrame?.parent === null }, method, params),
   );
   service.subscribe((ev) => mainWindow?.webContents.send(IPC_EVENT, ev));
+  // Paths dropped onto the window, read by the preload: granted, then announced to the renderer.
+  ipcMain.on(IPC_DROP, (event, dropped: unknown) => {
+    if (event.senderFrame?.parent !== null || !isTrustedSenderUrl(event.senderFrame?.url)) return;
+    if (!Array.isArray(dropped) || !dropped.every((p): p is string => typeof p === 'string' && p.length > 0 && p.length <= 4096)) return;
+    for (const p of dropped) paths.grant(p);
+    mainWindow?.webContents.send(IPC_EVENT, { type: 'files.dropped', paths: dropped });
+  });
 
   mainWindow = createWindow();
   mainWindow.on('closed', () => {

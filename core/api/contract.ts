@@ -395,7 +395,9 @@ export type StudioEvent =
   | { type: 'recent.changed'; recent: RecentProject[] }
   | { type: 'import.progress'; progress: ImportProgress }
   | { type: 'import.finished'; report: ImportReport }
-  | { type: 'dataset.changed'; stats: DatasetStats };
+  | { type: 'dataset.changed'; stats: DatasetStats }
+  /** Desktop: files or folders dropped onto the window (read by the preload, granted by main). */
+  | { type: 'files.dropped'; paths: string[] };
 
 // ---------------------------------------------------------------------------------------------
 // Transport names (IPC channels, WebSocket frames).
