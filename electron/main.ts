@@ -156,7 +156,16 @@ async function main(): Promise<void> {
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
-  app.on('before-quit', () => service.dispose()); // closes the project: WAL checkpointed
+  // Before quitting, running training saves a checkpoint and the project closes (WAL checkpointed).
+  let disposed = false;
+  app.on('before-quit', (event) => {
+    if (disposed) return;
+    event.preventDefault();
+    void service.dispose().finally(() => {
+      disposed = true;
+      app.quit();
+    });
+  });
 }
 
 void main();

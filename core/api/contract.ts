@@ -242,6 +242,103 @@ export interface DatasetExportResult {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Training: presets, runs, live progress. Defaults and a comment for every option live in
+// core/presets/ and core/train/config.ts.
+
+/** Compute backends, best first; 'auto' picks the best that loads. */
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
+export type BackendChoiceName = (typeof BACKEND_CHOICES)[number];
+
+export interface PresetInfo {
+  /** 'baseline', 'ada', … */
+  id: string;
+  title: string;
+  /** Two plain sentences for a non-expert: what it does, when to pick it. */
+  summary: string;
+  /** Why the studio suggests it for this dataset, or null. */
+  recommendedBecause: string | null;
+  available: boolean;
+  /** Why it cannot be picked yet (e.g. "needs at least 2 labels"), or null. */
+  unavailableReason: string | null;
+}
+
+/** Defaults the Train view shows for the open dataset. */
+export interface TrainDefaults {
+  images: number;
+  resolution: number;
+  /** 1 (grayscale) or 3 (RGB). */
+  channels: number;
+  /** Labels with images; a conditional run needs 2 or more. */
+  numClasses: number;
+  /** Batch that fits the resolution and the backend's memory. */
+  batch: number;
+  /** A duration that shows results within about an hour on this machine. */
+  kimg: number;
+}
+
+export interface ComputeBackendReport {
+  /** The backend training would use now. */
+  chosen: string;
+  /** Every candidate, best first: loaded or why not (e.g. "libcudart.so.11.0 not found"). */
+  tried: Array<{ name: string; ok: boolean; reason: string }>;
+  /** Kernels the studio added to the chosen backend. */
+  added: string[];
+}
+
+export type RunStatusName = 'queued' | 'running' | 'paused' | 'stopped' | 'done' | 'failed';
+
+export interface RunSummary {
+  id: number;
+  name: string;
+  preset: string;
+  status: RunStatusName;
+  kimgDone: number;
+  kimgTotal: number | null;
+  /** The compute backend it ran on last. */
+  backend: string | null;
+  /** Why it failed or paused itself, in words a user can act on. */
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** kimg of the newest checkpoint; a run with one can resume. */
+  latestCheckpointKimg: number | null;
+}
+
+export interface CheckpointSummary {
+  id: number;
+  kimg: number;
+  step: number;
+  isBest: boolean;
+  createdAt: string;
+  sizeBytes: number;
+}
+
+export interface RunDetail extends RunSummary {
+  /** The full resolved config. */
+  config: unknown;
+  /** Metric series by name ('Loss/G', 'D/logit/real', 'r_t', 'img_s', …): [kimg, value|null][]. */
+  series: Record<string, Array<[number, number | null]>>;
+  checkpoints: CheckpointSummary[];
+  previews: Array<{ id: number; kimg: number }>;
+}
+
+export interface TrainProgress {
+  runId: number;
+  phase: 'starting' | 'loading' | 'training' | 'saving';
+  kimg: number;
+  kimgTotal: number;
+  step: number;
+  /** Real images shown to D per second, recent. */
+  imgPerSec: number;
+  etaSeconds: number | null;
+  /** The latest tick's statistics by name. */
+  stats: Record<string, number>;
+  backend: string;
+  /** Set when a new preview grid was stored with this progress. */
+  previewId?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Methods.
 
 /** Declares a method: `returns<Result>()(paramsSchema)`; the result is a type only. */
@@ -273,6 +370,40 @@ const normaliseSettings = z
 const importSources = z.array(projectPath).min(1, 'Pick at least one file or folder.').max(10_000);
 const imageIds = z.array(z.number().int().positive()).min(1).max(1_000_000);
 const labelName = z.string().trim().min(1, 'The label is empty.').max(200, 'The label is longer than 200 characters.');
+
+const runId = z.number().int().positive();
+const trainAdvanced = z
+  .object({
+    gLr: z.number().positive().max(1), // G's Adam learning rate
+    dLr: z.number().positive().max(1), // D's Adam learning rate
+    dStepsPerG: z.number().int().min(1).max(8), // D updates per G update
+    r1Gamma: z.number().min(0).max(10000), // R1 weight γ (auto: 0.0002·res²/batch)
+    loss: z.enum(['logistic', 'hinge', 'lsgan']), // adversarial loss
+    emaKimg: z.number().min(0).max(1000), // half-life of G's EMA, in kimg
+    channelBase: z.number().int().min(256).max(65536), // capacity knob
+    channelMax: z.number().int().min(8).max(1024), // widest layer
+    mappingLayers: z.number().int().min(1).max(8), // depth of the mapping network
+    conditional: z.boolean(), // use the labels as classes
+    tickKimg: z.number().positive().max(1000), // statistics and preview every this many kimg
+    snapshotTicks: z.number().int().min(1).max(1000), // checkpoint every this many ticks
+    transferFrom: z.object({ runId, checkpointId: z.number().int().positive().optional() }).strict(), // start from these weights
+    freezeD: z.number().int().min(0).max(10), // D's first blocks kept frozen when transferring
+  })
+  .partial()
+  .strict();
+const trainSettings = z
+  .object({
+    preset: z.string().min(1).max(64),
+    name: z.string().trim().min(1).max(200).optional(),
+    kimg: z.number().positive('The duration must be more than 0 kimg.').max(100000),
+    batch: z.number().int().min(1).max(256).optional(),
+    seed: z.number().int().min(0).max(2147483647).optional(),
+    backend: z.enum(BACKEND_CHOICES).optional(),
+    advanced: trainAdvanced.optional(),
+  })
+  .strict();
+export type TrainSettings = z.infer<typeof trainSettings>;
+export type TrainAdvanced = z.infer<typeof trainAdvanced>;
 
 export const methods = {
   /** What this host is and can do. */
@@ -371,6 +502,37 @@ export const methods = {
   'dataset.export': returns<DatasetExportResult>()(
     z.object({ out: projectPath, labels: z.enum(['auto', 'none']).optional(), overwrite: z.boolean().optional() }).strict(),
   ),
+  /** The presets, with what the studio suggests for the open dataset; defaults are null without images. */
+  'train.presets': returns<{ presets: PresetInfo[]; defaults: TrainDefaults | null }>()(empty),
+
+  /** Which compute backend training would use, and why each better one is unavailable (probed in a worker). */
+  'compute.backends': returns<ComputeBackendReport>()(z.object({ refresh: z.boolean().optional() }).strict()),
+
+  /** Creates a run and starts training it in a worker. */
+  'train.start': returns<RunSummary>()(trainSettings),
+
+  /** Continues a paused, stopped or failed run from its newest checkpoint. */
+  'train.resume': returns<RunSummary>()(z.object({ runId, backend: z.enum(BACKEND_CHOICES).optional() }).strict()),
+
+  /** Asks a running run to save a checkpoint and pause. */
+  'train.pause': returns<RunSummary>()(z.object({ runId }).strict()),
+
+  /** Asks a running run to save a checkpoint and stop for good (it can still be resumed later). */
+  'train.stop': returns<RunSummary>()(z.object({ runId }).strict()),
+
+  /** Every run of the open project, newest first. */
+  'runs.list': returns<RunSummary[]>()(empty),
+
+  /** One run with its config, metric series (optionally only after a kimg), checkpoints and previews. */
+  'runs.get': returns<RunDetail>()(z.object({ runId, afterKimg: z.number().min(0).optional() }).strict()),
+
+  /** A preview grid as a PNG data URL (default: the newest), or null when there is none yet. */
+  'runs.preview': returns<{ id: number; kimg: number; dataUrl: string } | null>()(
+    z.object({ runId, previewId: z.number().int().positive().optional() }).strict(),
+  ),
+
+  /** Deletes a run that is not running, with its metrics, checkpoints and previews. */
+  'runs.delete': returns<RunSummary[]>()(z.object({ runId }).strict()),
 } as const;
 
 export type Methods = typeof methods;
@@ -397,7 +559,9 @@ export type StudioEvent =
   | { type: 'import.finished'; report: ImportReport }
   | { type: 'dataset.changed'; stats: DatasetStats }
   /** Desktop: files or folders dropped onto the window (read by the preload, granted by main). */
-  | { type: 'files.dropped'; paths: string[] };
+  | { type: 'files.dropped'; paths: string[] }
+  | { type: 'run.changed'; run: RunSummary }
+  | { type: 'run.progress'; progress: TrainProgress };
 
 // ---------------------------------------------------------------------------------------------
 // Transport names (IPC channels, WebSocket frames).

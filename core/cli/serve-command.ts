@@ -28,7 +28,7 @@ export async function serveCommand(argv: string[], io: CommandIO): Promise<numbe
 
   const root = resolve(typeof values.root === 'string' ? values.root : homedir());
   const service = new StudioService({ mode: 'browser', appHome: defaultAppHome(), paths: new RootedPaths(root) });
-  if (typeof values.project === 'string') service.openProject(resolve(values.project));
+  if (typeof values.project === 'string') await service.openProject(resolve(values.project));
 
   const host = await startWebHost({ service, rendererDir: RENDERER_DIR, port }).catch(async (err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE' && !explicitPort) return startWebHost({ service, rendererDir: RENDERER_DIR, port: 0 });
@@ -47,10 +47,8 @@ export async function serveCommand(argv: string[], io: CommandIO): Promise<numbe
     const stop = (): void => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      void host.close().then(() => {
-        service.dispose(); // closes the project: WAL checkpointed, file complete
-        done();
-      });
+      // Running work saves first (training checkpoints), then the project closes: WAL checkpointed.
+      void host.close().then(() => service.dispose()).then(done, done);
     };
     process.on('SIGINT', stop);
     process.on('SIGTERM', stop);

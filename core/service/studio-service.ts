@@ -17,6 +17,7 @@ import { listDir } from './file-chooser.js';
 import { RecentList } from './recent.js';
 import { RootedPaths, canonicalPath, withProjectExtension, type PathPolicy } from './paths.js';
 import { APP_VERSION } from './version.js';
+import { Training } from './training.js';
 
 /** What differs between the desktop app and the browser mode. */
 export interface Host {
@@ -42,6 +43,8 @@ export class StudioService {
   private project: Project | null = null;
   /** The open project's dataset tables (same connection as `project`). */
   private dataset: DatasetStore | null = null;
+  /** Training in the open project, created on first use. */
+  private training: Training | null = null;
   /** The import running in the open project, if any. */
   private importing: ImportHandle | null = null;
   private importStarting = false;
@@ -73,7 +76,7 @@ export class StudioService {
     return path;
   }
 
-  createProject(rawPath: string, name?: string): ProjectSummary {
+  createProject(rawPath: string, name?: string): Promise<ProjectSummary> {
     const path = this.allowed(withProjectExtension(rawPath));
     const parent = dirname(path);
     if (!existsSync(parent) || !statSync(parent).isDirectory()) {
@@ -84,17 +87,28 @@ export class StudioService {
     return this.adopt(project);
   }
 
-  openProject(rawPath: string): ProjectSummary {
+  async openProject(rawPath: string): Promise<ProjectSummary> {
     const path = this.allowed(rawPath);
     if (this.project?.path === path) return this.project.summary();
     return this.adopt(Project.open(path));
   }
 
-  private adopt(project: Project): ProjectSummary {
+  /** Lets go of the open project: the import is cancelled, training runs save and pause. */
+  private async release(): Promise<void> {
+    const project = this.project;
+    if (!project) return;
     this.stopImport();
-    this.project?.close();
-    this.project = project;
+    const training = this.training;
+    this.training = null;
+    this.project = null;
     this.dataset = null;
+    await training?.dispose();
+    project.close();
+  }
+
+  private async adopt(project: Project): Promise<ProjectSummary> {
+    await this.release();
+    this.project = project;
     const summary = project.summary();
     const recent = this.recent.touch(project.path, summary.name);
     this.emit({ type: 'project.changed', project: summary });
@@ -102,15 +116,19 @@ export class StudioService {
     return summary;
   }
 
-  closeProject(): null {
+  async closeProject(): Promise<null> {
     if (this.project) {
-      this.stopImport();
-      this.project.close();
-      this.project = null;
-      this.dataset = null;
+      await this.release();
       this.emit({ type: 'project.changed', project: null });
     }
     return null;
+  }
+
+  /** Training in the open project (runs, workers). */
+  trainingFor(): Training {
+    const project = this.requireProject();
+    this.training ??= new Training(project, () => this.datasetStore(), (e) => this.emit(e));
+    return this.training;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -286,11 +304,21 @@ export class StudioService {
         return this.datasetEdited();
       },
       'dataset.export': (params) => this.exportDataset(params),
+      'train.presets': () => this.trainingFor().presets(),
+      'compute.backends': ({ refresh }) => this.trainingFor().computeBackends(refresh),
+      'train.start': (settings) => this.trainingFor().start(settings),
+      'train.resume': ({ runId, backend }) => this.trainingFor().resume(runId, backend),
+      'train.pause': ({ runId }) => this.trainingFor().pause(runId),
+      'train.stop': ({ runId }) => this.trainingFor().stop(runId),
+      'runs.list': () => this.trainingFor().list(),
+      'runs.get': ({ runId, afterKimg }) => this.trainingFor().get(runId, afterKimg),
+      'runs.preview': ({ runId, previewId }) => this.trainingFor().preview(runId, previewId),
+      'runs.delete': ({ runId }) => this.trainingFor().delete(runId),
     };
   }
 
-  dispose(): void {
-    this.closeProject();
+  async dispose(): Promise<void> {
+    await this.closeProject();
     this.listeners.clear();
   }
 }

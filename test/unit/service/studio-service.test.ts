@@ -33,7 +33,7 @@ test('create, close and reopen from the recent list survive a restart of the ser
 
   assert.deepEqual(await first.call('project.close', {}), { ok: true, value: null });
   assert.deepEqual(await first.call('project.current', {}), { ok: true, value: null });
-  first.service.dispose();
+  await first.service.dispose();
 
   const second = browserService(root, home);
   const recent = await second.call('project.recent', {});
@@ -45,7 +45,7 @@ test('create, close and reopen from the recent list survive a restart of the ser
   assert.ok(opened.ok && opened.value.name === 'Portraits');
   const current = await second.call('project.current', {});
   assert.ok(current.ok && current.value?.path === join(root, 'Portraits.atelier'));
-  second.service.dispose();
+  await second.service.dispose();
 });
 
 test('browser mode: paths outside the chooser root are refused, symlinks included', async (t) => {

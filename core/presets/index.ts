@@ -1,0 +1,61 @@
+/**
+ * Training presets as data: what a non-expert picks in the Train view. Each sets the defaults
+ * that differ from core/train/config.ts; the user's own settings still win.
+ */
+import type { PresetInfo } from '../api/contract.js';
+import type { AugmentConfig } from '../augment/config.js';
+
+export interface DatasetShape {
+  images: number;
+  numClasses: number;
+}
+
+export interface Preset {
+  id: string;
+  title: string;
+  /** Two plain sentences: what it does, when to pick it. */
+  summary: string;
+  defaults: {
+    augment: AugmentConfig;
+    /** Use the labels as classes when the dataset has 2 or more. */
+    conditional?: boolean;
+  };
+  /** Why the studio suggests this preset for a dataset, or null. */
+  recommend(d: DatasetShape): string | null;
+  /** Why it cannot be used on a dataset, or null. */
+  unavailable(d: DatasetShape): string | null;
+}
+
+const presets: readonly Preset[] = [
+  {
+    id: 'baseline',
+    title: 'Baseline',
+    summary:
+      'A StyleGAN2-style generator and discriminator trained the standard way, with no augmentation. Pick it for large, varied datasets (several thousand images or more), or to compare against the other presets.',
+    defaults: { augment: { kind: 'none' }, conditional: true },
+    recommend: (d) => (d.images >= 5000 ? `${d.images.toLocaleString('en')} images is enough to train without augmentation.` : null),
+    unavailable: (d) => (d.images === 0 ? 'Import images first.' : null),
+  },
+];
+
+export function listPresets(): readonly Preset[] {
+  return presets;
+}
+
+export function getPreset(id: string): Preset | undefined {
+  return presets.find((p) => p.id === id);
+}
+
+export function presetInfos(d: DatasetShape): PresetInfo[] {
+  return presets.map((p) => {
+    const unavailableReason = p.unavailable(d);
+    return {
+      id: p.id,
+      title: p.title,
+      summary: p.summary,
+      recommendedBecause: unavailableReason ? null : p.recommend(d),
+      available: unavailableReason === null,
+      unavailableReason,
+    };
+  });
+}

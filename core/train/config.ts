@@ -1,0 +1,144 @@
+/**
+ * Every training option, with its default and why, in one place (StyleGAN2-ADA's habit). A run
+ * stores the config resolved here as JSON; resuming reads it back, so a run always continues
+ * with the settings it started with.
+ */
+import type { BackendChoiceName, TrainSettings } from '../api/contract.js';
+import { UserError } from '../api/errors.js';
+import { resolveNetConfig, type NetConfig } from '../nets/config.js';
+import { getPreset } from '../presets/index.js';
+import type { AugmentConfig } from '../augment/config.js';
+
+export type { AugmentConfig } from '../augment/config.js';
+
+export type LossKind = 'logistic' | 'hinge' | 'lsgan';
+
+export interface TrainConfig {
+  /** The preset the run started from. */
+  preset: string;
+  /** Seeds weights, batches, latents and noise: the same config and seed give the same run on the same backend. */
+  seed: number;
+  /** Duration, in thousands of real images shown to D. */
+  kimg: number;
+  /** Images per step. */
+  batch: number;
+  /** The networks (resolution, channels and classes come from the dataset). */
+  net: NetConfig;
+  /** Adam learning rates (StyleGAN2-ADA: 0.0025 for both at ≤ 256²). */
+  gLr: number;
+  dLr: number;
+  /** Adam β1, β2, ε (StyleGAN2: 0, 0.99, 1e-8). */
+  betas: [number, number];
+  epsilon: number;
+  /** D updates per G update. */
+  dStepsPerG: number;
+  loss: LossKind;
+  /** R1 weight γ (auto: 0.0002·res²/batch, StyleGAN2-ADA) and its lazy interval in steps (16). */
+  r1Gamma: number;
+  r1Interval: number;
+  /** Half-life of G's EMA in kimg (StyleGAN2-ADA: batch·10/32) and its ramp-up (0.05 of the images so far; null: off). */
+  emaKimg: number;
+  emaRampup: number | null;
+  /** Statistics and a preview grid every `tickKimg`; a checkpoint every `snapshotTicks` ticks (and on pause/stop). */
+  tickKimg: number;
+  snapshotTicks: number;
+  /** Checkpoints kept per run (the best by the chosen metric is always kept too). */
+  keepCheckpoints: number;
+  /** Preview grid: columns × rows of fixed seeds. */
+  previewGrid: [number, number];
+  augment: AugmentConfig;
+  /** Requested compute backend ('auto': the best that loads). */
+  backend: BackendChoiceName;
+  /** Start from another run's weights (transfer learning), freezing D's first `freezeD` blocks. */
+  transferFrom: { runId: number; checkpointId?: number } | null;
+  freezeD: number;
+}
+
+/** What the dataset says about the run: taken from the project, not from the user. */
+export interface DatasetFacts {
+  images: number;
+  resolution: number;
+  channels: number;
+  /** Labels that have images. */
+  numClasses: number;
+}
+
+/** Capacity and batch by resolution: modest widths, because most workstations train on a CPU or a small GPU. */
+const BY_RESOLUTION: Record<number, { batch: number; channelBase: number; channelMax: number }> = {
+  16: { batch: 32, channelBase: 2048, channelMax: 128 },
+  32: { batch: 32, channelBase: 4096, channelMax: 256 },
+  64: { batch: 32, channelBase: 8192, channelMax: 256 },
+  128: { batch: 16, channelBase: 16384, channelMax: 512 },
+  256: { batch: 16, channelBase: 16384, channelMax: 512 },
+  512: { batch: 8, channelBase: 32768, channelMax: 512 },
+  1024: { batch: 4, channelBase: 32768, channelMax: 512 },
+};
+
+export function defaultBatch(resolution: number): number {
+  return BY_RESOLUTION[resolution]?.batch ?? 8;
+}
+
+/** A duration that shows recognisable results within about an hour on a workstation CPU. */
+export function defaultKimg(resolution: number): number {
+  return resolution <= 32 ? 200 : resolution <= 64 ? 100 : 50;
+}
+
+/** StyleGAN2-ADA's auto γ. */
+export function autoR1Gamma(resolution: number, batch: number): number {
+  return (0.0002 * resolution * resolution) / batch;
+}
+
+/** Fills defaults from the preset and the dataset, then the user's settings; checks everything. */
+export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts): TrainConfig {
+  const preset = getPreset(settings.preset);
+  if (!preset) throw new UserError('invalid-request', `There is no training preset named "${settings.preset}". Pick one of the presets shown in the Train view.`);
+  if (data.images < 1) throw new UserError('invalid-request', 'The dataset is empty: import images in the Dataset view before training.');
+  const a = settings.advanced ?? {};
+  const size = BY_RESOLUTION[data.resolution] ?? BY_RESOLUTION[256]!;
+  const batch = settings.batch ?? defaultBatch(data.resolution);
+  const conditional = a.conditional ?? (preset.defaults.conditional === true && data.numClasses >= 2);
+  if (conditional && data.numClasses < 2) {
+    throw new UserError('invalid-request', `A conditional run needs at least 2 labels with images; this dataset has ${data.numClasses}. Label the images (e.g. from folders), or turn "use labels" off.`);
+  }
+  const seed = settings.seed ?? 0;
+  let net: NetConfig;
+  try {
+    net = resolveNetConfig({
+      resolution: data.resolution,
+      imageChannels: data.channels,
+      numClasses: conditional ? data.numClasses : 0,
+      channelBase: a.channelBase ?? size.channelBase,
+      channelMax: a.channelMax ?? size.channelMax,
+      mappingLayers: a.mappingLayers ?? 2,
+      mbstdGroupSize: Math.min(4, batch),
+      seed,
+    });
+  } catch (err) {
+    throw new UserError('invalid-request', `${(err as Error).message} Change it in the advanced settings.`);
+  }
+  return {
+    preset: preset.id,
+    seed,
+    kimg: settings.kimg,
+    batch,
+    net,
+    gLr: a.gLr ?? 0.0025,
+    dLr: a.dLr ?? 0.0025,
+    betas: [0, 0.99],
+    epsilon: 1e-8,
+    dStepsPerG: a.dStepsPerG ?? 1,
+    loss: a.loss ?? 'logistic',
+    r1Gamma: a.r1Gamma ?? autoR1Gamma(data.resolution, batch),
+    r1Interval: 16,
+    emaKimg: a.emaKimg ?? (batch * 10) / 32,
+    emaRampup: 0.05,
+    tickKimg: a.tickKimg ?? Math.max(0.1, Math.min(4, settings.kimg / 50)),
+    snapshotTicks: a.snapshotTicks ?? 5,
+    keepCheckpoints: 3,
+    previewGrid: [8, 4],
+    augment: { ...preset.defaults.augment },
+    backend: settings.backend ?? 'auto',
+    transferFrom: a.transferFrom ?? null,
+    freezeD: a.freezeD ?? 0,
+  };
+}
