@@ -46,18 +46,40 @@ export const PROJECT_EXTENSION = '.atelier';
 
 /** "My cats" → "My cats.atelier"; keeps a name that already ends in .atelier. */
 export function projectFileName(name: string): string {
+  return fileNameWithExtension(name, PROJECT_EXTENSION);
+}
+
+/** "My cats", ".zip" → "My cats.zip": printable, without characters file systems refuse, with the extension once. */
+export function fileNameWithExtension(name: string, extension: string): string {
   const printable = [...name.trim()].filter((ch) => ch.charCodeAt(0) >= 0x20).join('');
   const clean = printable.replace(/[\\/:*?"<>|]+/g, '-'); // characters some file systems refuse
   if (!clean) return '';
-  return clean.toLowerCase().endsWith(PROJECT_EXTENSION) ? clean : `${clean}${PROJECT_EXTENSION}`;
+  return clean.toLowerCase().endsWith(extension.toLowerCase()) ? clean : `${clean}${extension}`;
 }
 
 /** Why a file name cannot be used, or null when it can. */
 export function fileNameProblem(name: string): string | null {
   const n = name.trim();
-  if (!n) return 'Type a file name for the new project.';
+  if (!n) return 'Type a file name.';
   if (/[\\/]/.test(n)) return 'A file name cannot contain / or \\. Pick the folder in the list above instead.';
   if (n === '.' || n === '..' || n.startsWith('.')) return 'A file name cannot start with a dot (the chooser hides such files).';
   if (n.length > 255) return 'The file name is longer than 255 characters.';
   return null;
+}
+
+/** 75 → "1 min 15 s"; 3725 → "1 h 2 min"; under a second → "under a second". */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 1) return 'under a second';
+  const s = Math.round(seconds);
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return s % 60 === 0 ? `${m} min` : `${m} min ${s % 60} s`;
+  const h = Math.floor(m / 60);
+  return m % 60 === 0 ? `${h} h` : `${h} h ${m % 60} min`;
+}
+
+/** 12.34 → "12"; 3.456 → "3.5": a rate readable at a glance. */
+export function formatRate(perSecond: number): string {
+  if (!Number.isFinite(perSecond) || perSecond <= 0) return '0';
+  return perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond).toLocaleString('en-US');
 }
