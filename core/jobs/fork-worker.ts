@@ -18,19 +18,47 @@ export interface ForkWorkerOptions {
   stderr?: 'inherit' | 'pipe';
 }
 
+const TSX_LOADER = import.meta.resolve('tsx');
+
 /** `entry`: the worker module's URL, e.g. `new URL('./import-worker.ts', import.meta.url)`. */
 export function forkWorker(entry: URL, options: ForkWorkerOptions = {}): ChildProcess {
   const tsPath = fileURLToPath(entry);
   const jsPath = tsPath.replace(/\.ts$/, '.js');
   const usePrebuilt = tsPath.endsWith('.ts') && existsSync(jsPath);
   const path = usePrebuilt ? jsPath : tsPath;
-  // Inspector flags would make every worker fight for the parent's debug port.
-  const inherited = process.execArgv.filter((a) => !a.startsWith('--inspect') && !a.startsWith('--test'));
-  const execArgv = path.endsWith('.ts') && !inherited.some((a) => a.includes('tsx')) ? [...inherited, '--import', 'tsx'] : inherited;
+  const inherited = workerExecArgv(process.execArgv);
+  // tsx by absolute URL: a bare 'tsx' would resolve from the working directory, not from the studio.
+  const withTsx = inherited.map((a) => (a === 'tsx' ? TSX_LOADER : a));
+  const execArgv = path.endsWith('.ts') && !withTsx.includes(TSX_LOADER) ? [...withTsx, '--import', TSX_LOADER] : withTsx;
   return fork(path, options.args ?? [], {
     execArgv,
     serialization: 'advanced',
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'inherit', options.stderr ?? 'inherit', 'ipc'],
   });
+}
+
+/** Flags that take the next argument as their value when not written as `--flag=value`. */
+const WITH_VALUE = new Set(['-e', '--eval', '-p', '--print', '-r', '--require', '--import', '--loader', '--experimental-loader', '--test-name-pattern', '--test-reporter', '--test-reporter-destination', '--test-concurrency', '--input-type', '--conditions', '-C']);
+
+/**
+ * The parent's Node flags a worker should inherit: loaders and memory limits yes; never the
+ * parent's own program (`-e`/`-p` would make every worker run the parent's script instead of its
+ * entry — and fork again), nor the test runner's or inspector's flags.
+ */
+export function workerExecArgv(execArgv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < execArgv.length; i++) {
+    const arg = execArgv[i]!;
+    const name = arg.split('=')[0]!;
+    const takesNext = WITH_VALUE.has(arg) && i + 1 < execArgv.length;
+    const drop = ['-e', '--eval', '-p', '--print', '--input-type'].includes(name) || name.startsWith('--test') || name.startsWith('--inspect') || name === '--watch';
+    if (drop) {
+      if (takesNext) i++;
+      continue;
+    }
+    out.push(arg);
+    if (takesNext) out.push(execArgv[++i]!);
+  }
+  return out;
 }

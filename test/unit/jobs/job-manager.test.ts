@@ -99,3 +99,10 @@ test('out-of-memory deaths are named as such', () => {
   assert.match(describeDeath('train', 134, null, 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory'), /ran out of memory.*smaller batch/);
   assert.match(describeDeath('import', 3, null, 'Error: something\n'), /exited unexpectedly \(code 3\): Error: something/);
 });
+
+test('workers inherit loaders but never the parent\'s own script or test flags', async () => {
+  const { workerExecArgv } = await import('../../../core/jobs/fork-worker.js');
+  assert.deepEqual(workerExecArgv(['--import', 'tsx', '-e', 'fork()', '--max-old-space-size=4096']), ['--import', 'tsx', '--max-old-space-size=4096']);
+  assert.deepEqual(workerExecArgv(['--test', '--test-name-pattern', 'resume', '--inspect=9229', '--require', 'x.cjs']), ['--require', 'x.cjs']);
+  assert.deepEqual(workerExecArgv(['-p', '1+1', '--eval=2']), []);
+});
