@@ -3,7 +3,7 @@
  * Node ("OffscreenCanvas is not defined") and blocks the thread on any GPU backend. Use these
  * everywhere instead of `dataSync` / `arraySync`.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 
 /**
  * Values of a numeric tensor as a Float32Array. Always a copy: the cpu backend hands out its own
@@ -41,13 +41,16 @@ export async function readScalarAndDispose(t: tf.Tensor): Promise<number> {
   }
 }
 
-/** Reads several scalars at once (one await per tensor, issued together), disposing them. */
-export async function readScalarsAndDispose<K extends string>(ts: Record<K, tf.Tensor>): Promise<Record<K, number>> {
-  const keys = Object.keys(ts) as K[];
-  const values = await Promise.all(keys.map((k) => readScalarAndDispose(ts[k])));
-  const out = {} as Record<K, number>;
-  keys.forEach((k, i) => {
-    out[k] = values[i] as number;
+/** Numbers in place of the scalars of `T` (optional ones stay optional). */
+export type ScalarValues<T> = { [K in keyof T]: undefined extends T[K] ? number | undefined : number };
+
+/** Reads several named scalars at once (all reads issued together), disposing them; undefined entries stay undefined. */
+export async function readScalarsAndDispose<T extends object>(ts: T): Promise<ScalarValues<T>> {
+  const entries = Object.entries(ts) as [string, tf.Tensor | undefined][];
+  const values = await Promise.all(entries.map(([, t]) => (t === undefined ? undefined : readScalarAndDispose(t))));
+  const out: Record<string, number | undefined> = {};
+  entries.forEach(([k], i) => {
+    out[k] = values[i];
   });
-  return out;
+  return out as ScalarValues<T>;
 }

@@ -9,6 +9,7 @@ import { exportCommand } from './export-command.js';
 import { importCommand } from './import-command.js';
 import { infoCommand, newCommand } from './project-commands.js';
 import { serveCommand } from './serve-command.js';
+import { trainCommand } from './train-command.js';
 
 const USAGE = `Usage: atelier <command> [options]
 
@@ -19,6 +20,9 @@ Commands:
                                            images, folders, zips and DICOM into the dataset
   export <project> --format dataset [--out PATH] [--json]
                                            the dataset as a StyleGAN2-ADA zip
+  train <project> --preset baseline [--kimg K] [--batch B] [--backend NAME] [--seed S] [--json]
+  train <project> --resume RUN [--backend NAME] [--json]
+                                           train a run in a worker; Ctrl+C pauses, --resume continues
   serve [--port P] [--root DIR] [--project FILE] [--open]
                                            the studio in a browser on 127.0.0.1, with a token
 
@@ -32,6 +36,7 @@ const commands: Record<string, Command> = {
   import: importCommand,
   export: exportCommand,
   serve: serveCommand,
+  train: trainCommand,
 };
 
 export async function main(argv: string[], io: CommandIO): Promise<number> {

@@ -24,7 +24,9 @@ export interface WorkerResult {
 export function runWorker<P>(main: (ctx: WorkerContext<P>) => Promise<WorkerResult>): void {
   if (!process.send) throw new Error('A worker entry must be started by forkWorker (no IPC channel).');
   const send = (msg: FromWorker): void => {
-    if (process.connected) process.send!(msg);
+    // With a callback, a send that fails because the service just died reports to it instead of
+    // throwing: the worker still gets to save its checkpoint and exit.
+    if (process.connected) process.send!(msg, undefined, {}, () => undefined);
   };
   let requested: ControlAction | null = null;
   let started = false;

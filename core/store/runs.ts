@@ -105,6 +105,7 @@ export class RunStore {
       setProgress: db.prepare<[number, string, number]>('UPDATE runs SET kimg_done = ?, updated_at = ? WHERE id = ?'),
       setBackend: db.prepare<[string, string, number]>('UPDATE runs SET backend = ?, updated_at = ? WHERE id = ?'),
       setTotal: db.prepare<[number, string, number]>('UPDATE runs SET kimg_total = ?, updated_at = ? WHERE id = ?'),
+      setConfig: db.prepare<[string, string, number]>('UPDATE runs SET config = ?, updated_at = ? WHERE id = ?'),
       insertMetric: db.prepare<[number, string, number, number | null, string]>(
         'INSERT OR REPLACE INTO metrics (run_id, name, kimg, value, at) VALUES (?, ?, ?, ?, ?)',
       ),
@@ -161,6 +162,11 @@ export class RunStore {
 
   setKimgTotal(id: number, kimgTotal: number): void {
     this.s.setTotal.run(kimgTotal, now(), id);
+  }
+
+  /** Replaces the run's resolved config (the engine shrank an automatic batch to fit the backend's memory). */
+  setConfig(id: number, config: unknown): void {
+    this.s.setConfig.run(JSON.stringify(config), now(), id);
   }
 
   /** One tick of statistics (`Loss/G`, `r_t`, …) at `kimg`, and the run's progress, in one transaction. NaN/inf are stored as NULL. */

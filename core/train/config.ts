@@ -52,6 +52,10 @@ export interface TrainConfig {
   /** Start from another run's weights (transfer learning), freezing D's first `freezeD` blocks. */
   transferFrom: { runId: number; checkpointId?: number } | null;
   freezeD: number;
+  /** Show reals mirrored left–right half of the time (x-flip); off: many datasets are not symmetric (text, faces' partings). */
+  mirror: boolean;
+  /** Which values the studio derived rather than the user set: the worker may shrink an auto batch to fit the backend's memory, and re-derives γ and the EMA half-life with it. */
+  auto: { batch: boolean; r1Gamma: boolean; emaKimg: boolean };
 }
 
 /** What the dataset says about the run: taken from the project, not from the user. */
@@ -140,5 +144,43 @@ export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts):
     backend: settings.backend ?? 'auto',
     transferFrom: a.transferFrom ?? null,
     freezeD: a.freezeD ?? 0,
+    mirror: false,
+    auto: { batch: settings.batch === undefined, r1Gamma: a.r1Gamma === undefined, emaKimg: a.emaKimg === undefined },
+  };
+}
+
+/** The config with another batch: what depends on it (minibatch-stddev group, and γ and the EMA half-life where they were auto) follows. */
+export function withBatch(config: TrainConfig, batch: number): TrainConfig {
+  return {
+    ...config,
+    batch,
+    net: { ...config.net, mbstdGroupSize: Math.min(4, batch) },
+    r1Gamma: config.auto.r1Gamma ? autoR1Gamma(config.net.resolution, batch) : config.r1Gamma,
+    emaKimg: config.auto.emaKimg ? (batch * 10) / 32 : config.emaKimg,
+  };
+}
+
+/** A run's stored config, checked, with fields added since it was written filled in. */
+export function trainConfigFromJson(value: unknown, what: string): TrainConfig {
+  const c = value as Partial<TrainConfig> | null;
+  const required: Array<keyof TrainConfig> = ['seed', 'kimg', 'batch', 'net', 'gLr', 'dLr', 'betas', 'loss', 'r1Gamma', 'r1Interval', 'emaKimg', 'tickKimg', 'snapshotTicks', 'augment'];
+  const missing = c === null || typeof c !== 'object' ? required : required.filter((k) => c[k] === undefined);
+  if (missing.length > 0) {
+    throw new UserError('invalid-request', `The settings stored with ${what} are incomplete (no ${missing.join(', ')}). Start a new run.`);
+  }
+  const full = c as TrainConfig;
+  return {
+    ...full,
+    net: resolveNetConfig(full.net),
+    epsilon: full.epsilon ?? 1e-8,
+    dStepsPerG: full.dStepsPerG ?? 1,
+    emaRampup: full.emaRampup === undefined ? 0.05 : full.emaRampup,
+    keepCheckpoints: full.keepCheckpoints ?? 3,
+    previewGrid: full.previewGrid ?? [8, 4],
+    backend: full.backend ?? 'auto',
+    transferFrom: full.transferFrom ?? null,
+    freezeD: full.freezeD ?? 0,
+    mirror: full.mirror ?? false,
+    auto: full.auto ?? { batch: false, r1Gamma: false, emaKimg: false },
   };
 }

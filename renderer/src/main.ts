@@ -10,13 +10,15 @@ import { ElectronBackend } from './lib/backend/electron-backend.js';
 import { WsBackend } from './lib/backend/ws-backend.js';
 import { DatasetState } from './lib/state/dataset.svelte.js';
 import { StudioState } from './lib/state/studio.svelte.js';
+import { TrainingState } from './lib/state/training.svelte.js';
 import './app.css';
 
 const backend: IBackend = window.atelier ? new ElectronBackend(window.atelier) : new WsBackend();
 const studio = new StudioState(backend);
 const dataset = new DatasetState(backend, studio);
+const training = new TrainingState(backend, studio);
 void studio.refresh();
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element.');
-mount(App, { target, props: { studio, dataset } });
+mount(App, { target, props: { studio, dataset, training } });

@@ -3,8 +3,8 @@
  * playwright-core (never a downloaded browser), and per-page records of what a user would call
  * broken: console errors, uncaught exceptions, Content-Security-Policy violations.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, realpathSync, rmSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +28,40 @@ export function tempDir(prefix: string): string {
 
 export function cleanup(...dirs: Array<string | undefined>): void {
   for (const d of dirs) if (d) rmSync(d, { recursive: true, force: true });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fixtures through the command line (fast: no browser in the way).
+
+const EMOJI_ROOT = join(REPO_ROOT, 'node_modules', 'emoji-datasource-twitter');
+
+/** Copies the first `count` Twemoji (64 px PNGs) of `category`, in the set's order, into `dir`; returns their file names. */
+export function copyEmoji(dir: string, category: string, count: number): string[] {
+  const all = JSON.parse(readFileSync(join(EMOJI_ROOT, 'emoji.json'), 'utf8')) as Array<{ image: string; category: string; sort_order: number; has_img_twitter: boolean }>;
+  const picked = all
+    .filter((e) => e.has_img_twitter && e.category === category)
+    .sort((a, b) => a.sort_order - b.sort_order)
+    .slice(0, count);
+  if (picked.length < count) throw new Error(`emoji-datasource-twitter has only ${picked.length} images in "${category}".`);
+  mkdirSync(dir, { recursive: true });
+  for (const e of picked) copyFileSync(join(EMOJI_ROOT, 'img', 'twitter', '64', e.image), join(dir, e.image));
+  return picked.map((e) => e.image);
+}
+
+/** Runs `atelier <args…> --json` and returns its JSON document; rejects with its output when it fails. */
+export function atelier<T = Record<string, unknown>>(args: string[], timeoutMs = 60_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [join(REPO_ROOT, 'bin', 'atelier.js'), ...args, '--json'], { cwd: REPO_ROOT, timeout: timeoutMs }, (err, stdout, stderr) => {
+      let doc: { ok?: boolean } | null = null;
+      try {
+        doc = JSON.parse(stdout) as { ok?: boolean };
+      } catch {
+        doc = null;
+      }
+      if (err || !doc || doc.ok === false) reject(new Error(`atelier ${args.join(' ')} failed: ${err?.message ?? ''}\nstdout: ${stdout}\nstderr: ${stderr}`));
+      else resolve(doc as T);
+    });
+  });
 }
 
 // ---------------------------------------------------------------------------------------------

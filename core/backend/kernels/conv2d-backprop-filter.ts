@@ -1,6 +1,7 @@
 /**
- * `Conv2DBackpropFilter` for the wasm backend, which TF.js 4.22 lacks (every conv2d weight gradient
- * fails there with "Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'").
+ * `Conv2DBackpropFilter` as a forward Conv2D, for the wasm backend, which TF.js 4.22 lacks (every
+ * conv2d weight gradient fails there with "Kernel 'Conv2DBackpropFilter' not registered for
+ * backend 'wasm'"), and for the cpu backend, whose own is ~40× slower than its forward conv.
  *
  * Computed as one forward Conv2D (XNNPACK) with the roles swapped: input channels become the
  * batch, the batch becomes the channels, dy becomes the filter and the stride becomes a dilation:
@@ -16,22 +17,22 @@
 import * as tf from '@tensorflow/tfjs';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-type Backend = KernelArgs['backend'];
+type Backend = tf.KernelBackend;
 
 /** Runs another kernel of the same backend on TensorInfos (no tape, no engine bookkeeping). */
-function run(backend: Backend, name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo {
-  const kernel = tf.getKernel(name, 'wasm');
-  if (kernel === undefined) throw new Error(`wasm kernel '${name}' is not registered`);
-  return kernel.kernelFunc({ inputs, attrs, backend }) as tf.TensorInfo;
+function run(backendName: string, backend: Backend, name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo {
+  const kernel = tf.getKernel(name, backendName);
+  if (kernel === undefined) throw new Error(`${backendName} kernel '${name}' is not registered`);
+  return kernel.kernelFunc({ inputs, attrs, backend: backend as object }) as tf.TensorInfo;
 }
 
-function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
-  const { backend } = args;
+function conv2DBackpropFilter(backendName: string, args: KernelArgs): tf.TensorInfo {
+  const backend = args.backend as tf.KernelBackend;
   const { x, dy } = args.inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const attrs = args.attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   const { strides, pad, dimRoundingMode, filterShape } = attrs;
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
-    throw new Error(`wasm Conv2DBackpropFilter supports only NHWC, got ${attrs.dataFormat}`);
+    throw new Error(`${backendName} Conv2DBackpropFilter supports only NHWC, got ${attrs.dataFormat}`);
   }
   const xShape = x.shape as [number, number, number, number]; // [N, H, W, Cin]
   const info = tf.backend_util.computeConv2DInfo(xShape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
@@ -46,10 +47,10 @@ function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
   const temps: tf.TensorInfo[] = [];
   const keep = (t: tf.TensorInfo): tf.TensorInfo => (temps.push(t), t);
   try {
-    const xT = keep(run(backend, 'Transpose', { x }, { perm: [3, 1, 2, 0] })); // [Cin, H, W, N]
-    const dyT = keep(run(backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] })); // [Ho, Wo, N, Cout]
+    const xT = keep(run(backendName, backend, 'Transpose', { x }, { perm: [3, 1, 2, 0] })); // [Cin, H, W, N]
+    const dyT = keep(run(backendName, backend, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] })); // [Ho, Wo, N, Cout]
     const conv = keep(
-      run(backend, 'Conv2D', { x: xT, filter: dyT }, {
+      run(backendName, backend, 'Conv2D', { x: xT, filter: dyT }, {
         strides: [1, 1],
         pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
         dataFormat: 'NHWC',
@@ -58,16 +59,19 @@ function conv2DBackpropFilterWasm(args: KernelArgs): tf.TensorInfo {
     ); // [Cin, ≥kh, ≥kw, Cout]
     let dwT = conv;
     if (conv.shape[1] !== kh || conv.shape[2] !== kw) {
-      dwT = keep(run(backend, 'Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [cin, kh, kw, cout] }));
+      dwT = keep(run(backendName, backend, 'Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [cin, kh, kw, cout] }));
     }
-    return run(backend, 'Transpose', { x: dwT }, { perm: [1, 2, 0, 3] }); // [kh, kw, Cin, Cout]
+    return run(backendName, backend, 'Transpose', { x: dwT }, { perm: [1, 2, 0, 3] }); // [kh, kw, Cin, Cout]
   } finally {
     for (const t of temps) backend.disposeData(t.dataId);
   }
 }
 
-export const wasmConv2DBackpropFilterConfig: tf.KernelConfig = {
-  kernelName: 'Conv2DBackpropFilter',
-  backendName: 'wasm',
-  kernelFunc: conv2DBackpropFilterWasm as tf.KernelFunc,
-};
+/** The kernel for `backendName` ('wasm' or 'cpu'), built on that backend's own Conv2D. */
+export function makeConv2DBackpropFilterConfig(backendName: string): tf.KernelConfig {
+  return {
+    kernelName: 'Conv2DBackpropFilter',
+    backendName,
+    kernelFunc: ((args: KernelArgs) => conv2DBackpropFilter(backendName, args)) as tf.KernelFunc,
+  };
+}

@@ -1,10 +1,12 @@
 /**
- * Kernels and gradients training needs that a backend lacks, registered per backend.
- * Each is checked against the cpu backend or finite differences in test/unit/backend/.
+ * Kernels and gradients training needs that a backend lacks (or has in a form too slow to train
+ * with), registered per backend. Each is checked in test/unit/backend/ against the cpu backend's
+ * stock kernel, a float64 loop, or finite differences.
  */
 import * as tf from '@tensorflow/tfjs';
+import { registerAvgPoolGradGrad } from './avg-pool-grad-grad.js';
+import { makeConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { registerGreaterGrad } from './greater-grad.js';
-import { wasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
 import { makeWasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
 
 /** What was added for a backend, for the startup report. */
@@ -13,11 +15,27 @@ export interface TrainingKernelReport {
   added: string[];
 }
 
-const marker = Symbol.for('gan-atelier.wasm-conv2d-backprop-input');
+const OURS = Symbol.for('gan-atelier.training-kernel');
+
+/** True when the registered kernel is one of ours. */
+export function isOurKernel(kernelName: string, backendName: string): boolean {
+  const k = tf.getKernel(kernelName, backendName);
+  return k !== undefined && OURS in k;
+}
+
+/** Registers `config`, replacing any stock kernel of that name. */
+function replaceKernel(config: tf.KernelConfig): void {
+  Object.defineProperty(config, OURS, { value: true });
+  if (tf.getKernel(config.kernelName, config.backendName) !== undefined) tf.unregisterKernel(config.kernelName, config.backendName);
+  tf.registerKernel(config);
+}
 
 /**
  * Registers what `backendName` needs for training; idempotent. Call after the backend is set up
- * (the wasm kernels reuse its Conv2D/Transpose/Slice/Reverse kernels).
+ * (these kernels reuse its Conv2D, Transpose, Slice and Reverse kernels).
+ *   all:  gradients for Greater and AvgPoolGrad (double backprop through leakyRelu and avgPool, for R1)
+ *   wasm: Conv2DBackpropFilter (missing); Conv2DBackpropInput for stride 1 (~1.5× faster step)
+ *   cpu:  Conv2DBackpropFilter (the stock one is ~40× slower than a forward conv)
  */
 export function registerTrainingKernels(backendName: string): TrainingKernelReport {
   const added: string[] = [];
@@ -25,19 +43,17 @@ export function registerTrainingKernels(backendName: string): TrainingKernelRepo
     registerGreaterGrad();
     added.push('gradient Greater');
   }
-  if (backendName === 'wasm') {
-    if (tf.getKernel('Conv2DBackpropFilter', 'wasm') === undefined) {
-      tf.registerKernel(wasmConv2DBackpropFilterConfig);
-      added.push('wasm Conv2DBackpropFilter');
-    }
-    const current = tf.getKernel('Conv2DBackpropInput', 'wasm');
-    if (current === undefined || !(marker in current)) {
-      const config = makeWasmConv2DBackpropInputConfig(current?.kernelFunc);
-      Object.defineProperty(config, marker, { value: true });
-      if (current !== undefined) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-      tf.registerKernel(config);
-      added.push('wasm Conv2DBackpropInput (stride 1 as Conv2D)');
-    }
+  if (tf.getGradient('AvgPoolGrad') === undefined) {
+    registerAvgPoolGradGrad();
+    added.push('gradient AvgPoolGrad');
+  }
+  if ((backendName === 'wasm' || backendName === 'cpu') && !isOurKernel('Conv2DBackpropFilter', backendName)) {
+    replaceKernel(makeConv2DBackpropFilterConfig(backendName));
+    added.push(`${backendName} Conv2DBackpropFilter (as Conv2D)`);
+  }
+  if (backendName === 'wasm' && !isOurKernel('Conv2DBackpropInput', 'wasm')) {
+    replaceKernel(makeWasmConv2DBackpropInputConfig(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc));
+    added.push('wasm Conv2DBackpropInput (stride 1 as Conv2D)');
   }
   return { backend: backendName, added };
 }

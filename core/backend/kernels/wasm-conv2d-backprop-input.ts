@@ -11,18 +11,18 @@
 import * as tf from '@tensorflow/tfjs';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-type Backend = KernelArgs['backend'];
+type Backend = tf.KernelBackend;
 
 function run(backend: Backend, name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo {
   const kernel = tf.getKernel(name, 'wasm');
   if (kernel === undefined) throw new Error(`wasm kernel '${name}' is not registered`);
-  return kernel.kernelFunc({ inputs, attrs, backend }) as tf.TensorInfo;
+  return kernel.kernelFunc({ inputs, attrs, backend: backend as object }) as tf.TensorInfo;
 }
 
 /** Builds the kernel config; `stock` runs the cases this kernel does not take (strided). */
 export function makeWasmConv2DBackpropInputConfig(stock: tf.KernelFunc | undefined): tf.KernelConfig {
   const kernelFunc = (args: KernelArgs): tf.TensorInfo => {
-    const { backend } = args;
+    const backend = args.backend as tf.KernelBackend;
     const { dy, filter } = args.inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
     const attrs = args.attrs as unknown as tf.Conv2DBackpropInputAttrs;
     const { strides, pad, dimRoundingMode, inputShape } = attrs;

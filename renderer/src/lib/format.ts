@@ -83,3 +83,18 @@ export function formatRate(perSecond: number): string {
   if (!Number.isFinite(perSecond) || perSecond <= 0) return '0';
   return perSecond < 10 ? perSecond.toFixed(1) : Math.round(perSecond).toLocaleString('en-US');
 }
+
+/** 0.064 → "0.064"; 12.3456 → "12.35"; 1234.5 → "1,234.5": kimg as a person reads it. */
+export function formatKimg(kimg: number): string {
+  if (!Number.isFinite(kimg)) return '—';
+  const digits = kimg < 1 ? 3 : kimg < 100 ? 2 : 1;
+  return kimg.toLocaleString('en-US', { maximumFractionDigits: digits });
+}
+
+/** A chart or stat value: four significant digits, no exponent for everyday sizes. */
+export function formatStat(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  const abs = Math.abs(value);
+  if (abs !== 0 && (abs < 0.001 || abs >= 1e6)) return value.toExponential(2);
+  return value.toLocaleString('en-US', { maximumSignificantDigits: 4 });
+}

@@ -1,0 +1,210 @@
+/**
+ * Training-step benchmark: ms per step (one D update + one G update, non-saturating loss, Adam,
+ * no R1) and images/s, for every TF.js backend that loads, at several resolutions. Prints one JSON
+ * document on stdout (progress on stderr).
+ *
+ *   node --import tsx bench/step.ts [--sizes 32,64,128] [--batch 32|auto] [--steps 3]
+ *        [--backends tensorflow-gpu,tensorflow,webgpu,wasm,cpu] [--channel-base 2048]
+ *        [--channel-max 128] [--step-budget-s 20] [--size-budget-s 120]
+ *
+ * Each backend runs in its own child process (a clean engine, and a hung backend can be killed).
+ * `--batch auto`: a batch-2 probe step, then the largest power of two ≤ 32 whose predicted step
+ * time fits --step-budget-s. Timed steps stop early once --size-budget-s is spent.
+ */
+import { spawn } from 'node:child_process';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { readScalarsAndDispose } from '../core/backend/read.js';
+import { BACKEND_NAMES, type BackendName, selectBackend } from '../core/backend/select.js';
+import { channelsAt, type NetConfig } from '../core/nets/config.js';
+import { Discriminator } from '../core/nets/discriminator.js';
+import { Generator } from '../core/nets/generator.js';
+import { BasicTrainer } from '../core/train/basic-step.js';
+
+interface Options {
+  sizes: number[];
+  batch: number | 'auto';
+  steps: number;
+  backends: BackendName[];
+  channelBase: number;
+  channelMax: number;
+  stepBudgetS: number;
+  sizeBudgetS: number;
+  backendTimeoutS: number;
+}
+
+interface SizeResult {
+  resolution: number;
+  batch: number;
+  /** Timed steps (after one warm-up step at this batch). */
+  steps: number;
+  msPerStep: { median: number; min: number; all: number[] };
+  imagesPerSecond: number;
+  params: { G: number; D: number };
+  channels: Record<string, number>;
+  note?: string;
+}
+
+interface BackendResult {
+  name: BackendName;
+  ok: boolean;
+  /** Why it did not load, or what was started. */
+  reason: string;
+  added?: string[];
+  sizes?: SizeResult[];
+  error?: string;
+}
+
+function parseArgs(argv: string[]): Options & { child?: BackendName } {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const batch = get('batch') ?? 'auto';
+  const opts: Options & { child?: BackendName } = {
+    sizes: (get('sizes') ?? '32,64,128').split(',').map(Number),
+    batch: batch === 'auto' ? 'auto' : Number(batch),
+    steps: Number(get('steps') ?? 3),
+    backends: (get('backends')?.split(',') ?? [...BACKEND_NAMES]) as BackendName[],
+    channelBase: Number(get('channel-base') ?? 2048),
+    channelMax: Number(get('channel-max') ?? 128),
+    stepBudgetS: Number(get('step-budget-s') ?? 20),
+    sizeBudgetS: Number(get('size-budget-s') ?? 120),
+    backendTimeoutS: Number(get('backend-timeout-s') ?? 1200),
+  };
+  const child = get('child');
+  if (child !== undefined) opts.child = child as BackendName;
+  return opts;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+const log = (msg: string) => process.stderr.write(`${msg}\n`);
+
+/** One step, timed to the point its losses are read back (which waits for a GPU to finish). */
+async function timedStep(trainer: BasicTrainer, reals: tf.Tensor4D): Promise<number> {
+  const t0 = performance.now();
+  await readScalarsAndDispose(trainer.step(reals));
+  return performance.now() - t0;
+}
+
+async function benchSize(resolution: number, opts: Options, backend: string): Promise<SizeResult> {
+  const cfg: Partial<NetConfig> = { resolution, channelBase: opts.channelBase, channelMax: opts.channelMax };
+  const G = new Generator(cfg);
+  const D = new Discriminator(cfg);
+  const trainer = new BasicTrainer(G, D);
+  const makeReals = (n: number) => tf.randomUniform([n, resolution, resolution, 3], -1, 1) as tf.Tensor4D;
+  let note: string | undefined;
+  try {
+    let batch: number;
+    if (opts.batch === 'auto') {
+      const probe = makeReals(2);
+      await timedStep(trainer, probe); // first step: Adam's moments, kernel setup
+      const ms2 = await timedStep(trainer, probe);
+      probe.dispose();
+      batch = 2;
+      while (batch < 32 && ((ms2 * batch * 2) / 2) / 1000 <= opts.stepBudgetS) batch *= 2;
+      note = `auto batch: a batch-2 step took ${ms2.toFixed(0)} ms`;
+    } else {
+      batch = opts.batch;
+    }
+    const reals = makeReals(batch);
+    const started = performance.now();
+    const warm = await timedStep(trainer, reals);
+    log(`  ${backend} ${resolution}² batch ${batch}: warm-up ${warm.toFixed(0)} ms`);
+    const all: number[] = [];
+    while (all.length < opts.steps) {
+      all.push(await timedStep(trainer, reals));
+      log(`  ${backend} ${resolution}² batch ${batch}: ${(all[all.length - 1] as number).toFixed(0)} ms`);
+      if ((performance.now() - started) / 1000 > opts.sizeBudgetS) break;
+    }
+    reals.dispose();
+    const med = median(all);
+    const channels: Record<string, number> = {};
+    for (let r = 4; r <= resolution; r *= 2) channels[String(r)] = channelsAt(G.config, r);
+    const result: SizeResult = {
+      resolution,
+      batch,
+      steps: all.length,
+      msPerStep: { median: Math.round(med), min: Math.round(Math.min(...all)), all: all.map((x) => Math.round(x)) },
+      imagesPerSecond: Number(((batch * 1000) / med).toFixed(2)),
+      params: { G: G.params.countTrainable(), D: D.params.countTrainable() },
+      channels,
+    };
+    if (note !== undefined) result.note = note;
+    return result;
+  } finally {
+    trainer.dispose();
+    G.dispose();
+    D.dispose();
+  }
+}
+
+/** Child: one backend, all sizes; prints its BackendResult as JSON. */
+async function runChild(name: BackendName, opts: Options): Promise<void> {
+  let result: BackendResult;
+  try {
+    const choice = await selectBackend({ prefer: name, preferSource: 'bench --backends' });
+    const used = choice.tried[choice.tried.length - 1];
+    result = { name, ok: true, reason: used?.reason ?? '', added: choice.added, sizes: [] };
+    for (const size of opts.sizes) {
+      try {
+        result.sizes?.push(await benchSize(size, opts, name));
+      } catch (e) {
+        result.error = `${size}²: ${(e as Error).message}`;
+        break;
+      }
+    }
+  } catch (e) {
+    const tried = (e as { tried?: { reason: string }[] }).tried;
+    result = { name, ok: false, reason: tried?.[0]?.reason ?? (e as Error).message };
+  }
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+function runBackendInChild(name: BackendName, argv: string[], timeoutS: number): Promise<BackendResult> {
+  return new Promise((resolve) => {
+    const script = fileURLToPath(import.meta.url);
+    const child = spawn(process.execPath, ['--import', 'tsx', script, ...argv, '--child', name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        resolve(JSON.parse(line) as BackendResult);
+      } catch {
+        resolve({ name, ok: false, reason: `benchmark process ended (${signal ?? `exit ${code}`}) without a result${signal === 'SIGKILL' ? ` after ${timeoutS} s` : ''}` });
+      }
+    });
+  });
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const opts = parseArgs(argv);
+  if (opts.child !== undefined) return runChild(opts.child, opts);
+  const backends: BackendResult[] = [];
+  for (const name of opts.backends) {
+    log(`backend ${name}…`);
+    backends.push(await runBackendInChild(name, argv, opts.backendTimeoutS));
+  }
+  const doc = {
+    benchmark: 'step',
+    what: 'one D update + one G update (non-saturating logistic loss, Adam lr 0.0025 β1 0 β2 0.99, no R1), StyleGAN2-style G and residual D from core/nets',
+    date: new Date().toISOString(),
+    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, platform: `${process.platform}-${process.arch}` },
+    config: { channelBase: opts.channelBase, channelMax: opts.channelMax, zDim: 512, wDim: 512, mappingLayers: 2, batch: opts.batch, timedSteps: opts.steps },
+    backends,
+  };
+  process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
+}
+
+await main();

@@ -1,0 +1,176 @@
+/**
+ * `atelier train <project> --preset baseline …`: trains a run in an engine worker, exactly as the
+ * studio does (the service's Training on a JobManager), printing a line per tick, or JSON lines
+ * with `--json`: started, phase, tick (kimg, step, losses…), checkpoint, end. Ctrl+C pauses: the worker
+ * saves a checkpoint, and the last line says how to resume.
+ */
+import { resolve } from 'node:path';
+import { BACKEND_CHOICES, methods, type BackendChoiceName, type RunSummary, type StudioEvent, type TrainProgress, type TrainSettings } from '../api/contract.js';
+import { UserError } from '../api/errors.js';
+import { Training } from '../service/training.js';
+import { DatasetStore } from '../store/dataset.js';
+import { Project } from '../store/project.js';
+import { parseCommand, type CommandIO } from './args.js';
+
+const USAGE = `Usage: atelier train <project.atelier> --preset baseline [options]
+       atelier train <project.atelier> --resume RUN [--backend NAME] [--json]
+
+Trains a generator on the project's dataset in a worker process, writing statistics, preview grids
+and checkpoints into the project file. Ctrl+C pauses (a checkpoint is saved); --resume continues.
+
+Options:
+  --preset ID       baseline (the presets are listed in the studio's Train view)
+  --kimg K          duration in thousands of images shown to the discriminator (default: by resolution)
+  --batch B         images per step (default: by resolution, shrunk to fit the backend's memory)
+  --seed S          seeds weights, batches and latents (default 0)
+  --backend NAME    auto, tensorflow-gpu, tensorflow, webgpu, wasm or cpu (default auto)
+  --name NAME       the run's name
+  --resume RUN      continue run RUN from its newest checkpoint
+  --json            JSON lines: started, phase, tick, checkpoint, end`;
+
+type Ended = Pick<RunSummary, 'status' | 'error' | 'kimgDone'>;
+
+const PHASE_WORDS: Record<TrainProgress['phase'], string> = { starting: 'starting the backend', loading: 'loading the dataset', training: 'training', saving: 'saving' };
+
+export async function trainCommand(argv: string[], io: CommandIO): Promise<number> {
+  const { values, positionals } = parseCommand(argv, {
+    preset: { type: 'string' },
+    kimg: { type: 'string' },
+    batch: { type: 'string' },
+    seed: { type: 'string' },
+    backend: { type: 'string' },
+    name: { type: 'string' },
+    resume: { type: 'string' },
+  });
+  if (values.help) return io.out(USAGE), 0;
+  const json = values.json === true;
+  const [projectArg] = positionals;
+  if (projectArg === undefined || positionals.length > 1) throw new UserError('invalid-request', 'expected one project file. Usage: atelier train <project.atelier> --preset baseline');
+  const backend = backendOption(values.backend as string | undefined);
+  const resumeId = values.resume === undefined ? undefined : intOption('--resume', values.resume as string, 1);
+  if (resumeId === undefined && values.preset === undefined) throw new UserError('invalid-request', 'say which preset to train with (--preset baseline), or which run to continue (--resume RUN).');
+  if (resumeId !== undefined && (values.preset ?? values.kimg ?? values.batch ?? values.seed) !== undefined) {
+    throw new UserError('invalid-request', '--resume continues a run with the settings it started with: leave out --preset, --kimg, --batch and --seed.');
+  }
+
+  const project = Project.open(resolve(projectArg));
+  const dataset = new DatasetStore(project.db);
+  let runId = 0;
+  let onEnd: (run: Ended) => void = () => {};
+  const ended = new Promise<Ended>((r) => (onEnd = r));
+  const printed = new Set<number>();
+  const training = new Training(project, () => dataset, (e: StudioEvent) => {
+    if (e.type === 'run.progress' && e.progress.runId === runId) onProgress(e.progress);
+    if (e.type === 'run.changed' && e.run.id === runId && e.run.status !== 'running' && e.run.status !== 'queued') onEnd(e.run);
+  });
+
+  const line = (doc: object): void => io.out(JSON.stringify(doc));
+  const newCheckpoints = (): void => {
+    for (const c of training.runs.listCheckpoints(runId)) {
+      if (printed.has(c.id)) continue;
+      printed.add(c.id);
+      if (json) line({ type: 'checkpoint', runId, id: c.id, kimg: round(c.kimg), step: c.step, bytes: c.sizeBytes });
+      else io.out(`  checkpoint at ${round(c.kimg)} kimg (step ${c.step})`);
+    }
+  };
+  let phase = '';
+  const onProgress = (p: TrainProgress): void => {
+    newCheckpoints();
+    if (p.phase !== phase && p.phase !== 'saving') {
+      phase = p.phase;
+      if (json) line({ type: 'phase', runId, phase, step: p.step, kimg: round(p.kimg), backend: p.backend });
+      else io.out(`  ${PHASE_WORDS[p.phase]}${p.phase === 'training' ? ` on ${p.backend} from step ${p.step}` : ''}…`);
+    }
+    if (p.previewId === undefined) return; // one line per tick
+    if (json) line({ type: 'tick', runId, kimg: round(p.kimg), kimgTotal: p.kimgTotal, step: p.step, imgPerSec: round(p.imgPerSec, 1), etaSeconds: p.etaSeconds, backend: p.backend, stats: p.stats, previewId: p.previewId });
+    else io.out(tickLine(p));
+  };
+
+  let onSigint: (() => void) | null = null;
+  try {
+    // Existing checkpoints of a resumed run are not news.
+    if (resumeId !== undefined) for (const c of training.runs.listCheckpoints(resumeId)) printed.add(c.id);
+    const run = resumeId !== undefined ? training.resume(resumeId, backend) : training.start(settings(values, backend, training));
+    runId = run.id;
+    if (json) line({ type: 'started', runId, name: run.name, preset: run.preset, kimgDone: run.kimgDone, kimgTotal: run.kimgTotal, resumed: resumeId !== undefined });
+    else io.out(`${resumeId !== undefined ? 'Resuming' : 'Training'} "${run.name}" (run ${runId}) in ${project.path}. Ctrl+C pauses and saves a checkpoint.`);
+
+    let interrupted = false;
+    onSigint = () => {
+      if (interrupted) {
+        // A second Ctrl+C: leave now. The worker takes its lost parent as a pause and saves alone.
+        io.err('atelier train: leaving; the worker finishes saving its checkpoint by itself.');
+        process.exit(130);
+      }
+      interrupted = true;
+      if (!json) io.out('Pausing: saving a checkpoint… (Ctrl+C again to leave without waiting)');
+      try {
+        training.pause(runId);
+      } catch {
+        // Already finishing.
+      }
+    };
+    process.on('SIGINT', onSigint);
+
+    const end = await ended;
+    newCheckpoints();
+    const after = training.runs.getRun(runId);
+    const cps = training.runs.listCheckpoints(runId);
+    const step = cps.length > 0 ? Math.max(...cps.map((c) => c.step)) : 0;
+    const resume = `atelier train ${projectArg} --resume ${runId}`;
+    const resumable = end.status === 'paused' || end.status === 'stopped' || end.status === 'failed';
+    if (json) line({ type: 'end', runId, status: end.status, kimg: round(after?.kimgDone ?? end.kimgDone), step, error: end.error, ...(resumable ? { resume } : {}) });
+    else if (end.status === 'done') io.out(`Done: "${run.name}" trained ${round(after?.kimgDone ?? end.kimgDone)} kimg.`);
+    else if (end.status === 'failed') io.err(`atelier train: ${end.error ?? 'the run failed'}${resumable && cps.length > 0 ? ` To continue: ${resume}` : ''}`);
+    else io.out(`${end.status === 'paused' ? 'Paused' : 'Stopped'} at ${round(after?.kimgDone ?? end.kimgDone)} kimg (step ${step}). Resume with: ${resume}`);
+    return end.status === 'failed' ? 1 : 0;
+  } finally {
+    if (onSigint) process.off('SIGINT', onSigint);
+    await training.dispose();
+    project.close();
+  }
+}
+
+function settings(values: Record<string, unknown>, backend: BackendChoiceName | undefined, training: Training): TrainSettings {
+  const defaults = training.presets().defaults;
+  if (defaults === null) throw new UserError('invalid-request', 'The dataset is empty: import images first (atelier import <project> <folder>).');
+  const s: TrainSettings = { preset: values.preset as string, kimg: values.kimg === undefined ? defaults.kimg : numberOption('--kimg', values.kimg as string) };
+  if (values.batch !== undefined) s.batch = intOption('--batch', values.batch as string, 1);
+  if (values.seed !== undefined) s.seed = intOption('--seed', values.seed as string, 0);
+  if (values.name !== undefined) s.name = values.name as string;
+  if (backend !== undefined) s.backend = backend;
+  // The same checks as a request from the studio.
+  const checked = methods['train.start'].params.safeParse(s);
+  if (!checked.success) {
+    const issue = checked.error.issues[0];
+    throw new UserError('invalid-request', `--${String(issue?.path[0] ?? 'settings')}: ${issue?.message ?? 'invalid'}`);
+  }
+  return s;
+}
+
+function tickLine(p: TrainProgress): string {
+  const s = p.stats;
+  const fmt = (name: string): string => (s[name] === undefined || !Number.isFinite(s[name]) ? '' : ` · ${name} ${(s[name] as number).toFixed(3)}`);
+  const eta = p.etaSeconds === null ? '' : ` · ETA ${p.etaSeconds} s`;
+  return `  kimg ${round(p.kimg)} / ${p.kimgTotal} · step ${p.step} · ${p.imgPerSec.toFixed(1)} img/s${eta}${fmt('Loss/G')}${fmt('Loss/D')}${fmt('r_t')}`;
+}
+
+const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+function backendOption(raw: string | undefined): BackendChoiceName | undefined {
+  if (raw === undefined) return undefined;
+  if (!(BACKEND_CHOICES as readonly string[]).includes(raw)) throw new UserError('invalid-request', `--backend must be one of ${BACKEND_CHOICES.join(', ')}, not "${raw}".`, '--backend');
+  return raw as BackendChoiceName;
+}
+
+function intOption(name: string, raw: string, min: number): number {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new UserError('invalid-request', `${name} must be a whole number ≥ ${min}, not "${raw}".`, name);
+  return n;
+}
+
+function numberOption(name: string, raw: string): number {
+  const n = Number(raw);
+  if (!(n > 0)) throw new UserError('invalid-request', `${name} must be a number above 0, not "${raw}".`, name);
+  return n;
+}

@@ -1,0 +1,404 @@
+/**
+ * The training loop (StyleGAN2-ADA's training_loop.py, cut down to what the studio runs): given a
+ * config, a data source and the networks, it trains until `config.kimg` thousand reals have been
+ * shown to D. It does no I/O: the host reaches in through callbacks (tick, snapshot, requested)
+ * and writes what they hand it.
+ *
+ * One iteration:  Gmain → (Dmain → Dreg every r1Interval D steps) × dStepsPerG → G_ema → state.
+ * Everything random comes from one seeded stream whose state is part of the loop's state, so a
+ * run restored from a checkpoint continues exactly as the uninterrupted run would have.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type AugmentStage, type AugmentState, NoAugment } from '../augment/stage.js';
+import { readFloatsAndDispose } from '../backend/read.js';
+import type { Discriminator } from '../nets/discriminator.js';
+import { type Generator, oneHotLabels } from '../nets/generator.js';
+import type { NamedVariable } from '../nets/params.js';
+import { Adam } from './adam.js';
+import { assignNamed, checkTensors, decodeTensors, encodeTensors, type Expected, readNamed } from './checkpoint-format.js';
+import type { LossKind, TrainConfig } from './config.js';
+import type { DataSource, DataSourceState } from './data-source.js';
+import { copyWeights, emaBeta, updateEma } from './ema.js';
+import { dMainLoss, dRegLoss, gMainLoss, lazyRegScale, logitStats, r1Terms } from './losses.js';
+import { Rng, type RngState, withSeededMathRandom } from './rng.js';
+import { STAT, StatsCollector } from './stats.js';
+
+export interface Nets {
+  G: Generator;
+  D: Discriminator;
+  /** The moving average of G (previews, samples, exports). */
+  G_ema: Generator;
+}
+
+/**
+ * An extra discriminator with its own loss, optimiser and schedule (vision-aided ensembles: a
+ * frozen feature extractor with a small trainable head). It sees the same augmented images as D.
+ */
+export interface ExtraDiscriminator {
+  /** Names its statistics (`Loss/D/<name>`) and checkpoint tensors (`<name>/…`). */
+  readonly name: string;
+  readonly loss: LossKind;
+  /** Weight of its term in G's loss. */
+  readonly weight: number;
+  /** Whether it judges (and trains) at this point of the run. */
+  enabledAt(kimg: number): boolean;
+  /** Logits [N, 1] for images [N, R, R, C]. */
+  apply(images: tf.Tensor4D, c?: tf.Tensor2D): tf.Tensor2D;
+  /** Everything it checkpoints (trainable heads and any buffers). */
+  params(): readonly NamedVariable[];
+  /** Its optimiser, over its trainable parameters. */
+  readonly optimizer: Adam;
+}
+
+/** Where the run is: saved with every checkpoint, restored on resume. */
+export interface LoopState {
+  /** Iterations done (G updates). */
+  step: number;
+  /** Reals shown to D. */
+  nimg: number;
+  /** D updates done (the lazy R1 interval counts these). */
+  dSteps: number;
+  rng: RngState;
+  data: DataSourceState;
+  augment: AugmentState;
+  /** Each optimiser's step count t, by name ('G', 'D', extras' names). */
+  optimizers: Record<string, number>;
+}
+
+export interface TickInfo {
+  step: number;
+  nimg: number;
+  kimg: number;
+  /** Means since the previous tick, by name (see STAT). */
+  stats: Record<string, number>;
+  /** Seconds of training in this tick (without the host's work at the previous tick). */
+  seconds: number;
+}
+
+export type SnapshotReason = 'interval' | 'pause' | 'stop' | 'done';
+export type LoopOutcome = 'completed' | 'paused' | 'stopped';
+
+export interface LoopCallbacks {
+  /** After each iteration (cheap: the host throttles what it does with it). */
+  stepped?(info: { step: number; nimg: number; kimg: number; seconds: number }): void;
+  /** Once per tick, with the tick's statistics. */
+  tick(info: TickInfo): Promise<void> | void;
+  /** A checkpoint is due: the host calls `capture()` and writes it. */
+  snapshot(reason: SnapshotReason): Promise<void> | void;
+  /** Checked between iterations: null keeps going. */
+  requested(): 'pause' | 'stop' | null;
+}
+
+export interface LoopOptions {
+  augment?: AugmentStage;
+  extras?: ExtraDiscriminator[];
+}
+
+/** D's parameters in its first `blocks` blocks (from full resolution down): frozen when transferring (Freeze-D). */
+export function frozenDPrefixes(resolution: number, blocks: number): string[] {
+  const out: string[] = [];
+  for (let r = resolution, i = 0; r > 4 && i < blocks; r /= 2, i++) out.push(`D.b${r}.`);
+  return out;
+}
+
+export class TrainingLoop {
+  readonly stats = new StatsCollector();
+  readonly optG: Adam;
+  readonly optD: Adam;
+  private readonly augment: AugmentStage;
+  private readonly extras: ExtraDiscriminator[];
+  private rng: Rng;
+  private stepCount = 0;
+  private nimgCount = 0;
+  private dSteps = 0;
+  private lastSnapshotStep = 0;
+
+  constructor(
+    readonly config: TrainConfig,
+    readonly data: DataSource,
+    readonly nets: Nets,
+    opts: LoopOptions = {},
+  ) {
+    const { G, D } = nets;
+    if (data.resolution !== G.config.resolution || data.channels !== G.config.imageChannels) {
+      throw new Error(`data are ${data.resolution}²×${data.channels}, G makes ${G.config.resolution}²×${G.config.imageChannels}`);
+    }
+    if (data.numClasses !== G.config.numClasses) throw new Error(`data have ${data.numClasses} classes, G has ${G.config.numClasses}`);
+    this.augment = opts.augment ?? new NoAugment();
+    this.extras = opts.extras ?? [];
+    this.rng = Rng.fromSeed(config.seed);
+    const [beta1, beta2] = config.betas;
+    this.optG = new Adam(G.params.all().filter((p) => p.trainable), { lr: config.gLr, beta1, beta2, epsilon: config.epsilon });
+    // Lazy R1 takes D steps of its own: scale D's lr and betas to make up (StyleGAN2 appendix B).
+    const c = config.r1Gamma > 0 ? lazyRegScale(config.r1Interval) : 1;
+    const frozen = frozenDPrefixes(config.net.resolution, config.freezeD);
+    const dParams = D.params.all().filter((p) => p.trainable && !frozen.some((f) => p.name.startsWith(f)));
+    this.optD = new Adam(dParams, { lr: config.dLr * c, beta1: beta1 ** c, beta2: beta2 ** c, epsilon: config.epsilon });
+    copyWeights(nets.G_ema, G);
+  }
+
+  get step(): number {
+    return this.stepCount;
+  }
+
+  get nimg(): number {
+    return this.nimgCount;
+  }
+
+  get kimg(): number {
+    return this.nimgCount / 1000;
+  }
+
+  /** One iteration: Gmain, Dmain (and Dreg when due) × dStepsPerG, G_ema, state. */
+  async runStep(): Promise<void> {
+    const { G, D, G_ema } = this.nets;
+    const cfg = this.config;
+    const n = cfg.batch;
+    const zDim = G.config.zDim;
+    const k = G.config.numClasses;
+    const rng = this.rng;
+    const kimg = this.kimg;
+    const extras = this.extras.filter((e) => e.enabledAt(kimg));
+    const onehot = (labels: Int32Array | null): tf.Tensor2D | undefined => (labels === null ? undefined : oneHotLabels(Array.from(labels), k));
+    const aug = (images: tf.Tensor4D): tf.Tensor4D => this.augment.apply(images, rng);
+    // Scalars to read once at the end of the step: (name, kept tensor).
+    const noted: Array<[string, tf.Scalar]> = [];
+    const note = (name: string, t: tf.Scalar): void => void noted.push([name, tf.keep(t)]);
+
+    withSeededMathRandom(rng, () =>
+      tf.tidy(() => {
+        // Gmain: fresh latents (labels drawn as the data's) → G → augmentation → D; G's update.
+        const gc = onehot(this.data.sampleLabels(n, rng));
+        const zSeed = rng.tfSeed();
+        const gLoss = this.optG.minimize(
+          () => {
+            const z = tf.randomNormal([n, zDim], 0, 1, 'float32', zSeed) as tf.Tensor2D; // [N, zDim]
+            const fakes = aug(G.generate(z, gc, { updateWAvg: true })); // [N, R, R, C]
+            let loss = gMainLoss(cfg.loss, D.apply(fakes, gc));
+            for (const e of extras) {
+              const term = gMainLoss(e.loss, e.apply(fakes, gc)).mul(e.weight) as tf.Scalar;
+              note(`Loss/G/${e.name}`, term);
+              loss = loss.add(term);
+            }
+            return loss;
+          },
+          true,
+          this.optG.variables(),
+        ) as tf.Scalar;
+        note(STAT.lossG, gLoss);
+
+        for (let d = 0; d < cfg.dStepsPerG; d++) {
+          // Fetch reals; fakes are made outside the tape (D's gradients do not need G's graph).
+          const reals = this.data.next(n, rng);
+          const c = onehot(reals.labels);
+          const fc = onehot(this.data.sampleLabels(n, rng));
+          const fakes = G.generate(tf.randomNormal([n, zDim], 0, 1, 'float32', rng.tfSeed()) as tf.Tensor2D, fc); // [N, R, R, C]
+
+          // Dmain: D's loss on augmented fakes and reals; D's update.
+          const dLoss = this.optD.minimize(
+            () => {
+              const realLogits = D.apply(aug(reals.images), c); // [N, 1]
+              const fakeLogits = D.apply(aug(fakes), fc); // [N, 1]
+              const s = logitStats(realLogits, fakeLogits);
+              note(STAT.logitReal, s.logitReal);
+              note(STAT.logitFake, s.logitFake);
+              note(STAT.accReal, s.accReal);
+              note(STAT.accFake, s.accFake);
+              note(STAT.rt, s.signReal);
+              return dMainLoss(cfg.loss, realLogits, fakeLogits).loss;
+            },
+            true,
+            this.optD.variables(),
+          ) as tf.Scalar;
+          note(STAT.lossD, dLoss);
+
+          // Extra discriminators: their own loss and optimiser, on the same images.
+          for (const e of extras) {
+            const eLoss = e.optimizer.minimize(
+              () => dMainLoss(e.loss, e.apply(aug(reals.images), c), e.apply(aug(fakes), fc)).loss,
+              true,
+              e.optimizer.variables(),
+            ) as tf.Scalar;
+            note(`Loss/D/${e.name}`, eLoss);
+          }
+
+          // Dreg: lazy R1 on the same reals, every r1Interval D steps, gradient taken before augmentation.
+          if (cfg.r1Gamma > 0 && this.dSteps % cfg.r1Interval === 0) {
+            this.optD.minimize(
+              () => {
+                const { penalty } = r1Terms((x) => D.apply(aug(x), c), reals.images);
+                note(STAT.lossR1, penalty.mean());
+                return dRegLoss(penalty, cfg.r1Gamma, cfg.r1Interval);
+              },
+              false,
+              this.optD.variables(),
+            );
+          }
+          this.dSteps++;
+        }
+      }),
+    );
+
+    // Update G_ema (β from the images seen before this step, as StyleGAN2-ADA).
+    updateEma(G_ema, G, emaBeta(n, cfg.emaKimg, cfg.emaRampup, this.nimgCount));
+
+    // Update state.
+    this.stepCount++;
+    this.nimgCount += n * cfg.dStepsPerG;
+
+    // Read the step's statistics in one go (one sync point per step), then the ADA heuristic.
+    const stacked = tf.stack(noted.map(([, t]) => t));
+    tf.dispose(noted.map(([, t]) => t));
+    const values = await readFloatsAndDispose(stacked);
+    let signSum = 0;
+    noted.forEach(([name], i) => {
+      const v = values[i] as number;
+      this.stats.report(name, v);
+      if (name === STAT.rt) signSum += v * n;
+    });
+    this.augment.observe(signSum, n * cfg.dStepsPerG);
+    this.augment.adjust(n * cfg.dStepsPerG);
+    if (this.augment.kind !== 'none') this.stats.report('Augment/p', this.augment.p);
+  }
+
+  /** Trains until `config.kimg`, or until the host asks to pause or stop. */
+  async run(cb: LoopCallbacks): Promise<LoopOutcome> {
+    const cfg = this.config;
+    const totalNimg = Math.round(cfg.kimg * 1000);
+    const tickNimg = Math.max(1, Math.round(cfg.tickKimg * 1000));
+    const snapshotNimg = tickNimg * cfg.snapshotTicks;
+    let tickStartNimg = this.nimgCount;
+    let tickStart = performance.now();
+    if (this.nimgCount >= totalNimg) return 'completed'; // a finished run, restored
+
+    while (true) {
+      // Let events in: pause/stop arrive as IPC messages, and on wasm every read resolves as a
+      // microtask, so without this the loop would never give them a turn.
+      await new Promise<void>((r) => setImmediate(r));
+
+      // Leave at a safe point when asked; the host saves a checkpoint first (unless nothing changed).
+      const asked = cb.requested();
+      if (asked !== null) {
+        if (this.stepCount !== this.lastSnapshotStep) await this.snapshot(cb, asked);
+        return asked === 'pause' ? 'paused' : 'stopped';
+      }
+
+      // Train one iteration.
+      const t0 = performance.now();
+      await this.runStep();
+      cb.stepped?.({ step: this.stepCount, nimg: this.nimgCount, kimg: this.kimg, seconds: (performance.now() - t0) / 1000 });
+      const done = this.nimgCount >= totalNimg;
+
+      // Perform maintenance once per tick; ticks fall on multiples of tickKimg, so resuming keeps the cadence.
+      const crossed = (every: number): boolean => Math.floor(this.nimgCount / every) > Math.floor(tickStartNimg / every);
+      if (!done && !crossed(tickNimg)) continue;
+      const seconds = (performance.now() - tickStart) / 1000;
+      const stats = this.stats.collect();
+      stats[STAT.imgPerSec] = seconds > 0 ? (this.nimgCount - tickStartNimg) / seconds : NaN;
+      await cb.tick({ step: this.stepCount, nimg: this.nimgCount, kimg: this.kimg, stats, seconds });
+
+      // Save a checkpoint every snapshotTicks ticks, and at the end.
+      if (done || crossed(snapshotNimg)) await this.snapshot(cb, done ? 'done' : 'interval');
+      if (done) return 'completed';
+      tickStartNimg = this.nimgCount;
+      tickStart = performance.now();
+    }
+  }
+
+  private async snapshot(cb: LoopCallbacks, reason: SnapshotReason): Promise<void> {
+    await cb.snapshot(reason);
+    this.lastSnapshotStep = this.stepCount;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Checkpoints.
+
+  /** Every tensor a checkpoint holds, by name: G, D, G_ema, the optimisers' moments, the extras. */
+  namedTensors(): Array<{ name: string; tensor: tf.Variable }> {
+    const { G, D, G_ema } = this.nets;
+    const nets = [
+      ...G.params.all().map((p) => ({ name: p.name, tensor: p.variable })),
+      ...D.params.all().map((p) => ({ name: p.name, tensor: p.variable })),
+      ...emaNamed(G_ema),
+    ];
+    const opts = [...this.optG.namedMoments('optG'), ...this.optD.namedMoments('optD')];
+    const extras = this.extras.flatMap((e) => [
+      ...e.params().map((p) => ({ name: `${e.name}/${p.name}`, tensor: p.variable })),
+      ...e.optimizer.namedMoments(`opt/${e.name}`),
+    ]);
+    return [...nets, ...(opts as Array<{ name: string; tensor: tf.Variable }>), ...(extras as Array<{ name: string; tensor: tf.Variable }>)];
+  }
+
+  state(): LoopState {
+    const optimizers: Record<string, number> = { G: this.optG.step, D: this.optD.step };
+    for (const e of this.extras) optimizers[e.name] = e.optimizer.step;
+    return {
+      step: this.stepCount,
+      nimg: this.nimgCount,
+      dSteps: this.dSteps,
+      rng: this.rng.state(),
+      data: this.data.state(),
+      augment: this.augment.state(),
+      optimizers,
+    };
+  }
+
+  /** The weights as one Buffer (checkpoint-format) and the state, read asynchronously. */
+  async capture(): Promise<{ weights: Buffer; state: LoopState }> {
+    const state = this.state();
+    const weights = encodeTensors(await readNamed(this.namedTensors()));
+    return { weights, state };
+  }
+
+  /** Restores a checkpoint from `capture()`: every tensor, the step, the streams, the optimisers. */
+  restore(weights: Uint8Array, state: LoopState, what = 'the checkpoint'): void {
+    const targets = this.namedTensors().map((t) => ({ name: t.name, variable: t.tensor }));
+    const decoded = decodeTensors(weights, what);
+    checkTensors(decoded, targets.map((t) => ({ name: t.name, shape: t.variable.shape })), what);
+    assignNamed(decoded, targets);
+    this.optG.setStep(state.optimizers['G'] ?? 0);
+    this.optD.setStep(state.optimizers['D'] ?? 0);
+    for (const e of this.extras) e.optimizer.setStep(state.optimizers[e.name] ?? 0);
+    this.stepCount = state.step;
+    this.nimgCount = state.nimg;
+    this.dSteps = state.dSteps;
+    this.rng = Rng.fromState(state.rng);
+    this.data.restore(state.data);
+    this.augment.restore(state.augment);
+    this.lastSnapshotStep = state.step;
+    this.stats.reset();
+  }
+
+  /** Optimisers' state; the networks and data belong to the caller. */
+  dispose(): void {
+    this.optG.dispose();
+    this.optD.dispose();
+  }
+}
+
+/** G_ema's parameters named `G_ema.<name without "G.">`. */
+function emaNamed(G_ema: Generator): Array<{ name: string; tensor: tf.Variable }> {
+  return G_ema.params.all().map((p) => ({ name: `G_ema.${p.name.replace(/^G\./, '')}`, tensor: p.variable }));
+}
+
+/** The network tensors (G, D, G_ema) another run's checkpoint must have for transfer learning. */
+export function networkTensors(nets: Nets): Array<{ name: string; variable: tf.Variable }> {
+  return [
+    ...nets.G.params.all().map((p) => ({ name: p.name, variable: p.variable })),
+    ...nets.D.params.all().map((p) => ({ name: p.name, variable: p.variable })),
+    ...emaNamed(nets.G_ema).map((t) => ({ name: t.name, variable: t.tensor })),
+  ];
+}
+
+/**
+ * Transfer learning: G, D and G_ema from another run's checkpoint (its optimisers and step are
+ * not taken: the new run starts at step 0). Must be called before training starts, after the loop
+ * is made (the loop copies G into G_ema when it is made).
+ */
+export function loadNetworks(nets: Nets, weights: Uint8Array, what: string): void {
+  const targets = networkTensors(nets);
+  const decoded = decodeTensors(weights, what);
+  const expected: Expected[] = targets.map((t) => ({ name: t.name, shape: t.variable.shape }));
+  checkTensors(decoded, expected, what, 'ignore');
+  assignNamed(decoded, targets);
+}

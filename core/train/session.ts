@@ -1,0 +1,217 @@
+/**
+ * One training session of one run, as the train worker runs it (and as tests run it in-process):
+ * read the run's config from the project file, start the backend, load the dataset, build the
+ * networks, restore the newest checkpoint (or transfer another run's weights), run the loop, and
+ * write ticks, preview grids and checkpoints back into the file. Asked to pause or stop, it saves
+ * a checkpoint first; a resumed session continues at the checkpoint's exact step and state.
+ */
+import type Database from 'better-sqlite3';
+import type { BackendChoiceName, TrainProgress } from '../api/contract.js';
+import { UserError } from '../api/errors.js';
+import { createAugmentStage } from '../augment/stage.js';
+import { BackendUnavailableError, type BackendChoice, describeChoice, selectBackend } from '../backend/select.js';
+import { Discriminator } from '../nets/discriminator.js';
+import { Generator } from '../nets/generator.js';
+import { type Checkpoint, RunStore } from '../store/runs.js';
+import { CheckpointFormatError } from './checkpoint-format.js';
+import { type TrainConfig, trainConfigFromJson, withBatch } from './config.js';
+import { loadProjectData } from './data-source.js';
+import { loadNetworks, type LoopOutcome, type LoopState, type Nets, type SnapshotReason, type TickInfo, TrainingLoop } from './loop.js';
+import { type BatchFit, fitBatch, isOutOfMemory, memoryBudget, outOfMemoryMessage } from './memory.js';
+import { PreviewGrid } from './preview.js';
+
+/** What a checkpoint's `state` column holds. */
+export interface CheckpointState {
+  format: 1;
+  loop: LoopState;
+  /** The config the run trained with (the batch may differ from the one first resolved). */
+  config: TrainConfig;
+  /** Class names, index = class id (empty: unconditional). */
+  classNames: string[];
+  /** The backend it was written on. */
+  backend: string;
+}
+
+export function checkpointState(value: unknown, what: string): CheckpointState {
+  const s = value as Partial<CheckpointState> | null;
+  if (s === null || typeof s !== 'object' || s.format !== 1 || s.loop === undefined || s.config === undefined) {
+    throw new UserError('corrupt', `${what} was written by another version of the studio and cannot be resumed. Start a new run (advanced: transfer from this run).`);
+  }
+  return { format: 1, loop: s.loop, config: trainConfigFromJson(s.config, what), classNames: s.classNames ?? [], backend: s.backend ?? 'unknown' };
+}
+
+export interface SessionOptions {
+  /** The project's database, opened by the caller (WAL, busy_timeout). */
+  db: Database.Database;
+  runId: number;
+  /** Overrides the run's backend for this session. */
+  backend?: BackendChoiceName;
+  progress(p: TrainProgress): void;
+  /** null: keep going. */
+  requested(): 'pause' | 'stop' | null;
+  /** Progress at most this often between ticks, in ms; default 1000. */
+  progressEveryMs?: number;
+  /** Where to say what is happening (backend, batch); default stderr. */
+  log?(line: string): void;
+  /** Bytes a step may use, instead of the backend's own budget (tests, and hosts that know better). */
+  memoryBudget?: number;
+}
+
+export interface SessionResult {
+  outcome: LoopOutcome;
+  result: { runId: number; step: number; kimg: number };
+}
+
+/** Trains run `runId` until it is done or asked to pause or stop. */
+export async function trainSession(o: SessionOptions): Promise<SessionResult> {
+  const runs = new RunStore(o.db);
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const run = runs.getRun(o.runId);
+  if (!run) throw new UserError('not-found', `There is no run ${o.runId} in this project.`);
+  let config = trainConfigFromJson(run.config, `run ${o.runId}`);
+  const checkpoint = runs.latestCheckpoint(o.runId);
+  const saved = checkpoint ? checkpointState(checkpoint.state, `The checkpoint of "${run.name}" at ${checkpoint.kimg} kimg`) : null;
+  if (saved) config = saved.config;
+
+  const base = { runId: o.runId, kimgTotal: config.kimg, step: saved?.loop.step ?? 0, kimg: (saved?.loop.nimg ?? 0) / 1000, imgPerSec: 0, etaSeconds: null, stats: {} };
+  let backendName = 'starting';
+  const send = (p: Partial<TrainProgress> & Pick<TrainProgress, 'phase'>): void => o.progress({ ...base, backend: backendName, ...p });
+  send({ phase: 'starting' });
+
+  // Start the compute backend.
+  const choice = await startBackend(o.backend ?? config.backend, o.backend !== undefined ? 'the backend picked for this session' : `the settings of "${run.name}"`);
+  backendName = choice.name;
+  runs.setBackend(o.runId, choice.name);
+  log(`run ${o.runId}: ${describeChoice(choice)}`);
+
+  // Load the training set.
+  send({ phase: 'loading' });
+  const { source: data, report } = await loadProjectData(o.db, {
+    resolution: config.net.resolution,
+    channels: config.net.imageChannels,
+    conditional: config.net.numClasses > 0,
+    seed: config.seed,
+    mirror: config.mirror,
+  });
+  if (data.numClasses !== config.net.numClasses) {
+    throw new UserError('invalid-request', `"${run.name}" was set up for ${config.net.numClasses} classes; the dataset now has ${data.numClasses} labels with images. Start a new run.`);
+  }
+  if (saved && saved.classNames.join('\n') !== data.classNames.join('\n')) {
+    throw new UserError('invalid-request', `The labels changed since "${run.name}" was paused (${saved.classNames.join(', ')} → ${data.classNames.join(', ')}); it cannot continue with them. Start a new run.`);
+  }
+  if (report.unlabelledSkipped > 0) log(`run ${o.runId}: ${report.unlabelledSkipped} unlabelled images left out of this conditional run`);
+
+  // Construct networks; on a fresh run, fit an automatic batch to the backend's memory.
+  const nets: Nets = { G: new Generator(config.net), D: new Discriminator(config.net), G_ema: new Generator(config.net) };
+  let loop: TrainingLoop | null = null;
+  let preview: PreviewGrid | null = null;
+  let fit: BatchFit | null = null;
+  try {
+    const budget = o.memoryBudget !== undefined ? { bytes: o.memoryBudget, why: 'the memory budget given' } : memoryBudget(choice.name);
+    if (!saved && budget !== null) {
+      fit = await fitBatch(nets, config.batch, budget.bytes, config.loss);
+      if (fit.batch === 0) {
+        throw new UserError('invalid-request', `Even one ${config.net.resolution}² image per step needs more memory than ${budget.why} allows. Lower the capacity (advanced: channel base) or the resolution, or use another backend.`, 'batch');
+      }
+      if (config.auto.batch && fit.batch < config.batch) {
+        log(`run ${o.runId}: batch ${config.batch} needs about ${(fit.predicted / 2 ** 30).toFixed(1)} GB; ${budget.why}: using batch ${fit.batch}`);
+        config = withBatch(config, fit.batch);
+        runs.setConfig(o.runId, config);
+      }
+    }
+    loop = new TrainingLoop(config, data, nets, { augment: createAugmentStage(config.augment) });
+
+    // Resume from the newest checkpoint, else start from another run's weights if asked.
+    if (checkpoint && saved) {
+      loop.restore(checkpoint.weights, saved.loop, `The checkpoint of "${run.name}" at ${checkpoint.kimg} kimg`);
+      log(`run ${o.runId}: resumed at step ${saved.loop.step}, ${(saved.loop.nimg / 1000).toFixed(3)} kimg`);
+    } else if (config.transferFrom) {
+      const source = transferSource(runs, config.transferFrom);
+      loadNetworks(nets, source.weights, `The checkpoint of run ${source.runId} at ${source.kimg} kimg`);
+      log(`run ${o.runId}: starting from run ${source.runId}'s weights at ${source.kimg} kimg${config.freezeD > 0 ? `, D's first ${config.freezeD} blocks frozen` : ''}`);
+    }
+    preview = new PreviewGrid(nets.G_ema, { seed: config.seed, cols: config.previewGrid[0], rows: config.previewGrid[1] });
+
+    // Train, reporting each tick and writing checkpoints.
+    const outcome = await runLoop(o, runs, loop, preview, config, send, data.classNames, choice.name);
+    return { outcome, result: { runId: o.runId, step: loop.step, kimg: loop.kimg } };
+  } catch (err) {
+    if (isOutOfMemory(err)) throw new UserError('invalid-request', outOfMemoryMessage(choice.name, config.batch, fit), 'batch');
+    if (err instanceof CheckpointFormatError) throw new UserError('corrupt', `${err.message} Start a new run, or transfer from another.`);
+    throw err;
+  } finally {
+    try {
+      preview?.dispose();
+      loop?.dispose();
+      data.dispose();
+      nets.G.dispose();
+      nets.D.dispose();
+      nets.G_ema.dispose();
+    } catch {
+      // After running out of memory the wasm module is unusable: the process ends anyway, and the
+      // error above is the one to report.
+    }
+  }
+}
+
+async function startBackend(prefer: BackendChoiceName, source: string): Promise<BackendChoice> {
+  try {
+    return await selectBackend({ prefer, preferSource: source });
+  } catch (err) {
+    if (err instanceof BackendUnavailableError) throw new UserError('unavailable', err.message);
+    throw err;
+  }
+}
+
+function transferSource(runs: RunStore, from: NonNullable<TrainConfig['transferFrom']>): Checkpoint {
+  const cp = from.checkpointId !== undefined ? runs.getCheckpoint(from.checkpointId) : runs.latestCheckpoint(from.runId);
+  if (!cp || cp.runId !== from.runId) {
+    throw new UserError('not-found', `Run ${from.runId} has no ${from.checkpointId !== undefined ? `checkpoint ${from.checkpointId}` : 'checkpoint'} to start from. Pick a run that has trained for a while.`);
+  }
+  return cp;
+}
+
+async function runLoop(
+  o: SessionOptions,
+  runs: RunStore,
+  loop: TrainingLoop,
+  preview: PreviewGrid,
+  config: TrainConfig,
+  send: (p: Partial<TrainProgress> & Pick<TrainProgress, 'phase'>) => void,
+  classNames: readonly string[],
+  backend: string,
+): Promise<LoopOutcome> {
+  const every = o.progressEveryMs ?? 1000;
+  let lastProgress = 0;
+  let stats: Record<string, number> = {};
+  let imgPerSec = 0;
+  const eta = (kimg: number): number | null => (imgPerSec > 0 ? Math.max(0, Math.round(((config.kimg - kimg) * 1000) / imgPerSec)) : null);
+  const at = (): Pick<TrainProgress, 'step' | 'kimg'> => ({ step: loop.step, kimg: loop.kimg });
+
+  send({ phase: 'training', ...at(), imgPerSec, etaSeconds: null, stats });
+  return loop.run({
+    requested: o.requested,
+    stepped: ({ kimg, seconds }) => {
+      if (imgPerSec === 0 && seconds > 0) imgPerSec = (config.batch * config.dStepsPerG) / seconds;
+      if (Date.now() - lastProgress < every) return;
+      lastProgress = Date.now();
+      send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(kimg), stats });
+    },
+    tick: async (t: TickInfo) => {
+      stats = t.stats;
+      imgPerSec = Number.isFinite(t.stats['img_s']) ? (t.stats['img_s'] as number) : imgPerSec;
+      runs.reportTick(o.runId, t.kimg, t.stats);
+      const previewId = runs.addPreview(o.runId, t.kimg, await preview.render());
+      lastProgress = Date.now();
+      send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(t.kimg), stats, previewId });
+    },
+    snapshot: async (reason: SnapshotReason) => {
+      send({ phase: 'saving', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats });
+      const { weights, state } = await loop.capture();
+      const full: CheckpointState = { format: 1, loop: state, config, classNames: [...classNames], backend };
+      runs.saveCheckpoint(o.runId, { kimg: loop.kimg, step: loop.step, weights, state: full }, config.keepCheckpoints);
+      // A checkpoint between ticks (pause, stop) moves the run's progress too.
+      if (reason === 'pause' || reason === 'stop') runs.reportTick(o.runId, loop.kimg, {});
+    },
+  });
+}

@@ -1,0 +1,104 @@
+/**
+ * The new-run form's fields: the advanced options as a table (label, one line of help, the range
+ * the contract accepts) and the parsing of what was typed into `TrainSettings`. A blank field
+ * leaves the option to the studio (the preset and the dataset decide; core/train/config.ts).
+ */
+import type { BackendChoiceName, TrainAdvanced } from '../../../core/api/contract.js';
+
+/**
+ * The contract's BACKEND_CHOICES, best first. Repeated here because importing a value from the
+ * contract would bundle zod, whose start-up probe for eval trips the renderer's CSP.
+ */
+export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const satisfies readonly BackendChoiceName[];
+/** What each backend is, for people. */
+export const BACKEND_NAMES: Record<BackendChoiceName, string> = {
+  auto: 'Automatic',
+  'tensorflow-gpu': 'TensorFlow with CUDA (NVIDIA GPU)',
+  tensorflow: 'TensorFlow on the CPU (native)',
+  webgpu: 'WebGPU (any GPU)',
+  wasm: 'WebAssembly (CPU)',
+  cpu: 'Plain JavaScript (CPU, slowest)',
+};
+
+export function backendName(backend: string): string {
+  return BACKEND_NAMES[backend as BackendChoiceName] ?? backend;
+}
+
+// A compile error here means the contract gained a backend this list lacks.
+const everyBackendListed: Exclude<BackendChoiceName, (typeof BACKEND_CHOICES)[number]> extends never ? true : never = true;
+void everyBackendListed;
+
+type NumericKey = 'gLr' | 'dLr' | 'dStepsPerG' | 'r1Gamma' | 'emaKimg' | 'channelBase' | 'channelMax' | 'mappingLayers' | 'tickKimg' | 'snapshotTicks';
+
+export interface NumericField {
+  key: NumericKey;
+  label: string;
+  help: string;
+  min: number;
+  /** Whether `min` itself is allowed (learning rates and the tick must be above 0). */
+  minInclusive: boolean;
+  max: number;
+  integer: boolean;
+  /** The input's step (arrows); any value in range is accepted. */
+  step: number | 'any';
+  group: 'optimiser' | 'capacity' | 'schedule';
+}
+
+/** In the contract's order and ranges (core/api/contract.ts, `trainAdvanced`). */
+export const NUMERIC_FIELDS: readonly NumericField[] = [
+  { key: 'gLr', label: 'G learning rate', help: 'How far each step moves the generator (Adam). Blank: 0.0025.', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', group: 'optimiser' },
+  { key: 'dLr', label: 'D learning rate', help: 'The same for the discriminator. Blank: 0.0025.', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', group: 'optimiser' },
+  { key: 'dStepsPerG', label: 'D steps per G step', help: 'Discriminator updates for each generator update, 1–8. Blank: 1.', min: 1, minInclusive: true, max: 8, integer: true, step: 1, group: 'optimiser' },
+  { key: 'r1Gamma', label: 'R1 γ', help: 'How strongly D is kept smooth around real images. Blank: 0.0002 × resolution² ÷ batch.', min: 0, minInclusive: true, max: 10000, integer: false, step: 'any', group: 'optimiser' },
+  { key: 'emaKimg', label: 'EMA half-life (kimg)', help: 'Previews and exports use an average of G over roughly this many kimg. Blank: batch × 10 ÷ 32.', min: 0, minInclusive: true, max: 1000, integer: false, step: 'any', group: 'optimiser' },
+  { key: 'channelBase', label: 'Channel base', help: 'Overall width of both networks: smaller trains faster and learns less. Blank: the value for this resolution.', min: 256, minInclusive: true, max: 65536, integer: true, step: 256, group: 'capacity' },
+  { key: 'channelMax', label: 'Channel max', help: 'Channels of the widest layer, 8–1024. Blank: the value for this resolution.', min: 8, minInclusive: true, max: 1024, integer: true, step: 8, group: 'capacity' },
+  { key: 'mappingLayers', label: 'Mapping layers', help: 'Depth of the network that shapes the latent space, 1–8. Blank: 2.', min: 1, minInclusive: true, max: 8, integer: true, step: 1, group: 'capacity' },
+  { key: 'tickKimg', label: 'Tick (kimg)', help: 'Charts and the sample grid refresh every this many kimg. Blank: the duration ÷ 50, from 0.1 to 4.', min: 0, minInclusive: false, max: 1000, integer: false, step: 'any', group: 'schedule' },
+  { key: 'snapshotTicks', label: 'Checkpoint every (ticks)', help: 'A checkpoint, which resume starts from, every this many ticks (and on pause and stop). Blank: 5.', min: 1, minInclusive: true, max: 1000, integer: true, step: 1, group: 'schedule' },
+];
+
+export const LOSSES: ReadonlyArray<{ value: NonNullable<TrainAdvanced['loss']>; label: string }> = [
+  { value: 'logistic', label: 'Logistic (StyleGAN2)' },
+  { value: 'hinge', label: 'Hinge' },
+  { value: 'lsgan', label: 'Least squares (LSGAN)' },
+];
+
+/** What the advanced panel holds: the text of each numeric field ('' = blank) and the loss ('' = default). */
+export interface AdvancedInput {
+  numbers: Record<NumericKey, string>;
+  loss: '' | NonNullable<TrainAdvanced['loss']>;
+}
+
+export function blankAdvanced(): AdvancedInput {
+  const numbers = Object.fromEntries(NUMERIC_FIELDS.map((f) => [f.key, ''])) as Record<NumericKey, string>;
+  return { numbers, loss: '' };
+}
+
+/** Why a field's text is not accepted, or null (blank is accepted). */
+export function numberProblem(field: Pick<NumericField, 'label' | 'min' | 'minInclusive' | 'max' | 'integer'>, text: string): string | null {
+  const t = text.trim();
+  if (t === '') return null;
+  const n = Number(t);
+  if (!Number.isFinite(n)) return `${field.label}: type a number.`;
+  if (field.integer && !Number.isInteger(n)) return `${field.label}: use a whole number.`;
+  const low = field.minInclusive ? n < field.min : n <= field.min;
+  if (low || n > field.max) {
+    return `${field.label}: use ${field.minInclusive ? `${field.min} to ${field.max}` : `more than ${field.min}, up to ${field.max}`}.`;
+  }
+  return null;
+}
+
+/** The advanced options that were set, and the problems with the ones that cannot be used. */
+export function parseAdvanced(input: AdvancedInput): { advanced: TrainAdvanced; problems: string[] } {
+  const advanced: TrainAdvanced = {};
+  const problems: string[] = [];
+  for (const f of NUMERIC_FIELDS) {
+    const text = input.numbers[f.key];
+    const problem = numberProblem(f, text);
+    if (problem) problems.push(problem);
+    else if (text.trim() !== '') advanced[f.key] = Number(text);
+  }
+  if (input.loss) advanced.loss = input.loss;
+  return { advanced, problems };
+}

@@ -1,0 +1,81 @@
+/**
+ * The wasm Conv2DBackpropFilter / Conv2DBackpropInput kernels against the cpu backend's stock ones,
+ * on random inputs: stride 1 and 2, 'same', 'valid' and explicit padding, odd and even filters.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { selectBackend } from '../../../core/backend/select.js';
+import { onBackend, randn, relErr, sizeOf } from './numeric.js';
+
+interface Case {
+  x: [number, number, number, number]; // [N, H, W, Cin]
+  k: [number, number];
+  cout: number;
+  strides: [number, number];
+  pad: 'same' | 'valid' | number;
+}
+
+const cases: Case[] = [
+  { x: [2, 8, 8, 3], k: [3, 3], cout: 4, strides: [1, 1], pad: 'same' },
+  { x: [3, 9, 9, 3], k: [3, 3], cout: 5, strides: [2, 2], pad: 'same' },
+  { x: [2, 8, 8, 2], k: [3, 3], cout: 3, strides: [2, 2], pad: 'valid' },
+  { x: [1, 7, 7, 4], k: [1, 1], cout: 2, strides: [1, 1], pad: 'valid' },
+  { x: [2, 10, 6, 3], k: [4, 4], cout: 4, strides: [2, 2], pad: 'same' }, // even filter: uneven padding
+  { x: [2, 9, 8, 3], k: [3, 2], cout: 4, strides: [2, 1], pad: 'valid' },
+  { x: [4, 16, 16, 8], k: [3, 3], cout: 8, strides: [1, 1], pad: 'same' },
+  { x: [2, 11, 11, 3], k: [5, 5], cout: 2, strides: [1, 1], pad: 'valid' },
+  { x: [2, 8, 8, 3], k: [3, 3], cout: 4, strides: [1, 1], pad: 1 },
+];
+
+describe('wasm convolution gradient kernels', () => {
+  before(async () => {
+    // Absent in TF.js 4.22: the reason this kernel exists (fails once a release ships one).
+    assert.equal(tf.getKernel('Conv2DBackpropFilter', 'wasm'), undefined);
+    const choice = await selectBackend({ prefer: 'wasm' });
+    assert.equal(choice.tfBackend, 'wasm');
+    assert.ok(choice.added.includes('wasm Conv2DBackpropFilter (as Conv2D)'));
+  });
+
+  for (const [i, c] of cases.entries()) {
+    const label = `x [${c.x.join(',')}], k ${c.k.join('×')}, stride ${c.strides.join(',')}, pad ${c.pad}`;
+    it(`dW and dx match cpu: ${label}`, async () => {
+      const wShape: [number, number, number, number] = [c.k[0], c.k[1], c.x[3], c.cout];
+      const xv = randn(sizeOf(c.x), 100 + i);
+      const wv = randn(sizeOf(wShape), 200 + i);
+      // dy: random, shaped like the conv's output (from a forward pass on cpu).
+      await tf.setBackend('cpu');
+      const outShape = tf.tidy(() => tf.conv2d(tf.zeros(c.x) as tf.Tensor4D, tf.zeros(wShape) as tf.Tensor4D, c.strides, c.pad).shape);
+      const gv = randn(sizeOf(outShape), 300 + i);
+      const grads = (which: 'x' | 'w') => () => {
+        const x = tf.tensor4d(xv, c.x);
+        const w = tf.tensor4d(wv, wShape);
+        const g = tf.tensor(gv, outShape);
+        const loss = (xx: tf.Tensor4D, ww: tf.Tensor4D) => tf.conv2d(xx, ww, c.strides, c.pad).mul(g).sum();
+        return which === 'w' ? tf.grad((ww: tf.Tensor) => loss(x, ww as tf.Tensor4D))(w) : tf.grad((xx: tf.Tensor) => loss(xx as tf.Tensor4D, w))(x);
+      };
+      const dwCpu = await onBackend('cpu', grads('w'));
+      const dxCpu = await onBackend('cpu', grads('x'));
+      const dwWasm = await onBackend('wasm', grads('w'));
+      const dxWasm = await onBackend('wasm', grads('x'));
+      assert.ok(relErr(dwWasm, dwCpu) < 1e-4, `dW relative error ${relErr(dwWasm, dwCpu)}`);
+      assert.ok(relErr(dxWasm, dxCpu) < 1e-4, `dx relative error ${relErr(dxWasm, dxCpu)}`);
+    });
+  }
+
+  it('leaves no tensors or wasm buffers behind', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    // The kernels' temporaries live below the engine: count the backend's own buffers too.
+    const buffersBefore = tf.backend().numDataIds();
+    const gs = tf.tidy(() => tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, 2, 'same').sum())([x, w]));
+    assert.equal(tf.memory().numTensors, before + 2);
+    tf.dispose(gs);
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(tf.backend().numDataIds(), buffersBefore);
+    tf.dispose([x, w]);
+  });
+});
