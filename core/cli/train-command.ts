@@ -90,7 +90,7 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
   try {
     // Existing checkpoints of a resumed run are not news.
     if (resumeId !== undefined) for (const c of training.runs.listCheckpoints(resumeId)) printed.add(c.id);
-    const run = resumeId !== undefined ? training.resume(resumeId, backend) : training.start(settings(values, backend, training));
+    const run = resumeId !== undefined ? training.resume(resumeId, backend) : await training.start(await settings(values, backend, training));
     runId = run.id;
     if (json) line({ type: 'started', runId, name: run.name, preset: run.preset, kimgDone: run.kimgDone, kimgTotal: run.kimgTotal, resumed: resumeId !== undefined });
     else io.out(`${resumeId !== undefined ? 'Resuming' : 'Training'} "${run.name}" (run ${runId}) in ${project.path}. Ctrl+C pauses and saves a checkpoint.`);
@@ -131,8 +131,8 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
   }
 }
 
-function settings(values: Record<string, unknown>, backend: BackendChoiceName | undefined, training: Training): TrainSettings {
-  const defaults = training.presets().defaults;
+async function settings(values: Record<string, unknown>, backend: BackendChoiceName | undefined, training: Training): Promise<TrainSettings> {
+  const defaults = (await training.presets()).defaults;
   if (defaults === null) throw new UserError('invalid-request', 'The dataset is empty: import images first (atelier import <project> <folder>).');
   const s: TrainSettings = { preset: values.preset as string, kimg: values.kimg === undefined ? defaults.kimg : numberOption('--kimg', values.kimg as string) };
   if (values.batch !== undefined) s.batch = intOption('--batch', values.batch as string, 1);

@@ -22,7 +22,7 @@ import { presetInfos } from '../presets/index.js';
 import type { DatasetStore } from '../store/dataset.js';
 import type { Project } from '../store/project.js';
 import { RunStore, type RunInfo, type RunStatus } from '../store/runs.js';
-import { defaultBatch, defaultKimg, resolveTrainConfig, type DatasetFacts } from '../train/config.js';
+import { computeClassOf, defaultBatch, defaultKimg, resolveTrainConfig, type ComputeClass, type DatasetFacts } from '../train/config.js';
 import { probeBackends } from '../backend/probe.js';
 
 export const TRAIN_WORKER = new URL('../train/train-worker.ts', import.meta.url);
@@ -80,10 +80,21 @@ export class Training {
     };
   }
 
-  presets(): { presets: PresetInfo[]; defaults: TrainDefaults | null } {
+  /** CPU or GPU sizes: from the backend asked for, else from the one the probe picked. */
+  private async computeClass(backend?: BackendChoiceName): Promise<ComputeClass> {
+    if (backend && backend !== 'auto') return computeClassOf(backend);
+    try {
+      return computeClassOf((await this.computeBackends()).chosen);
+    } catch {
+      return 'cpu';
+    }
+  }
+
+  async presets(): Promise<{ presets: PresetInfo[]; defaults: TrainDefaults | null }> {
     const f = this.facts();
+    const compute = await this.computeClass();
     const defaults = f.images > 0 && f.resolution > 0
-      ? { images: f.images, resolution: f.resolution, channels: f.channels, numClasses: f.numClasses, batch: defaultBatch(f.resolution), kimg: defaultKimg(f.resolution) }
+      ? { images: f.images, resolution: f.resolution, channels: f.channels, numClasses: f.numClasses, batch: defaultBatch(f.resolution, compute), kimg: defaultKimg(f.resolution, compute) }
       : null;
     return { presets: presetInfos({ images: f.images, numClasses: f.numClasses }), defaults };
   }
@@ -96,8 +107,8 @@ export class Training {
     return this.backends;
   }
 
-  start(settings: TrainSettings): RunSummary {
-    const config = resolveTrainConfig(settings, this.facts());
+  async start(settings: TrainSettings): Promise<RunSummary> {
+    const config = resolveTrainConfig(settings, this.facts(), await this.computeClass(settings.backend));
     const n = this.runs.listRuns().length + 1;
     const run = this.runs.createRun(settings.name ?? `Run ${n} · ${config.preset}`, config.preset, config, config.kimg);
     return this.launch(run.id, settings.backend);

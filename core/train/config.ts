@@ -67,24 +67,60 @@ export interface DatasetFacts {
   numClasses: number;
 }
 
-/** Capacity and batch by resolution: modest widths, because most workstations train on a CPU or a small GPU. */
-const BY_RESOLUTION: Record<number, { batch: number; channelBase: number; channelMax: number }> = {
-  16: { batch: 32, channelBase: 2048, channelMax: 128 },
-  32: { batch: 32, channelBase: 4096, channelMax: 256 },
-  64: { batch: 32, channelBase: 8192, channelMax: 256 },
-  128: { batch: 16, channelBase: 16384, channelMax: 512 },
-  256: { batch: 16, channelBase: 16384, channelMax: 512 },
-  512: { batch: 8, channelBase: 32768, channelMax: 512 },
-  1024: { batch: 4, channelBase: 32768, channelMax: 512 },
-};
+/** What the compute backend can afford: GPU backends get StyleGAN2-ADA-like widths, CPU ones small nets. */
+export type ComputeClass = 'gpu' | 'cpu';
 
-export function defaultBatch(resolution: number): number {
-  return BY_RESOLUTION[resolution]?.batch ?? 8;
+/** Backends (as ComputeBackendReport names them) that run on a GPU. */
+export function computeClassOf(backend: string): ComputeClass {
+  return backend === 'tensorflow-gpu' || backend === 'webgpu' ? 'gpu' : 'cpu';
 }
 
-/** A duration that shows recognisable results within about an hour on a workstation CPU. */
-export function defaultKimg(resolution: number): number {
-  return resolution <= 32 ? 200 : resolution <= 64 ? 100 : 50;
+interface Size {
+  batch: number;
+  channelBase: number;
+  channelMax: number;
+  /** z and w size. */
+  latent: number;
+}
+
+/**
+ * Capacity and batch by resolution and compute. CPU sizes were chosen from measured wasm step
+ * times (bench/step): 128 channels at 16² took 8.6 s a step at batch 32, 16 channels 0.12 s at
+ * batch 8; conv cost grows with channels² × batch, so ~32 channels keeps a step near a second.
+ */
+const SIZES: Record<ComputeClass, Record<number, Size>> = {
+  gpu: {
+    16: { batch: 32, channelBase: 2048, channelMax: 128, latent: 512 },
+    32: { batch: 32, channelBase: 4096, channelMax: 256, latent: 512 },
+    64: { batch: 32, channelBase: 8192, channelMax: 256, latent: 512 },
+    128: { batch: 16, channelBase: 16384, channelMax: 512, latent: 512 },
+    256: { batch: 16, channelBase: 16384, channelMax: 512, latent: 512 },
+    512: { batch: 8, channelBase: 32768, channelMax: 512, latent: 512 },
+    1024: { batch: 4, channelBase: 32768, channelMax: 512, latent: 512 },
+  },
+  cpu: {
+    16: { batch: 16, channelBase: 512, channelMax: 32, latent: 128 },
+    32: { batch: 16, channelBase: 1024, channelMax: 64, latent: 128 },
+    64: { batch: 16, channelBase: 2048, channelMax: 64, latent: 256 },
+    128: { batch: 8, channelBase: 4096, channelMax: 128, latent: 256 },
+    256: { batch: 8, channelBase: 8192, channelMax: 128, latent: 256 },
+    512: { batch: 4, channelBase: 16384, channelMax: 256, latent: 512 },
+    1024: { batch: 2, channelBase: 32768, channelMax: 256, latent: 512 },
+  },
+};
+
+function sizeFor(resolution: number, compute: ComputeClass): Size {
+  return SIZES[compute][resolution] ?? SIZES[compute][256]!;
+}
+
+export function defaultBatch(resolution: number, compute: ComputeClass = 'cpu'): number {
+  return sizeFor(resolution, compute).batch;
+}
+
+/** A duration that shows recognisable results within about an hour (on a workstation CPU: less). */
+export function defaultKimg(resolution: number, compute: ComputeClass = 'cpu'): number {
+  if (compute === 'gpu') return resolution <= 32 ? 200 : resolution <= 64 ? 100 : 50;
+  return resolution <= 16 ? 50 : resolution <= 32 ? 25 : 10;
 }
 
 /** StyleGAN2-ADA's auto γ. */
@@ -93,13 +129,13 @@ export function autoR1Gamma(resolution: number, batch: number): number {
 }
 
 /** Fills defaults from the preset and the dataset, then the user's settings; checks everything. */
-export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts): TrainConfig {
+export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts, compute: ComputeClass = 'cpu'): TrainConfig {
   const preset = getPreset(settings.preset);
   if (!preset) throw new UserError('invalid-request', `There is no training preset named "${settings.preset}". Pick one of the presets shown in the Train view.`);
   if (data.images < 1) throw new UserError('invalid-request', 'The dataset is empty: import images in the Dataset view before training.');
   const a = settings.advanced ?? {};
-  const size = BY_RESOLUTION[data.resolution] ?? BY_RESOLUTION[256]!;
-  const batch = settings.batch ?? defaultBatch(data.resolution);
+  const size = sizeFor(data.resolution, compute);
+  const batch = settings.batch ?? size.batch;
   const conditional = a.conditional ?? (preset.defaults.conditional === true && data.numClasses >= 2);
   if (conditional && data.numClasses < 2) {
     throw new UserError('invalid-request', `A conditional run needs at least 2 labels with images; this dataset has ${data.numClasses}. Label the images (e.g. from folders), or turn "use labels" off.`);
@@ -114,6 +150,8 @@ export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts):
       channelBase: a.channelBase ?? size.channelBase,
       channelMax: a.channelMax ?? size.channelMax,
       mappingLayers: a.mappingLayers ?? 2,
+      zDim: size.latent,
+      wDim: size.latent,
       mbstdGroupSize: Math.min(4, batch),
       seed,
     });

@@ -69,7 +69,7 @@ describe('training session', () => {
   };
 
   it('labels make a conditional run; an automatic batch shrinks to the memory budget', async () => {
-    const config = resolveTrainConfig({ preset: 'baseline', kimg: 0.016, seed: 1, advanced: tiny }, FACTS);
+    const config = resolveTrainConfig({ preset: 'baseline', kimg: 0.016, seed: 1, advanced: tiny }, FACTS, 'gpu'); // GPU sizes: batch 32 by default
     assert.equal(config.net.numClasses, 2);
     assert.equal(config.batch, 32);
     // Room for about 12 images a step: the session should settle on 8.

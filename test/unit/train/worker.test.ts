@@ -70,8 +70,8 @@ describe('train worker', () => {
   it('kill -9 after a checkpoint, resume: continues from its step and ends exactly where an uninterrupted run ends', async () => {
     // Run A, left alone, and run B with the same seed, side by side (one wasm thread each); B is
     // killed after its first checkpoint, once it has trained past it.
-    const a = training.start({ ...settings, name: 'alone' });
-    const b = training.start({ ...settings, name: 'killed' });
+    const a = await training.start({ ...settings, name: 'alone' });
+    const b = await training.start({ ...settings, name: 'killed' });
     await until(() => training.runs.listCheckpoints(b.id).length > 0, 'a checkpoint of run B');
     const checkpointStep = training.runs.listCheckpoints(b.id).at(-1)!.step;
     await until(() => (progress.get(b.id) ?? []).some((q) => q.step > checkpointStep), 'run B to train past its checkpoint');
