@@ -26,6 +26,8 @@ Options:
   --backend NAME    auto, tensorflow-gpu, tensorflow, webgpu, wasm or cpu (default auto)
   --name NAME       the run's name
   --resume RUN      continue run RUN from its newest checkpoint
+  --from RUN[:CP]   transfer learning: start from run RUN's weights (its newest checkpoint, or checkpoint CP)
+  --freeze-d N      with --from: keep the discriminator's first N blocks frozen (default 0)
   --json            JSON lines: started, phase, tick, checkpoint, end`;
 
 type Ended = Pick<RunSummary, 'status' | 'error' | 'kimgDone'>;
@@ -41,6 +43,8 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     backend: { type: 'string' },
     name: { type: 'string' },
     resume: { type: 'string' },
+    from: { type: 'string' },
+    'freeze-d': { type: 'string' },
   });
   if (values.help) return io.out(USAGE), 0;
   const json = values.json === true;
@@ -139,6 +143,15 @@ async function settings(values: Record<string, unknown>, backend: BackendChoiceN
   if (values.seed !== undefined) s.seed = intOption('--seed', values.seed as string, 0);
   if (values.name !== undefined) s.name = values.name as string;
   if (backend !== undefined) s.backend = backend;
+  if (values.from !== undefined) {
+    const m = /^(\d+)(?::(\d+))?$/.exec(String(values.from));
+    if (!m) throw new UserError('invalid-request', `--from takes a run number, optionally with a checkpoint id (RUN or RUN:CHECKPOINT), not "${String(values.from)}".`);
+    s.advanced = { transferFrom: m[2] === undefined ? { runId: Number(m[1]) } : { runId: Number(m[1]), checkpointId: Number(m[2]) } };
+  }
+  if (values['freeze-d'] !== undefined) {
+    if (values.from === undefined) throw new UserError('invalid-request', '--freeze-d only applies when starting from another run\'s weights (--from RUN).');
+    s.advanced = { ...s.advanced, freezeD: intOption('--freeze-d', values['freeze-d'] as string, 0) };
+  }
   // The same checks as a request from the studio.
   const checked = methods['train.start'].params.safeParse(s);
   if (!checked.success) {
