@@ -187,6 +187,8 @@ export interface DatasetStats {
   unlabelled: number;
   /** Copies dropped by every import so far (exact + near). */
   duplicatesDropped: number;
+  /** Source files whose images the user removed: later imports leave them out until allowed back. */
+  removed: number;
   /** Every file that could not be imported (latest reason per file). */
   skipped: SkippedFile[];
   skippedByCode: Array<{ code: SkipCode; count: number }>;
@@ -491,6 +493,9 @@ export const methods = {
 
   /** Removes images from the dataset. */
   'dataset.remove': returns<DatasetStats>()(z.object({ ids: imageIds }).strict()),
+
+  /** Lets files whose images were removed be imported again (by the next import of them). */
+  'dataset.forgetRemoved': returns<DatasetStats>()(empty),
 
   /** Gives images a label (created if new), or none with null. */
   'dataset.relabel': returns<DatasetStats>()(z.object({ ids: imageIds, label: labelName.nullable() }).strict()),

@@ -295,6 +295,10 @@ export class StudioService {
         this.datasetStore().remove(ids);
         return this.datasetEdited();
       },
+      'dataset.forgetRemoved': () => {
+        this.datasetStore().forgetRemoved();
+        return this.datasetEdited();
+      },
       'dataset.relabel': ({ ids, label }) => {
         this.datasetStore().relabel(ids, label);
         return this.datasetEdited();

@@ -174,6 +174,12 @@ export class DatasetStore {
           i.source_path, i.source_format, i.source_width, i.source_height, i.source_bit_depth, i.source_frame, i.source_hash, i.created_at
         FROM images i LEFT JOIN labels l ON l.id = i.label_id WHERE i.id = ?`),
       remove: db.prepare<[string]>('DELETE FROM images WHERE id IN (SELECT value FROM json_each(?))'),
+      rememberRemoved: db.prepare<[string, string]>(
+        `INSERT OR IGNORE INTO removed_sources (source_hash, file, removed_at)
+         SELECT source_hash, source_path, ? FROM images WHERE source_hash IS NOT NULL AND id IN (SELECT value FROM json_each(?))`,
+      ),
+      removedCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM removed_sources'),
+      forgetRemoved: db.prepare('DELETE FROM removed_sources'),
       relabel: db.prepare<[number | null, string]>('UPDATE images SET label_id = ? WHERE id IN (SELECT value FROM json_each(?))'),
       labelById: db.prepare<[number], { id: number; name: string }>('SELECT id, name FROM labels WHERE id = ?'),
       renameLabel: db.prepare<[string, number]>('UPDATE labels SET name = ? WHERE id = ?'),
@@ -184,7 +190,9 @@ export class DatasetStore {
         'SELECT id, pixel_hash AS pixelHash, phash, colour_sig AS colourSig, source_path AS file FROM images ORDER BY id',
       ),
       sourceHashes: db.prepare<[], { h: string }>(
-        'SELECT source_hash AS h FROM images WHERE source_hash IS NOT NULL UNION SELECT source_hash FROM duplicates WHERE source_hash IS NOT NULL',
+        `SELECT source_hash AS h FROM images WHERE source_hash IS NOT NULL
+         UNION SELECT source_hash FROM duplicates WHERE source_hash IS NOT NULL
+         UNION SELECT source_hash FROM removed_sources`,
       ),
       exportChunk: db.prepare<[number, number], { id: number; pixels: Buffer; labelId: number | null; width: number; channels: number }>(
         'SELECT id, pixels, label_id AS labelId, width, channels FROM images WHERE id > ? ORDER BY id LIMIT ?',
@@ -330,6 +338,7 @@ export class DatasetStore {
       labels: this.labels(),
       unlabelled: this.s.unlabelled.get()!.n,
       duplicatesDropped: this.s.duplicateCount.get()!.n,
+      removed: this.s.removedCount.get()!.n,
       skipped: this.s.skippedFiles.all(),
       skippedByCode: this.s.skippedByCode.all(),
       importing,
@@ -378,13 +387,20 @@ export class DatasetStore {
     };
   }
 
+  /** Removes images; their source files stay out of later imports until `forgetRemoved`. */
   remove(ids: number[]): number {
     return this.db.transaction(() => {
+      this.s.rememberRemoved.run(new Date().toISOString(), JSON.stringify(ids));
       const n = this.s.remove.run(JSON.stringify(ids)).changes;
       this.s.pruneLabels.run();
       this.labelIds.clear();
       return n;
     })();
+  }
+
+  /** Lets files removed earlier be imported again. Returns how many were remembered. */
+  forgetRemoved(): number {
+    return this.s.forgetRemoved.run().changes;
   }
 
   relabel(ids: number[], label: string | null): number {

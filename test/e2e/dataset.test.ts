@@ -256,6 +256,9 @@ test('import a folder through the chooser, see the grid, the counts and the skip
   const confirm = page.getByRole('dialog', { name: 'Remove images' });
   await confirm.getByRole('button', { name: 'Remove 2 images' }).click();
   await page.getByTestId('stat-images').filter({ hasText: String(expected.images - 2) }).waitFor();
+  // Removed files are remembered, so a later import of the folder leaves them out.
+  await page.getByTestId('stat-removed').filter({ hasText: /^2$/ }).waitFor();
+  await page.getByRole('button', { name: 'Allow removed files back' }).waitFor();
   await page.getByTestId('grid-count').filter({ hasText: `${expected.images - 2} images` }).waitFor();
   const afterRemoval = await labelCounts(page);
   assert.equal([...afterRemoval.values()].reduce((a, b) => a + b, 0), expected.images - 2);

@@ -134,6 +134,32 @@ async function startedAndCommitted(p: TestProject, src: string, atLeast: number)
   return handle;
 }
 
+test('images the user removed stay out of re-imports until allowed back', async (t) => {
+  const p = newProject(t);
+  const src = join(p.dir, 'folder');
+  const files = emoji(src, 1200, 1212);
+  const r1 = await runImport(p, [src], { resolution: 16 });
+  const kept = r1.imported;
+  const victims = storedImages(p).slice(0, 2);
+  const removedIds = victims.map((v) => v.id);
+  assert.equal(p.store.remove(removedIds), 2);
+  assert.equal(p.store.stats().removed, 2);
+
+  const r2 = await runImport(p, [src]);
+  assert.equal(r2.imported, 0, 'removed images do not come back');
+  assert.equal(r2.unchanged, files.length);
+  assert.equal(p.store.imageCount(), kept - 2);
+
+  assert.equal(p.store.forgetRemoved(), 2);
+  const r3 = await runImport(p, [src]);
+  assert.equal(r3.imported, 2, 'allowed back, they import again');
+  assert.deepEqual(
+    storedImages(p).map((r) => r.source_path).filter((f) => victims.some((v) => v.source_path === f)).sort(),
+    victims.map((v) => v.source_path).sort(),
+  );
+  assert.equal(p.store.stats().removed, 0);
+});
+
 test('cancel keeps what was committed, the file stays consistent, and importing again finishes the job', async (t) => {
   const p = newProject(t);
   const src = join(p.dir, 'many');

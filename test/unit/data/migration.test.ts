@@ -61,3 +61,29 @@ test('a schema-1 project with images and labels opens at schema 2 with everythin
   assert.equal(store.page(0, 10).items.length, 3);
   assert.equal(project.summary().counts.images, 3);
 });
+
+test('migration 3: a schema-2 project opens at schema 3 with its images, and removals are remembered from then on', async (t) => {
+  const { migration002 } = await import('../../../core/store/migrations/002-dataset-import.js');
+  const path = join(tempDir(t), 'v2.atelier');
+  const v2 = new Database(path);
+  v2.pragma(`application_id = ${APPLICATION_ID}`);
+  migrate(v2, [migration001, migration002]);
+  for (const [k, v] of [['id', 'x'], ['name', 'V2'], ['created_at', 'now'], ['created_by', '0.1.0'], ['settings', '{}']]) {
+    v2.prepare('INSERT INTO project_meta (key, value) VALUES (?, ?)').run(k, v);
+  }
+  v2.prepare(`INSERT INTO images (width, height, channels, pixel_hash, source_path, source_format, source_hash, created_at, thumb, pixels)
+              VALUES (16, 16, 3, 'p1', '/a.png', 'png', 's1', 'now', x'00', x'00')`).run();
+  assert.equal(v2.pragma('user_version', { simple: true }), 2);
+  v2.close();
+
+  const p = Project.open(path);
+  t.after(() => p.close());
+  assert.equal(p.db.pragma('user_version', { simple: true }), SCHEMA_VERSION);
+  assert.ok(SCHEMA_VERSION >= 3);
+  assert.ok(existsSync(`${path}.v2.bak`), 'a backup of the schema-2 file was written before upgrading');
+  const store = new DatasetStore(p.db);
+  assert.equal(store.imageCount(), 1);
+  assert.equal(store.stats().removed, 0);
+  store.remove([1]);
+  assert.ok(store.knownSourceHashes().has('s1'), 'the removed file is known to later imports');
+});

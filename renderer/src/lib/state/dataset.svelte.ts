@@ -366,6 +366,14 @@ export class DatasetState {
     return true;
   }
 
+  /** Lets files removed earlier be imported again. */
+  async forgetRemoved(): Promise<boolean> {
+    const stats = await this.act('dataset.forgetRemoved', {});
+    if (!stats) return false;
+    this.setStats(stats);
+    return true;
+  }
+
   async renameLabel(id: number, name: string): Promise<boolean> {
     const stats = await this.act('dataset.renameLabel', { id, name });
     if (!stats) return false;
