@@ -45,11 +45,12 @@ async function largeJpegs(into: string, n: number): Promise<void> {
   }
 }
 
-/** CPU seconds used so far by a process and all its threads (Linux /proc; null elsewhere). */
-function cpuSeconds(pid: number | undefined): number | null {
+/** CPU seconds used so far by a process and all its threads, or by one of its threads (Linux /proc; null elsewhere). */
+function cpuSeconds(pid: number | undefined, tid?: number): number | null {
   if (pid === undefined) return null;
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    const stat = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+    const fields = readFileSync(stat, 'utf8').split(') ')[1]!.split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 1/100 s
   } catch {
     return null;
@@ -71,7 +72,11 @@ async function run(name: string, source: string, files: number) {
     // The worker's own CPU time (all its threads), sampled until it exits: what the import costs
     // whatever else the machine is running.
     let cpu: number | null = null;
-    const sampler = setInterval(() => (cpu = cpuSeconds(handle.pid) ?? cpu), 50);
+    let mainCpu: number | null = null; // the worker's main thread: listing, dedupe, SQLite (the decode threads do the rest)
+    const sampler = setInterval(() => {
+      cpu = cpuSeconds(handle.pid) ?? cpu;
+      mainCpu = cpuSeconds(handle.pid, handle.pid) ?? mainCpu;
+    }, 50);
     const report = await handle.done;
     clearInterval(sampler);
     const t1 = performance.now();
@@ -83,11 +88,13 @@ async function run(name: string, source: string, files: number) {
       duplicates: report.duplicates,
       skipped: report.skipped.length,
       status: report.status,
+      ...(report.status === 'done' ? {} : { error: report.error }),
       seconds: +seconds.toFixed(2),
       imagesPerSecond: Math.round(files / seconds),
       steadyImagesPerSecond: m ? Math.round((files - m.done) / ((t1 - m.t) / 1000)) : null,
       workerCpuSeconds: cpu,
       workerCpuMsPerImage: cpu === null ? null : +((cpu * 1000) / files).toFixed(2),
+      coordinatorCpuMsPerImage: mainCpu === null ? null : +((mainCpu * 1000) / files).toFixed(2),
       // If the worker had every core to itself: cores / CPU time per image.
       impliedImagesPerSecondOnIdleCores: cpu === null ? null : Math.round((availableParallelism() * files) / cpu),
       fileMB: +(project.summary().sizeBytes / 1e6).toFixed(1),
@@ -114,7 +121,7 @@ try {
     JSON.stringify({
       machine: { cores: availableParallelism(), loadAverage1mBefore: +load.toFixed(2), loadAverage1mAfter: +loadavg()[0]!.toFixed(2) },
       normalise: { resolution: 256, fit: 'crop', colourMode: 'rgb' },
-      smallPng: { source: '64×64 RGBA PNG (Twemoji)', ...smallResult, target: TARGET_SMALL, meetsTarget: smallResult.imagesPerSecond >= TARGET_SMALL },
+      smallPng: { source: '64×64 RGBA PNG (Twemoji)', ...smallResult, target: TARGET_SMALL, meetsTarget: smallResult.status === 'done' && smallResult.imported + smallResult.duplicates === smallResult.files && smallResult.imagesPerSecond >= TARGET_SMALL },
       largeJpeg: { source: `${LARGE_W}×${LARGE_H} JPEG q88`, ...largeResult, generateSeconds: +generateSeconds.toFixed(1) },
     }),
   );

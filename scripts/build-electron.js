@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles Electron's main process (ESM) and preload (CommonJS: sandboxed preloads cannot be ESM)
-// into out/electron/, plus every engine worker entry (core/**/*-worker.ts) beside main.js so
-// forkWorker() finds the prebuilt .js. Native modules stay external (rebuilt for Electron by
+// into out/electron/, plus every engine worker entry (core/**/*-worker.ts) and worker-thread entry
+// (core/**/*-thread.ts) beside main.js, where forkWorker() and the decode pool look for a prebuilt .js. Native modules stay external (rebuilt for Electron by
 // electron-builder).
 import { build } from 'esbuild';
 import { readdirSync } from 'node:fs';
@@ -16,7 +16,7 @@ function workerEntries(dir) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) found = found.concat(workerEntries(p));
-    else if (e.name.endsWith('-worker.ts') && e.name !== 'fork-worker.ts') found.push(p);
+    else if ((e.name.endsWith('-worker.ts') && e.name !== 'fork-worker.ts') || e.name.endsWith('-thread.ts')) found.push(p);
   }
   return found;
 }

@@ -1,8 +1,10 @@
 /**
- * A pool of decode threads. `run(entry)` resolves with the entry's outcome; each thread holds a
- * couple of entries at once so its share of sharp's work overlaps with its JavaScript work.
+ * A pool of decode threads. `run(entry)` resolves with the entry's outcome. Each thread has
+ * several entries queued (it works on a couple at once, so its share of sharp's work overlaps
+ * with its JavaScript work): enough that it keeps busy while the coordinator is away committing.
  */
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -10,7 +12,7 @@ import type { EntryOutcome } from './process-entry.js';
 import type { SourceEntry } from './sources.js';
 import type { ThreadData, ThreadReply } from './decode-thread.js';
 
-const PER_THREAD = 2; // entries in flight per thread
+const PER_THREAD = 10; // entries sent to a thread and not yet answered
 
 interface Pending {
   resolve: (o: EntryOutcome) => void;
@@ -98,11 +100,14 @@ function threadEntry(): URL {
 
 /**
  * Loader hooks do not follow a process into its threads: a TypeScript entry gets tsx registered
- * first, by a two-line bootstrap (as bin/atelier.js does for the CLI).
+ * first, by a two-line bootstrap. tsx's CommonJS loader, registered inside the thread, transpiles
+ * the thread's modules (no top-level await, no import.meta) on require, in the thread itself; its
+ * ESM loader would start a loader thread of its own for each decode thread and answer every
+ * import through it (about 0.3 s more per thread before its first image).
  */
 function startThread(entry: URL, data: ThreadData): Worker {
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry, { workerData: data });
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry.href)}); });`;
+  const tsx = createRequire(import.meta.url).resolve('tsx/cjs/api');
+  const bootstrap = `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(fileURLToPath(entry))});`;
   return new Worker(bootstrap, { eval: true, workerData: data });
 }

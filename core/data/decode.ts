@@ -3,16 +3,19 @@
  * before a single pixel is decoded (decompression bombs). Decoding is sharp (libvips, on its own
  * threads): EXIF orientation applied, CMYK and ICC profiles converted to sRGB, the first frame of
  * animations, 16-bit kept as 16-bit. Large images are shrunk by sharp on load (JPEG decodes at
- * 1/2, 1/4, 1/8); small ones come out at full size for the normaliser to scale up.
+ * 1/2, 1/4, 1/8); small ones come out at full size for the normaliser to scale up. Small plain
+ * PNGs (8-bit RGB/RGBA or a palette, nothing that would change a pixel in libvips) that will be
+ * scaled up are decoded in JavaScript instead (png.ts), to the same bytes, without sharp's round
+ * trips; sharp itself is loaded on first use.
  */
-import sharp from 'sharp';
+import type Sharp from 'sharp';
 import type { NormaliseSettings } from '../api/contract.js';
 import { decodeDicom, isDicomPart10 } from './dicom.js';
+import { loadSharp } from './lazy-sharp.js';
 import { placement, type Raster } from './normalise.js';
 import { parseHexColour } from './options.js';
+import { decodeSimplePng } from './png.js';
 import { skip, SkipError } from './skip.js';
-
-sharp.cache(false); // every input is new: the cache would only hold memory
 
 export interface Decoded {
   /** Frames in the file: several for multi-frame DICOM, else one. */
@@ -92,8 +95,20 @@ export async function decode(bytes: Buffer, opts: DecodeOptions): Promise<Decode
     throw skip.notAnImage(kind === 'text' ? 'the file holds text' : 'the contents match no image format');
   }
 
+  // Small plain PNGs (8-bit RGB/RGBA or a palette, no colour profile or gamma) that are scaled up,
+  // not down: decoded here in JavaScript to the same bytes sharp gives, without its round trips.
+  if (kind === 'png') {
+    const { settings, maxPixels } = opts;
+    const png = decodeSimplePng(bytes, (w, h) => w * h <= maxPixels && placement(w, h, settings).upscale);
+    if (png) {
+      const raster: Raster = { data: png.data, width: png.width, height: png.height, channels: png.channels, maxValue: 255 };
+      return { frameCount: 1, frame: async () => raster, preplaced: false, format: 'png', width: png.width, height: png.height, bitDepth: png.bitDepth };
+    }
+  }
+
   // 1. The header only: size, depth, orientation.
-  let meta: sharp.Metadata;
+  const sharp = await loadSharp();
+  let meta: Sharp.Metadata;
   try {
     meta = await sharp(bytes, { limitInputPixels: false }).metadata();
   } catch (err) {
@@ -123,7 +138,7 @@ export async function decode(bytes: Buffer, opts: DecodeOptions): Promise<Decode
   const gray = meta.channels !== undefined && meta.channels <= 2 && meta.space !== 'cmyk';
   if (deep) img = img.toColourspace(gray ? 'grey16' : 'rgb16').raw({ depth: 'ushort' });
   else img = img.raw();
-  let out: { data: Buffer; info: sharp.OutputInfo };
+  let out: { data: Buffer; info: Sharp.OutputInfo };
   try {
     out = await img.toBuffer({ resolveWithObject: true });
   } catch (err) {

@@ -14,7 +14,7 @@
  */
 import dicomParser from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
-import sharp from 'sharp';
+import { loadSharp } from './lazy-sharp.js';
 import type { Raster } from './normalise.js';
 import { skip, SkipError } from './skip.js';
 
@@ -321,6 +321,7 @@ function unpackBits(src: Uint8Array, start: number, end: number, n: number): Uin
 }
 
 async function readJpegBaseline(frame: Uint8Array, l: { rows: number; cols: number; spp: number }): Promise<Uint8Array> {
+  const sharp = await loadSharp();
   try {
     const { data, info } = await sharp(frame, { failOn: 'truncated' })
       .toColourspace(l.spp === 1 ? 'b-w' : 'srgb')

@@ -6,6 +6,7 @@
  */
 import type { ImportProgress, ImportReport, NormaliseSettings, SkippedFile } from '../api/contract.js';
 import { DatasetStore, openDatasetDb, type Batch, type ImportCounts, type KeptRef, type NewImage } from '../store/dataset.js';
+import { Checkpointer } from './checkpointer.js';
 import { DecodePool } from './decode-pool.js';
 import { DuplicateIndex } from './dedupe.js';
 import type { ImportOptions } from './options.js';
@@ -29,15 +30,37 @@ export interface PipelineHooks {
   cancelled?: () => boolean;
 }
 
-const WINDOW_PER_THREAD = 6; // files decoded ahead of the one being committed, per thread
+const WINDOW_PER_THREAD = 12; // files decoded ahead of the one being committed, per thread
 const RATE_WINDOW_MS = 3000; // images/s is measured over the last few seconds
+const DEFAULT_AUTOCHECKPOINT = 1000; // SQLite's own, should the checkpoint thread fail
 
 export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Promise<ImportReport> {
   const db = openDatasetDb(job.projectPath);
   const store = new DatasetStore(db);
   let pool: DecodePool | null = null;
+  let checkpointer: Checkpointer | null = null;
   const { importId, options } = job;
   try {
+    // WAL checkpoints happen on a thread of their own, never inside a commit (see checkpointer.ts);
+    // without that thread, SQLite's automatic ones.
+    const autoCheckpoints = (): unknown => db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT}`);
+    db.pragma('wal_autocheckpoint = 0');
+    try {
+      checkpointer = new Checkpointer(job.projectPath, autoCheckpoints);
+    } catch {
+      autoCheckpoints();
+    }
+
+    // The decode threads start first: their start-up (a few hundred milliseconds, mostly loading
+    // modules) overlaps listing the sources and loading the index.
+    const known = store.knownSourceHashes();
+    const decoders = new DecodePool(options.threads, {
+      settings: job.settings,
+      options: { maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes, pngLevel: options.pngLevel, thumbSize: options.thumbSize },
+      known: [...known],
+    });
+    pool = decoders;
+
     // List the sources.
     const listed = await expandSources(job.sources, options.labels);
     const entries = listed.entries;
@@ -51,7 +74,6 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
     // Load what the dataset already holds, for duplicates and for "already imported".
     const index = new DuplicateIndex();
     for (const img of store.indexedImages()) index.add(img.pixelHash, img.phash, img.colourSig, { id: img.id, file: img.file });
-    const known = store.knownSourceHashes();
 
     // Progress: files done, images/s over a sliding window, ETA.
     const samples: Array<[number, number]> = [[Date.now(), 0]];
@@ -83,6 +105,7 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
     let lastCommit = Date.now();
     const commit = (): void => {
       store.commitBatch(importId, batch, counts);
+      checkpointer?.request();
       batch = { images: [], duplicates: [], skipped: [] };
       lastCommit = Date.now();
     };
@@ -90,17 +113,12 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
     // Decode ahead on the pool, decide in order.
     let cancelled = false;
     if (entries.length > 0) {
-      pool = new DecodePool(options.threads, {
-        settings: job.settings,
-        options: { maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes, pngLevel: options.pngLevel, thumbSize: options.thumbSize },
-        known: [...known],
-      });
-      const window = pool.size * WINDOW_PER_THREAD;
+      const window = decoders.size * WINDOW_PER_THREAD;
       const inflight = new Map<number, Promise<EntryOutcome>>();
       let next = 0;
       for (let i = 0; i < entries.length; i++) {
         while (next < entries.length && next - i < window) {
-          const p = pool.run(entries[next]!);
+          const p = decoders.run(entries[next]!);
           p.catch(() => {}); // observed below, in order
           inflight.set(next, p);
           next++;
@@ -133,6 +151,7 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
     throw err;
   } finally {
     await pool?.close();
+    await checkpointer?.close(true);
     db.close();
   }
 }

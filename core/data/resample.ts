@@ -5,7 +5,13 @@
  * widened by the scale (antialiasing); enlarging uses the Catmull-Rom cubic (4 taps: sharp
  * enough, and a third less work than Lanczos on the many small images of an import). Edges
  * replicate the border pixel.
+ *
+ * Where WebAssembly SIMD is available the vertical pass (and the horizontal one for RGB) run as
+ * kernels that do the same float64 operations in the same order (simd.ts): the same bytes, about
+ * three times faster. Weights are computed once per source/target geometry and kept.
  */
+
+import { simd } from './simd.js';
 
 export type Samples = Uint8Array | Uint8ClampedArray | Uint16Array | Float32Array;
 
@@ -46,6 +52,20 @@ function cubic(x: number): number {
  * each multiplied by `gain` (the vertical pass folds the 8-bit scaling into its weights).
  */
 function coeffs(srcLen: number, s0: number, len: number, n: number, gain = 1): Coeffs {
+  // An import resamples every image of a size the same way: the weights are computed once.
+  const key = `${srcLen} ${s0} ${len} ${n} ${gain}`; // numbers print exactly (shortest round trip)
+  let c = COEFFS.get(key);
+  if (!c) {
+    if (COEFFS.size >= 64) COEFFS.clear();
+    c = computeCoeffs(srcLen, s0, len, n, gain);
+    COEFFS.set(key, c);
+  }
+  return c;
+}
+
+const COEFFS = new Map<string, Coeffs>();
+
+function computeCoeffs(srcLen: number, s0: number, len: number, n: number, gain: number): Coeffs {
   const scale = len / n;
   const shrink = scale > 1;
   const kernel = shrink ? lanczos3 : cubic;
@@ -94,7 +114,65 @@ export function resample(src: Float32Array, sw: number, sh: number, ch: number, 
   const y0 = V.start[0]!;
   const y1 = V.start[dh - 1]! + V.count[dh - 1]!;
   const rs = dw * ch;
-  const tmp = new Float32Array((y1 - y0) * rs); // [rows, dw, ch]
+  const rows = y1 - y0;
+  // Uint8ClampedArray rounds (to nearest, ties to even) and clamps on store, in native code.
+  const out = new Uint8ClampedArray(dh * rs);
+
+  // With WebAssembly SIMD both passes run in the kernels' memory: [tmp: float32, rows × rs]
+  // [vertical weights: float64][out: dh × rs bytes] and, for RGB, [source rows: float32]
+  // [horizontal starts, counts: int32][horizontal weights: float32].
+  const wAt = align16(rows * rs * 4);
+  const outAt = align16(wAt + V.w.length * 8);
+  const srcAt = align16(outAt + dh * rs);
+  const hsAt = align16(srcAt + (ch === 3 ? rows * sw * ch * 4 : 0));
+  const hcAt = hsAt + dw * 4;
+  const hwAt = hcAt + dw * 4;
+  const end = hwAt + H.w.length * 4;
+  const kernels = rs >= 8 && end <= SIMD_SCRATCH_LIMIT ? simd() : null;
+  if (!kernels) {
+    const tmp = new Float32Array(rows * rs); // [rows, dw, ch]
+    horizontalPass(src, sw, ch, H, y0, y1, dw, tmp);
+    const { start: vs, count: vc, taps: vt, w: vw } = V;
+    for (let y = 0; y < dh; y++) verticalRow(tmp, out, y * rs, (vs[y]! - y0) * rs, rs, vw, y * vt, vc[y]!);
+    return out;
+  }
+  const mem = kernels.memory(end);
+  const tmp = new Float32Array(mem, 0, rows * rs);
+  if (ch === 3) {
+    new Float32Array(mem, srcAt, rows * sw * 3).set(src.subarray(y0 * sw * 3, y1 * sw * 3));
+    new Int32Array(mem, hsAt, dw).set(H.start);
+    new Int32Array(mem, hcAt, dw).set(H.count);
+    new Float32Array(mem, hwAt, H.w.length).set(H.w);
+    for (let y = 0; y < rows; y++) kernels.hrow3(srcAt + y * sw * 12, y * rs * 4, dw, hsAt, hcAt, hwAt, H.taps * 4);
+  } else horizontalPass(src, sw, ch, H, y0, y1, dw, tmp);
+
+  // The vertical kernel takes each row in runs of 8 samples; a remainder (odd widths) stays with the loop.
+  const { start: vs, count: vc, taps: vt, w: vw } = V;
+  new Float64Array(mem, wAt, vw.length).set(vw); // the float32 weights, widened exactly
+  const full = rs & ~7;
+  for (let y = 0; y < dh; y++) kernels.vrow((vs[y]! - y0) * rs * 4, rs * 4, vc[y]!, wAt + y * vt * 8, outAt + y * rs, full);
+  out.set(new Uint8Array(mem, outAt, dh * rs));
+  if (full < rs) {
+    for (let y = 0; y < dh; y++) {
+      const b = (vs[y]! - y0) * rs;
+      for (let x = full; x < rs; x++) {
+        let sum = 0;
+        for (let k = 0; k < vc[y]!; k++) sum += tmp[b + k * rs + x]! * vw[y * vt + k]!;
+        out[y * rs + x] = sum;
+      }
+    }
+  }
+  return out;
+}
+
+const align16 = (n: number): number => (n + 15) & ~15;
+
+/** Largest scratch memory (bytes) the SIMD kernels may hold on to; larger resamples run in JavaScript. */
+const SIMD_SCRATCH_LIMIT = 64 << 20;
+
+/** Source rows [y0, y1) resampled along x into `tmp` ([y1 − y0, dw, ch] float32). */
+function horizontalPass(src: Float32Array, sw: number, ch: number, H: Coeffs, y0: number, y1: number, dw: number, tmp: Float32Array): void {
+  const rs = dw * ch;
   const { start: hs, count: hc, taps: ht, w: hw } = H;
   for (let y = y0; y < y1; y++) {
     const srow = y * sw * ch;
@@ -104,6 +182,18 @@ export function resample(src: Float32Array, sw: number, sh: number, ch: number, 
         let p = srow + hs[x]! * 3;
         const wo = x * ht;
         const n = hc[x]!;
+        if (n === 4) {
+          // The common case, unrolled; the same products summed in the same order as the loop below.
+          const w0 = hw[wo]!;
+          const w1 = hw[wo + 1]!;
+          const w2 = hw[wo + 2]!;
+          const w3 = hw[wo + 3]!;
+          tmp[t] = src[p]! * w0 + src[p + 3]! * w1 + src[p + 6]! * w2 + src[p + 9]! * w3;
+          tmp[t + 1] = src[p + 1]! * w0 + src[p + 4]! * w1 + src[p + 7]! * w2 + src[p + 10]! * w3;
+          tmp[t + 2] = src[p + 2]! * w0 + src[p + 5]! * w1 + src[p + 8]! * w2 + src[p + 11]! * w3;
+          t += 3;
+          continue;
+        }
         let r = 0;
         let g = 0;
         let b = 0;
@@ -139,11 +229,6 @@ export function resample(src: Float32Array, sw: number, sh: number, ch: number, 
       }
     }
   }
-  // Uint8ClampedArray rounds (to nearest, ties to even) and clamps on store, in native code.
-  const out = new Uint8ClampedArray(dh * rs);
-  const { start: vs, count: vc, taps: vt, w: vw } = V;
-  for (let y = 0; y < dh; y++) verticalRow(tmp, out, y * rs, (vs[y]! - y0) * rs, rs, vw, y * vt, vc[y]!);
-  return out;
 }
 
 /**
@@ -151,27 +236,32 @@ export function resample(src: Float32Array, sw: number, sh: number, ch: number, 
  * them about three times faster than the loop over k.
  */
 function verticalRow(tmp: Float32Array, out: Uint8ClampedArray, o: number, b: number, rs: number, w: Float32Array, wo: number, n: number): void {
+  // Each source row read through its own running offset: V8 keeps these loops tighter than p + k·rs.
+  const r1 = b + rs;
+  const r2 = r1 + rs;
+  const r3 = r2 + rs;
+  const r4 = r3 + rs;
+  const r5 = r4 + rs;
+  const r6 = r5 + rs;
   if (n === 4) {
     const [w0, w1, w2, w3] = [w[wo]!, w[wo + 1]!, w[wo + 2]!, w[wo + 3]!];
-    for (let x = 0, p = b; x < rs; x++, p++) out[o + x] = tmp[p]! * w0 + tmp[p + rs]! * w1 + tmp[p + 2 * rs]! * w2 + tmp[p + 3 * rs]! * w3;
+    for (let x = 0; x < rs; x++) out[o + x] = tmp[b + x]! * w0 + tmp[r1 + x]! * w1 + tmp[r2 + x]! * w2 + tmp[r3 + x]! * w3;
   } else if (n === 3) {
     const [w0, w1, w2] = [w[wo]!, w[wo + 1]!, w[wo + 2]!];
-    for (let x = 0, p = b; x < rs; x++, p++) out[o + x] = tmp[p]! * w0 + tmp[p + rs]! * w1 + tmp[p + 2 * rs]! * w2;
+    for (let x = 0; x < rs; x++) out[o + x] = tmp[b + x]! * w0 + tmp[r1 + x]! * w1 + tmp[r2 + x]! * w2;
   } else if (n === 6) {
     const [w0, w1, w2, w3, w4, w5] = [w[wo]!, w[wo + 1]!, w[wo + 2]!, w[wo + 3]!, w[wo + 4]!, w[wo + 5]!];
-    for (let x = 0, p = b; x < rs; x++, p++) {
-      out[o + x] = tmp[p]! * w0 + tmp[p + rs]! * w1 + tmp[p + 2 * rs]! * w2 + tmp[p + 3 * rs]! * w3 + tmp[p + 4 * rs]! * w4 + tmp[p + 5 * rs]! * w5;
+    for (let x = 0; x < rs; x++) {
+      out[o + x] = tmp[b + x]! * w0 + tmp[r1 + x]! * w1 + tmp[r2 + x]! * w2 + tmp[r3 + x]! * w3 + tmp[r4 + x]! * w4 + tmp[r5 + x]! * w5;
     }
   } else if (n === 5) {
     const [w0, w1, w2, w3, w4] = [w[wo]!, w[wo + 1]!, w[wo + 2]!, w[wo + 3]!, w[wo + 4]!];
-    for (let x = 0, p = b; x < rs; x++, p++) {
-      out[o + x] = tmp[p]! * w0 + tmp[p + rs]! * w1 + tmp[p + 2 * rs]! * w2 + tmp[p + 3 * rs]! * w3 + tmp[p + 4 * rs]! * w4;
-    }
+    for (let x = 0; x < rs; x++) out[o + x] = tmp[b + x]! * w0 + tmp[r1 + x]! * w1 + tmp[r2 + x]! * w2 + tmp[r3 + x]! * w3 + tmp[r4 + x]! * w4;
   } else if (n === 7) {
     const [w0, w1, w2, w3, w4, w5, w6] = [w[wo]!, w[wo + 1]!, w[wo + 2]!, w[wo + 3]!, w[wo + 4]!, w[wo + 5]!, w[wo + 6]!];
-    for (let x = 0, p = b; x < rs; x++, p++) {
+    for (let x = 0; x < rs; x++) {
       out[o + x] =
-        tmp[p]! * w0 + tmp[p + rs]! * w1 + tmp[p + 2 * rs]! * w2 + tmp[p + 3 * rs]! * w3 + tmp[p + 4 * rs]! * w4 + tmp[p + 5 * rs]! * w5 + tmp[p + 6 * rs]! * w6;
+        tmp[b + x]! * w0 + tmp[r1 + x]! * w1 + tmp[r2 + x]! * w2 + tmp[r3 + x]! * w3 + tmp[r4 + x]! * w4 + tmp[r5 + x]! * w5 + tmp[r6 + x]! * w6;
     }
   } else {
     for (let x = 0, p = b; x < rs; x++, p++) {
@@ -188,6 +278,17 @@ export function halve(src: Uint8Array, w: number, h: number, ch: number): Uint8A
   const oh = h >> 1;
   const rs = w * ch;
   const out = new Uint8Array(ow * oh * ch);
+  // The SIMD kernels take RGB and gray rows of whole 16-pixel runs (every power-of-two size from 32 up).
+  const dstAt = align16(src.length + 16);
+  const kernels = (ch === 3 || ch === 1) && w % 16 === 0 && h % 2 === 0 && dstAt + out.length <= SIMD_SCRATCH_LIMIT ? simd() : null;
+  if (kernels) {
+    const mem = kernels.memory(dstAt + out.length);
+    new Uint8Array(mem, 0, src.length).set(src);
+    if (ch === 3) kernels.halve3(0, dstAt, w, h);
+    else kernels.halve1(0, dstAt, w, h);
+    out.set(new Uint8Array(mem, dstAt, out.length));
+    return out;
+  }
   let o = 0;
   for (let y = 0; y < oh; y++) {
     const r0 = 2 * y * rs;

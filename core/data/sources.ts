@@ -76,6 +76,9 @@ async function walk(dir: string, rel: string, seen: Set<string>, labels: LabelSo
     skipped.push(toSkipped(dir, err));
     return;
   }
+  // The sizes of the plain files, asked for all at once (one at a time, a folder of thousands
+  // takes a quarter of a second); used in the same order as before.
+  const sizes = await statFiles(dir, names.filter((d) => d.isFile() && !d.isSymbolicLink() && !isHidden(d.name) && !isZipName(d.name)).map((d) => d.name));
   for (const d of names) {
     if (isHidden(d.name)) continue;
     const full = join(dir, d.name);
@@ -112,7 +115,9 @@ async function walk(dir: string, rel: string, seen: Set<string>, labels: LabelSo
     }
     if (size === 0) {
       try {
-        size = (await stat(full)).size;
+        const known = sizes.get(d.name);
+        if (known instanceof Error) throw known;
+        size = known ?? (await stat(full)).size;
       } catch (err) {
         skipped.push(toSkipped(full, err));
         continue;
@@ -121,6 +126,19 @@ async function walk(dir: string, rel: string, seen: Set<string>, labels: LabelSo
     out.push({ file: full, rel: childRel, label: labelFor(childRel, labels), size, loc: { kind: 'file', path: full } });
   }
 }
+
+/** Size (or the error) of each named file in `dir`, a few dozen requests in flight at a time. */
+async function statFiles(dir: string, names: string[]): Promise<Map<string, number | Error>> {
+  const out = new Map<string, number | Error>();
+  for (let i = 0; i < names.length; i += STAT_BATCH) {
+    const chunk = names.slice(i, i + STAT_BATCH);
+    const results = await Promise.allSettled(chunk.map((n) => stat(join(dir, n))));
+    results.forEach((r, k) => out.set(chunk[k]!, r.status === 'fulfilled' ? r.value.size : (r.reason as Error)));
+  }
+  return out;
+}
+
+const STAT_BATCH = 64;
 
 async function expandZip(archive: string, labels: LabelSource, out: SourceEntry[], skipped: SkippedFile[]): Promise<void> {
   let entries: ZipEntry[];

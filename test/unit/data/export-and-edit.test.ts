@@ -103,5 +103,5 @@ test('the API checks its requests: no project, bad page sizes, paths outside the
   assert.match(!empty.ok ? empty.error.message : '', /dataset is empty: import images first/);
   const stats = await call('dataset.stats', {}, ctx);
   assert.ok(stats.ok);
-  assert.deepEqual(stats.value, { images: 0, settings: null, labels: [], unlabelled: 0, duplicatesDropped: 0, skipped: [], skippedByCode: [], importing: null, lastImport: null });
+  assert.deepEqual(stats.value, { images: 0, settings: null, labels: [], unlabelled: 0, duplicatesDropped: 0, removed: 0, skipped: [], skippedByCode: [], importing: null, lastImport: null });
 });
