@@ -270,6 +270,27 @@ test('start a short run, watch the preview grid and the charts update, pause, re
   drawn.forEach((c, i) => assert.ok(c.points > pointsAtPause[i]! && pointsAtPause[i]! >= pointsBefore[i]!, `${c.title} grew: ${pointsBefore[i]} → ${pointsAtPause[i]} → ${c.points}`));
   assert.equal(await page.locator('figure[data-chart] .uplot canvas[data-first="1"]').count(), drawn.length, 'the plots were updated in place');
 
+  // Transfer learning: a second run starts from the first one's weights, D's first block frozen.
+  await page.getByRole('button', { name: 'New run', exact: true }).click();
+  const form2 = page.getByRole('form', { name: 'New run' });
+  await form2.getByLabel('Weights to start from').selectOption({ index: 1 });
+  await form2.getByLabel('Frozen D blocks').fill('1');
+  await form2.getByText('Advanced settings').click();
+  await form2.getByLabel('Channel base').fill(RUN.channelBase);
+  await form2.getByLabel('Channel max').fill(RUN.channelMax);
+  await form2.getByLabel('Tick (kimg)').fill(RUN.tickKimg);
+  await form2.getByLabel('Duration (kimg)').fill(RUN.tickKimg);
+  await form2.getByLabel('Compute backend').selectOption(RUN.backend);
+  await form2.getByRole('button', { name: 'Start training' }).click();
+  await runs.getByRole('button', { name: /^Run 2 · baseline/ }).waitFor();
+  await statusIs(page, 'done');
+  await page.getByText('Settings and checkpoints of this run').click();
+  const settingsText = ((await page.locator('details.settings').textContent()) ?? '').replace(/\s+/g, ' ');
+  assert.match(settingsText, /transferFrom\.runId ?1/, 'the run started from run 1');
+  assert.match(settingsText, /freezeD ?1/, 'with D\'s first block frozen');
+  assert.ok((await kimgOf(page.getByTestId('preview-kimg'))) > 0, 'it trained from those weights and drew a preview');
+  mark('transfer run done');
+
   assert.equal(((await page.getByRole('alert').first().textContent()) ?? '').trim(), '', 'no error was shown');
   assert.deepEqual(listProblems(w.problems), [], 'the page logged errors or CSP violations');
   mark('checked');
