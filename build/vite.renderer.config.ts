@@ -38,7 +38,7 @@ function contentSecurityPolicy(): Plugin {
 }
 
 export default defineConfig({
-  root: fileURLToPath(new URL('.', import.meta.url)),
+  root: fileURLToPath(new URL('../renderer/', import.meta.url)),
   base: './',
   publicDir: 'public',
   plugins: [svelte(), contentSecurityPolicy()],
