@@ -170,7 +170,7 @@ export class Training {
   delete(runId: number): RunSummary[] {
     const run = this.requireRun(runId);
     if (this.jobOfRun.has(runId)) throw new UserError('invalid-request', `"${run.name}" is training: pause or stop it before deleting it.`);
-    this.project.db.prepare('DELETE FROM runs WHERE id = ?').run(runId);
+    this.runs.deleteRun(runId);
     return this.list();
   }
 

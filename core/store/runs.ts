@@ -152,6 +152,11 @@ export class RunStore {
     return this.s.listRuns.all().map(toRun);
   }
 
+  /** Deletes a run; its metrics, checkpoints and previews go with it (ON DELETE CASCADE). */
+  deleteRun(id: number): void {
+    this.db.prepare('DELETE FROM runs WHERE id = ?').run(id);
+  }
+
   setStatus(id: number, status: RunStatus, error: string | null = null): void {
     this.s.setStatus.run(status, error, now(), id);
   }

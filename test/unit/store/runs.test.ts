@@ -49,7 +49,7 @@ test('deleting a run removes its metrics, checkpoints and previews with it', (t)
   runs.saveCheckpoint(run.id, { kimg: 1, step: 1, weights: Buffer.alloc(4), state: {} });
   runs.addPreview(run.id, 1, Buffer.from('png'));
   assert.equal(runs.latestPreview(run.id)!.kimg, 1);
-  project.db.prepare('DELETE FROM runs WHERE id = ?').run(run.id);
+  runs.deleteRun(run.id);
   for (const table of ['metrics', 'checkpoints', 'previews']) {
     assert.equal(project.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get(), 0, table);
   }

@@ -280,17 +280,11 @@ export class DatasetState {
   // -------------------------------------------------------------------------------------------
   // User actions.
 
-  /** Runs one user action: clears the old error, records a new one, returns the value or null. */
+  /** One user action: through StudioState.call (errors shown), with `busy` set meanwhile. */
   private async act<M extends Method>(method: M, params: Params<M>): Promise<ResultOf<M> | null> {
-    this.studio.dismissError();
     this.busy = true;
     try {
-      const result = await this.backend.call(method, params);
-      if (!result.ok) {
-        this.studio.report(result.error);
-        return null;
-      }
-      return result.value;
+      return await this.studio.call(method, params);
     } finally {
       this.busy = false;
     }

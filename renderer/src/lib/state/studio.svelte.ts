@@ -64,17 +64,25 @@ export class StudioState {
     }
   }
 
-  /** Runs one user action: clears the old error, records a new one, returns the value or null. */
-  private async act<M extends Method>(method: M, params: Params<M>): Promise<ResultOf<M> | null> {
+  /**
+   * Calls the service for a user action: clears the old error, shows a new one in the alert
+   * region, returns the value or null. Every state class's actions go through here.
+   */
+  async call<M extends Method>(method: M, params: Params<M>): Promise<ResultOf<M> | null> {
     this.error = null;
+    const result = await this.backend.call(method, params);
+    if (!result.ok) {
+      this.error = result.error;
+      return null;
+    }
+    return result.value;
+  }
+
+  /** A user action of this class: `call`, with `busy` set meanwhile. */
+  private async act<M extends Method>(method: M, params: Params<M>): Promise<ResultOf<M> | null> {
     this.busy = true;
     try {
-      const result = await this.backend.call(method, params);
-      if (!result.ok) {
-        this.error = result.error;
-        return null;
-      }
-      return result.value;
+      return await this.call(method, params);
     } finally {
       this.busy = false;
     }
