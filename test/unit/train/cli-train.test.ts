@@ -44,9 +44,14 @@ test('atelier train --json: Ctrl+C pauses with a checkpoint, --resume finishes',
   const imported = spawnSync(process.execPath, [BIN, 'import', project, src, '--resolution', '16', '--json'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(imported.status, 0, imported.stderr);
 
-  // Train; Ctrl+C once it is training (half a second in: a pause before the first step has nothing to save).
-  const first = await atelier(['train', project, '--preset', 'baseline', '--kimg', '0.024', '--batch', '4', '--seed', '1', '--backend', 'wasm', '--json'], (l, child) => {
-    if (l.type === 'phase' && l.phase === 'training') setTimeout(() => child.kill('SIGINT'), 500);
+  // Train 100 steps of 4 (a tick every 25); Ctrl+C at the first tick, so steps were done and many remain
+  // (a fixed delay raced the run on a fast machine: it could finish before the signal).
+  let interrupted = false;
+  const first = await atelier(['train', project, '--preset', 'baseline', '--kimg', '0.4', '--batch', '4', '--seed', '1', '--backend', 'wasm', '--json'], (l, child) => {
+    if (l.type === 'tick' && !interrupted) {
+      interrupted = true;
+      child.kill('SIGINT');
+    }
   });
   assert.equal(first.code, 0, first.err);
   const types = first.lines.map((l) => l.type);
@@ -60,7 +65,7 @@ test('atelier train --json: Ctrl+C pauses with a checkpoint, --resume finishes',
   assert.ok(checkpoint && (checkpoint.step as number) >= 1, 'the pause saved a checkpoint');
   assert.equal(end.step, checkpoint.step);
 
-  // Resume: from the checkpoint's step to the end (6 steps of 4).
+  // Resume: from the checkpoint's step to the end (100 steps of 4).
   const second = await atelier(['train', project, '--resume', String(runId), '--json']);
   assert.equal(second.code, 0, second.err);
   const resumed = second.lines.find((l) => l.type === 'phase' && l.phase === 'training')!;
@@ -69,6 +74,6 @@ test('atelier train --json: Ctrl+C pauses with a checkpoint, --resume finishes',
   assert.ok(ticks.length >= 1);
   for (const tick of ticks) for (const name of ['Loss/G', 'Loss/D', 'D/logit/real', 'r_t', 'img_s']) assert.ok(name in (tick.stats as object), name);
   const last = second.lines.at(-1)!;
-  assert.deepEqual([last.type, last.status, last.kimg, last.step], ['end', 'done', 0.024, 6]);
+  assert.deepEqual([last.type, last.status, last.kimg, last.step], ['end', 'done', 0.4, 100]);
   assert.ok(!('resume' in last));
 });
