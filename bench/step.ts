@@ -5,11 +5,14 @@
  *
  *   node --import tsx bench/step.ts [--sizes 32,64,128] [--batch 32|auto] [--steps 3]
  *        [--backends tensorflow-gpu,tensorflow,webgpu,wasm,cpu] [--channel-base 2048]
- *        [--channel-max 128] [--step-budget-s 20] [--size-budget-s 120]
+ *        [--channel-max 128] [--step-budget-s 20] [--size-budget-s 120] [--profile]
+ *        [--flags WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64,…]
  *
  * Each backend runs in its own child process (a clean engine, and a hung backend can be killed).
  * `--batch auto`: a batch-2 probe step, then the largest power of two ≤ 32 whose predicted step
- * time fits --step-budget-s. Timed steps stop early once --size-budget-s is spent.
+ * time fits --step-budget-s. Timed steps stop early once --size-budget-s is spent. `--profile`
+ * adds one step under tf.profile: the kernel count and the kernels' own times (GPU timestamps on
+ * webgpu), against the step's wall time — how much is dispatch overhead.
  */
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -21,6 +24,7 @@ import { channelsAt, type NetConfig } from '../core/nets/config.js';
 import { Discriminator } from '../core/nets/discriminator.js';
 import { Generator } from '../core/nets/generator.js';
 import { BasicTrainer } from '../core/train/basic-step.js';
+import { workerExecArgv } from '../core/jobs/fork-worker.js';
 
 interface Options {
   sizes: number[];
@@ -32,6 +36,10 @@ interface Options {
   stepBudgetS: number;
   sizeBudgetS: number;
   backendTimeoutS: number;
+  /** Profile one extra step: kernels by name (count, GPU/CPU kernel ms where the backend times them). */
+  profile: boolean;
+  /** TF.js flags set before the backend starts, e.g. WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64. */
+  flags: Record<string, string>;
 }
 
 interface SizeResult {
@@ -44,6 +52,17 @@ interface SizeResult {
   params: { G: number; D: number };
   channels: Record<string, number>;
   note?: string;
+  profile?: StepProfile;
+}
+
+interface StepProfile {
+  /** Kernels one step dispatched. */
+  kernels: number;
+  /** Sum of the kernels' own times (timestamp queries on webgpu); null where the backend does not time them. */
+  kernelMs: number | null;
+  wallMs: number;
+  /** The kernels taking the most time (or the most frequent, untimed), by name. */
+  top: Array<{ name: string; count: number; ms: number | null }>;
 }
 
 interface BackendResult {
@@ -72,6 +91,8 @@ function parseArgs(argv: string[]): Options & { child?: BackendName } {
     stepBudgetS: Number(get('step-budget-s') ?? 20),
     sizeBudgetS: Number(get('size-budget-s') ?? 120),
     backendTimeoutS: Number(get('backend-timeout-s') ?? 1200),
+    profile: argv.includes('--profile'),
+    flags: Object.fromEntries((get('flags') ?? '').split(',').filter((f) => f !== '').map((f) => f.split('=') as [string, string])),
   };
   const child = get('child');
   if (child !== undefined) opts.child = child as BackendName;
@@ -91,6 +112,32 @@ async function timedStep(trainer: BasicTrainer, reals: tf.Tensor4D): Promise<num
   const t0 = performance.now();
   await readScalarsAndDispose(trainer.step(reals));
   return performance.now() - t0;
+}
+
+/** One step under tf.profile: how many kernels, and where their time goes. */
+async function profileStep(trainer: BasicTrainer, reals: tf.Tensor4D): Promise<StepProfile> {
+  const t0 = performance.now();
+  const info = await tf.profile(async () => {
+    await readScalarsAndDispose(trainer.step(reals));
+  });
+  const wallMs = performance.now() - t0;
+  const byName = new Map<string, { count: number; ms: number }>();
+  let timed = true;
+  let total = 0;
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : NaN;
+    if (!Number.isFinite(ms)) timed = false;
+    const e = byName.get(k.name) ?? { count: 0, ms: 0 };
+    e.count++;
+    e.ms += Number.isFinite(ms) ? ms : 0;
+    total += Number.isFinite(ms) ? ms : 0;
+    byName.set(k.name, e);
+  }
+  const top = [...byName.entries()]
+    .sort((a, b) => (timed ? b[1].ms - a[1].ms : b[1].count - a[1].count))
+    .slice(0, 12)
+    .map(([name, e]) => ({ name, count: e.count, ms: timed ? Number(e.ms.toFixed(2)) : null }));
+  return { kernels: info.kernels.length, kernelMs: timed ? Number(total.toFixed(1)) : null, wallMs: Math.round(wallMs), top };
 }
 
 async function benchSize(resolution: number, opts: Options, backend: string): Promise<SizeResult> {
@@ -123,6 +170,8 @@ async function benchSize(resolution: number, opts: Options, backend: string): Pr
       log(`  ${backend} ${resolution}² batch ${batch}: ${(all[all.length - 1] as number).toFixed(0)} ms`);
       if ((performance.now() - started) / 1000 > opts.sizeBudgetS) break;
     }
+    let profile: StepProfile | undefined;
+    if (opts.profile) profile = await profileStep(trainer, reals);
     reals.dispose();
     const med = median(all);
     const channels: Record<string, number> = {};
@@ -137,6 +186,7 @@ async function benchSize(resolution: number, opts: Options, backend: string): Pr
       channels,
     };
     if (note !== undefined) result.note = note;
+    if (profile !== undefined) result.profile = profile;
     return result;
   } finally {
     trainer.dispose();
@@ -150,6 +200,8 @@ async function runChild(name: BackendName, opts: Options): Promise<void> {
   let result: BackendResult;
   try {
     const choice = await selectBackend({ prefer: name, preferSource: 'bench --backends' });
+    // After the backend loads: its flags are registered when its package is imported.
+    for (const [flag, value] of Object.entries(opts.flags)) tf.env().set(flag, value === 'true' ? true : value === 'false' ? false : Number(value));
     const used = choice.tried[choice.tried.length - 1];
     result = { name, ok: true, reason: used?.reason ?? '', added: choice.added, sizes: [] };
     for (const size of opts.sizes) {
@@ -171,7 +223,8 @@ async function runChild(name: BackendName, opts: Options): Promise<void> {
 function runBackendInChild(name: BackendName, argv: string[], timeoutS: number): Promise<BackendResult> {
   return new Promise((resolve) => {
     const script = fileURLToPath(import.meta.url);
-    const child = spawn(process.execPath, ['--import', 'tsx', script, ...argv, '--child', name], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The parent's loader flags (tsx in development; none for a prebuilt bundle).
+    const child = spawn(process.execPath, [...workerExecArgv(process.execArgv), script, ...argv, '--child', name], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutS * 1000);

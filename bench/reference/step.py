@@ -93,7 +93,7 @@ class SynthesisLayer(nn.Module):
     def forward(self, x, w):
         y = self.conv(x, w)
         n, _, h, wd = y.shape
-        y = y + torch.randn(n, 1, h, wd) * self.noise_strength
+        y = y + torch.randn(n, 1, h, wd, device=y.device) * self.noise_strength
         return lrelu(y + self.bias[None, :, None, None])
 
 
@@ -218,8 +218,11 @@ def main():
     ap.add_argument('--channel-base', type=int, default=2048)
     ap.add_argument('--channel-max', type=int, default=128)
     ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--device', default='cpu', help="'cpu' or 'cuda' (the GPU peer of the webgpu backend)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    dev = torch.device(args.device)
+    sync = (lambda: torch.cuda.synchronize()) if dev.type == 'cuda' else (lambda: None)
     torch.manual_seed(0)
     sizes = [int(s) for s in args.sizes.split(',')]
     batches = [int(b) for b in args.batch.split(',')]
@@ -227,21 +230,21 @@ def main():
         batches = batches * len(sizes)
     results = []
     for res, batch in zip(sizes, batches):
-        G = Generator(res, args.channel_base, args.channel_max)
-        D = Discriminator(res, args.channel_base, args.channel_max)
-        g_opt = torch.optim.Adam(G.parameters(), lr=0.0025, betas=(0, 0.99), eps=1e-8)
-        d_opt = torch.optim.Adam(D.parameters(), lr=0.0025, betas=(0, 0.99), eps=1e-8)
-        reals = torch.rand(batch, 3, res, res) * 2 - 1
+        G = Generator(res, args.channel_base, args.channel_max).to(dev)
+        D = Discriminator(res, args.channel_base, args.channel_max).to(dev)
+        g_opt = torch.optim.Adam(G.parameters(), lr=0.0025, betas=(0.0, 0.99), eps=1e-8)
+        d_opt = torch.optim.Adam(D.parameters(), lr=0.0025, betas=(0.0, 0.99), eps=1e-8)
+        reals = torch.rand(batch, 3, res, res, device=dev) * 2 - 1
 
         def step():
             with torch.no_grad():
-                fakes = G(torch.randn(batch, G.z_dim))
+                fakes = G(torch.randn(batch, G.z_dim, device=dev))
             d_opt.zero_grad(set_to_none=True)
             d_loss = F.softplus(D(fakes)).mean() + F.softplus(-D(reals)).mean()
             d_loss.backward()
             d_opt.step()
             g_opt.zero_grad(set_to_none=True)
-            g_loss = F.softplus(-D(G(torch.randn(batch, G.z_dim), update_w_avg=True))).mean()
+            g_loss = F.softplus(-D(G(torch.randn(batch, G.z_dim, device=dev), update_w_avg=True))).mean()
             g_loss.backward()
             g_opt.step()
             return float(d_loss), float(g_loss)
@@ -249,8 +252,9 @@ def main():
         step()  # warm-up
         times = []
         for _ in range(args.steps):
+            sync()
             t0 = time.perf_counter()
-            step()
+            step()  # reads the losses back: waits for the GPU
             times.append((time.perf_counter() - t0) * 1000)
         times_sorted = sorted(times)
         med = times_sorted[len(times) // 2] if len(times) % 2 else (times_sorted[len(times) // 2 - 1] + times_sorted[len(times) // 2]) / 2
@@ -266,6 +270,7 @@ def main():
         'benchmark': 'step (PyTorch reference)',
         'torch': torch.__version__,
         'threads': torch.get_num_threads(),
+        'device': torch.cuda.get_device_name(0) if dev.type == 'cuda' else 'cpu',
         'openblasThreads': os.environ.get('OPENBLAS_NUM_THREADS'),
         'blas': loaded_blas(),
         'machine': platform.processor() or platform.machine(),

@@ -12,6 +12,7 @@
  */
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { registerTrainingKernels } from './kernels/index.js';
 import { startWebGpu } from './webgpu.js';
@@ -107,12 +108,20 @@ async function tryNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<string>
 
 let wasmPathsSet = false;
 
+/** The .wasm files: the package's dist folder, or beside this module in a bundle that copied them there. */
+function wasmDir(): string {
+  try {
+    return dirname(createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm'));
+  } catch {
+    return dirname(fileURLToPath(import.meta.url));
+  }
+}
+
 async function tryWasm(): Promise<string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   if (!wasmPathsSet) {
     // A file path to the package's dist folder: Node reads the .wasm from disk, nothing is fetched.
-    const require = createRequire(import.meta.url);
-    wasm.setWasmPaths(`${dirname(require.resolve('@tensorflow/tfjs-backend-wasm'))}/`);
+    wasm.setWasmPaths(`${wasmDir()}/`);
     wasmPathsSet = true;
   }
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm module did not initialise (see the warning above)');

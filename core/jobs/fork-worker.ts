@@ -7,6 +7,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface ForkWorkerOptions {
@@ -18,24 +19,40 @@ export interface ForkWorkerOptions {
   stderr?: 'inherit' | 'pipe';
 }
 
-const TSX_LOADER = import.meta.resolve('tsx');
+/** tsx's loader by absolute URL, resolved only for a TypeScript entry (a prebuilt app may ship without tsx). */
+let tsxLoader: string | undefined;
+function tsxLoaderUrl(): string {
+  tsxLoader ??= import.meta.resolve('tsx');
+  return tsxLoader;
+}
 
 /** `entry`: the worker module's URL, e.g. `new URL('./import-worker.ts', import.meta.url)`. */
 export function forkWorker(entry: URL, options: ForkWorkerOptions = {}): ChildProcess {
-  const tsPath = fileURLToPath(entry);
-  const jsPath = tsPath.replace(/\.ts$/, '.js');
-  const usePrebuilt = tsPath.endsWith('.ts') && existsSync(jsPath);
-  const path = usePrebuilt ? jsPath : tsPath;
+  const path = resolveEntry(fileURLToPath(entry));
   const inherited = workerExecArgv(process.execArgv);
   // tsx by absolute URL: a bare 'tsx' would resolve from the working directory, not from the studio.
-  const withTsx = inherited.map((a) => (a === 'tsx' ? TSX_LOADER : a));
-  const execArgv = path.endsWith('.ts') && !withTsx.includes(TSX_LOADER) ? [...withTsx, '--import', TSX_LOADER] : withTsx;
+  const withTsx = inherited.map((a) => (a === 'tsx' ? tsxLoaderUrl() : a));
+  const execArgv = path.endsWith('.ts') && !withTsx.includes(tsxLoaderUrl()) ? [...withTsx, '--import', tsxLoaderUrl()] : withTsx;
   return fork(path, options.args ?? [], {
     execArgv,
     serialization: 'advanced',
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'inherit', options.stderr ?? 'inherit', 'ipc'],
   });
+}
+
+/**
+ * The file to run for a worker entry: its prebuilt `.js` beside the `.ts`; else, in a bundled app
+ * (this module bundled into main.js, the workers bundled beside it), `<name>.js` beside this
+ * module; else the TypeScript source, through tsx.
+ */
+export function resolveEntry(tsPath: string, bundleDir: string = dirname(fileURLToPath(import.meta.url))): string {
+  if (!tsPath.endsWith('.ts')) return tsPath;
+  const besideSource = tsPath.replace(/\.ts$/, '.js');
+  if (existsSync(besideSource)) return besideSource;
+  const besideBundle = join(bundleDir, basename(besideSource));
+  if (!existsSync(tsPath) && existsSync(besideBundle)) return besideBundle;
+  return tsPath;
 }
 
 /** Flags that take the next argument as their value when not written as `--flag=value`. */

@@ -106,3 +106,24 @@ test('workers inherit loaders but never the parent\'s own script or test flags',
   assert.deepEqual(workerExecArgv(['--test', '--test-name-pattern', 'resume', '--inspect=9229', '--require', 'x.cjs']), ['--require', 'x.cjs']);
   assert.deepEqual(workerExecArgv(['-p', '1+1', '--eval=2']), []);
 });
+
+test('a worker entry resolves to its source in development and to the bundle beside main.js in a packaged app', async (t) => {
+  const { resolveEntry } = await import('../../../core/jobs/fork-worker.js');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  const root = tempDir(t);
+  const src = join(root, 'core', 'train', 'train-worker.ts');
+  const bundle = join(root, 'out', 'electron');
+  mkdirSync(bundle, { recursive: true });
+  writeFileSync(join(bundle, 'train-worker.js'), '');
+  // Packaged: no sources; main.js's `new URL('../train/train-worker.ts', …)` points nowhere, the bundle is beside main.js.
+  assert.equal(resolveEntry(join(root, 'out', 'train', 'train-worker.ts'), bundle), join(bundle, 'train-worker.js'));
+  // Development: the TypeScript source wins over a stray bundle.
+  mkdirSync(join(root, 'core', 'train'), { recursive: true });
+  writeFileSync(src, '');
+  assert.equal(resolveEntry(src, bundle), src);
+  // A prebuilt .js beside the source is preferred.
+  writeFileSync(src.replace(/\.ts$/, '.js'), '');
+  assert.equal(resolveEntry(src, bundle), src.replace(/\.ts$/, '.js'));
+  // Neither: the source path (tsx reports the missing file).
+  assert.equal(resolveEntry(join(root, 'nowhere', 'x-worker.ts'), join(root, 'empty')), join(root, 'nowhere', 'x-worker.ts'));
+});
