@@ -34,6 +34,7 @@ export const AUGMENT_DEFAULTS = {
   target: 0.6, // r_t target (paper §3: 0.6 worked across datasets)
   speedKimg: 500, // p can go 0 → 1 in 500 kimg
   speedKimgTransfer: 100, // faster from another run's weights: D overfits sooner (StyleGAN2-ADA's --resume)
+  speedRunShare: 0.2, // but within a fifth of the run at most: a CPU run of 10–50 kimg would otherwise never move p
   interval: 4, // adjust p every 4 iterations
 } as const;
 
@@ -114,17 +115,31 @@ function diffAugmentPolicy(name: string): string {
 }
 
 /**
- * The run's augmentation: the preset's, with the user's advanced settings (augPipe, augTarget,
- * augP, augSpeedKimg) on top. `transfer`: the run starts from another run's weights, so p may
- * move faster by default.
+ * The default adaptation speed: StyleGAN2-ADA's 500 kimg (100 from another run's weights), but no
+ * more than a fifth of the run's duration, so that p can rise within a short run.
  */
-export function resolveAugmentConfig(preset: AugmentPreset, a: Pick<TrainAdvanced, 'augPipe' | 'augTarget' | 'augP' | 'augSpeedKimg'>, transfer: boolean): AugmentConfig {
+export function defaultSpeedKimg(runKimg: number, transfer: boolean): number {
+  const paper = transfer ? AUGMENT_DEFAULTS.speedKimgTransfer : AUGMENT_DEFAULTS.speedKimg;
+  return Math.min(paper, runKimg * AUGMENT_DEFAULTS.speedRunShare);
+}
+
+/**
+ * The run's augmentation: the preset's, with the user's advanced settings (augPipe, augTarget,
+ * augP, augSpeedKimg) on top. `runKimg`: the run's duration and `transfer`: it starts from another
+ * run's weights, both for the default speed of p.
+ */
+export function resolveAugmentConfig(
+  preset: AugmentPreset,
+  a: Pick<TrainAdvanced, 'augPipe' | 'augTarget' | 'augP' | 'augSpeedKimg'>,
+  runKimg: number,
+  transfer: boolean,
+): AugmentConfig {
   const set = (['augPipe', 'augTarget', 'augP', 'augSpeedKimg'] as const).filter((k) => a[k] !== undefined);
   if (preset.kind === 'none') {
     if (set.length > 0) {
       throw new UserError('invalid-request', `This preset trains without augmentation, so ${set.join(', ')} cannot apply. Pick the ADA preset, or leave the augmentation settings blank.`, set[0]);
     }
-    return completeAugmentConfig({ kind: 'none' }, transfer);
+    return completeAugmentConfig({ kind: 'none' }, runKimg, transfer);
   }
   const pipe = a.augPipe ?? preset.pipe ?? AUGMENT_DEFAULTS.pipe;
   if (!isAugPipe(pipe)) {
@@ -135,7 +150,7 @@ export function resolveAugmentConfig(preset: AugmentPreset, a: Pick<TrainAdvance
     if (adaOnly.length > 0) {
       throw new UserError('invalid-request', `DiffAugment augments every image every time, so ${adaOnly.join(', ')} cannot apply. Leave them blank, or pick an ADA pipeline.`, adaOnly[0]);
     }
-    return completeAugmentConfig({ kind: 'diffaugment', pipe: diffAugmentPolicy(pipe) }, transfer);
+    return completeAugmentConfig({ kind: 'diffaugment', pipe: diffAugmentPolicy(pipe) }, runKimg, transfer);
   }
   return completeAugmentConfig(
     {
@@ -143,21 +158,22 @@ export function resolveAugmentConfig(preset: AugmentPreset, a: Pick<TrainAdvance
       pipe,
       p: a.augP ?? preset.p ?? AUGMENT_DEFAULTS.p,
       target: a.augTarget ?? preset.target ?? AUGMENT_DEFAULTS.target,
-      speedKimg: a.augSpeedKimg ?? preset.speedKimg ?? (transfer ? AUGMENT_DEFAULTS.speedKimgTransfer : AUGMENT_DEFAULTS.speedKimg),
+      speedKimg: a.augSpeedKimg ?? preset.speedKimg ?? defaultSpeedKimg(runKimg, transfer),
     },
+    runKimg,
     transfer,
   );
 }
 
 /** Fills what a stored or preset augmentation config leaves out (runs written before these fields existed). */
-export function completeAugmentConfig(c: AugmentPreset, transfer: boolean): AugmentConfig {
+export function completeAugmentConfig(c: AugmentPreset, runKimg: number, transfer: boolean): AugmentConfig {
   const kind = c.kind;
   return {
     kind,
     pipe: c.pipe ?? (kind === 'ada' ? AUGMENT_DEFAULTS.pipe : kind === 'diffaugment' ? AUGMENT_DEFAULTS.diffAugmentPolicy : ''),
     p: kind === 'diffaugment' ? 1 : kind === 'none' ? 0 : (c.p ?? AUGMENT_DEFAULTS.p),
     target: c.target ?? AUGMENT_DEFAULTS.target,
-    speedKimg: c.speedKimg ?? (transfer ? AUGMENT_DEFAULTS.speedKimgTransfer : AUGMENT_DEFAULTS.speedKimg),
+    speedKimg: c.speedKimg ?? defaultSpeedKimg(runKimg, transfer),
     interval: c.interval ?? AUGMENT_DEFAULTS.interval,
   };
 }

@@ -33,7 +33,8 @@ Options:
                     or diffaugment[:color,translation,cutout] (DiffAugment, always on)
   --target T        with --preset ada: the r_t that the adaptive strength p steers toward (default 0.6)
   --p P             with --preset ada: a fixed strength p from 0 to 1 instead of an adaptive one
-  --ada-kimg K      with --preset ada: kimg for p to go from 0 to 1 at the fastest (default 500; 100 with --from)
+  --ada-kimg K      with --preset ada: kimg for p to go from 0 to 1 at the fastest (default: a fifth
+                    of --kimg, at most 500; at most 100 with --from)
   --json            JSON lines: started, phase, tick, checkpoint, end`;
 
 type Ended = Pick<RunSummary, 'status' | 'error' | 'kimgDone'>;

@@ -58,7 +58,7 @@ export const NUMERIC_FIELDS: readonly NumericField[] = [
   { key: 'snapshotTicks', label: 'Checkpoint every (ticks)', help: 'A checkpoint, which resume starts from, every this many ticks (and on pause and stop). Blank: 5.', min: 1, minInclusive: true, max: 1000, integer: true, step: 1, group: 'schedule' },
   { key: 'augTarget', label: 'r_t target', help: 'The strength p rises while r_t (how surely D calls the reals real, −1 to 1) is above this, and falls below it. Blank: 0.6.', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', group: 'augment' },
   { key: 'augP', label: 'Fixed strength p', help: 'Augment each image with this probability per transform, 0–1, instead of adapting it. Blank: adaptive.', min: 0, minInclusive: true, max: 1, integer: false, step: 'any', group: 'augment' },
-  { key: 'augSpeedKimg', label: 'Adaptation speed (kimg)', help: 'kimg for p to go from 0 to 1 at the fastest. Blank: 500 (100 when starting from another run’s weights).', min: 0, minInclusive: false, max: 100000, integer: false, step: 'any', group: 'augment' },
+  { key: 'augSpeedKimg', label: 'Adaptation speed (kimg)', help: 'kimg for p to go from 0 to 1 at the fastest. Blank: a fifth of the duration, at most 500 (100 when starting from another run’s weights).', min: 0, minInclusive: false, max: 100000, integer: false, step: 'any', group: 'augment' },
 ];
 
 /**

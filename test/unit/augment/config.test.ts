@@ -14,12 +14,15 @@ import { resolveTrainConfig, trainConfigFromJson } from '../../../core/train/con
 const FACTS = { images: 500, resolution: 32, channels: 3, numClasses: 0 };
 
 describe('augmentation settings', () => {
-  it('the ADA preset: bgc, adaptive p from 0 toward r_t 0.6, 500 kimg (100 when transferring), every 4 iterations', () => {
-    const c = resolveTrainConfig({ preset: 'ada', kimg: 10 }, FACTS);
+  it('the ADA preset: bgc, adaptive p from 0 toward r_t 0.6, 500 kimg (100 when transferring) but a fifth of the run at most, every 4 iterations', () => {
+    const c = resolveTrainConfig({ preset: 'ada', kimg: 5000 }, FACTS);
     assert.equal(c.preset, 'ada');
     assert.deepEqual(c.augment, { kind: 'ada', pipe: 'bgc', p: null, target: 0.6, speedKimg: 500, interval: 4 });
-    const transfer = resolveTrainConfig({ preset: 'ada', kimg: 10, advanced: { transferFrom: { runId: 1 } } }, FACTS);
-    assert.equal(transfer.augment.speedKimg, AUGMENT_DEFAULTS.speedKimgTransfer);
+    const speed = (kimg: number, transfer: boolean) => resolveTrainConfig({ preset: 'ada', kimg, advanced: transfer ? { transferFrom: { runId: 1 } } : {} }, FACTS).augment.speedKimg;
+    assert.equal(speed(5000, true), AUGMENT_DEFAULTS.speedKimgTransfer);
+    assert.equal(speed(50, false), 10, 'a 50 kimg CPU run: p can cross 0 → 1 in 10 kimg');
+    assert.equal(speed(50, true), 10);
+    assert.equal(speed(100000, false), 500);
     assert.equal(resolveTrainConfig({ preset: 'baseline', kimg: 10 }, FACTS).augment.kind, 'none');
   });
 
@@ -52,7 +55,7 @@ describe('augmentation settings', () => {
   it('a run stored before these options gets them filled in', () => {
     const stored = JSON.parse(JSON.stringify(resolveTrainConfig({ preset: 'baseline', kimg: 1 }, FACTS)));
     stored.augment = { kind: 'none' };
-    assert.deepEqual(trainConfigFromJson(stored, 'run 1').augment, { kind: 'none', pipe: '', p: 0, target: 0.6, speedKimg: 500, interval: 4 });
+    assert.deepEqual(trainConfigFromJson(stored, 'run 1').augment, { kind: 'none', pipe: '', p: 0, target: 0.6, speedKimg: 0.2, interval: 4 });
   });
 
   it('suggests ADA under 5,000 images and the baseline from 5,000; neither without images', () => {

@@ -21,7 +21,7 @@ import { tempDir } from '../../helpers/tmp.js';
 import { emojiPixels, makeLoop, tinyConfig } from '../train/helpers.js';
 
 const CHILD = new URL('../../fixtures/train/resume-child.ts', import.meta.url).pathname;
-const ada = (over: Partial<AugmentConfig> = {}): AugmentConfig => ({ ...completeAugmentConfig({ kind: 'ada', pipe: 'bgc' }, false), ...over });
+const ada = (over: Partial<AugmentConfig> = {}): AugmentConfig => ({ ...completeAugmentConfig({ kind: 'ada', pipe: 'bgc' }, 1e4, false), ...over });
 
 describe('ADA controller', () => {
   /** One iteration of n reals of which D called a share (1 + r)/2 real. */
@@ -84,7 +84,7 @@ describe('ADA controller', () => {
       assert.equal(b.p, a.p);
     });
     assert.deepEqual(b.state(), a.state());
-    assert.throws(() => createAugmentStage(completeAugmentConfig({ kind: 'none' }, false)).restore(saved), /augmentation is 'ada', this run's is 'none'/);
+    assert.throws(() => createAugmentStage(completeAugmentConfig({ kind: 'none' }, 1, false)).restore(saved), /augmentation is 'ada', this run's is 'none'/);
   });
 });
 
@@ -122,7 +122,7 @@ describe('augmentation in the training loop', () => {
 
   for (const [label, augment] of [
     ['ADA bgcfnc at p = 0.7', ada({ pipe: 'bgcfnc', p: 0.7 })],
-    ['DiffAugment', completeAugmentConfig({ kind: 'diffaugment' }, false)],
+    ['DiffAugment', completeAugmentConfig({ kind: 'diffaugment' }, 1, false)],
   ] as const) {
     it(`${label}: steps with R1 every step run on wasm, report Augment/p, leave no tensor behind`, async () => {
       const loop = makeLoop(tinyConfig({ augment, r1Interval: 1 }), pixels);
