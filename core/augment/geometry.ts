@@ -57,6 +57,7 @@ export function isIdentity3(m: Mat3): boolean {
 
 /** Index i reflected into [0, n) without repeating the edge: −1 → 1, n → n − 2 (periodic beyond). */
 export function reflectIndex(i: number, n: number): number {
+  if (i >= 0 && i < n) return i;
   if (n === 1) return 0;
   const period = 2 * (n - 1);
   const m = ((i % period) + period) % period;

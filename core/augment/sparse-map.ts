@@ -4,7 +4,7 @@
  * depend on the random parameters only, never on the image).
  *
  * Why not tf.gather's own gradient: it is unsortedSegmentSum, which the wasm backend lacks; and
- * tf.mirrorPad's gradient is wrong. So A is applied as a gather of K taps per output row and a
+ * tf.mirrorPad's gradient is wrong. So A is applied as a gatherND of K taps per output row and a
  * weighted sum, and its adjoint Aᵀ as a scatterND (which sums repeated indices on cpu and wasm).
  * Each is the other's gradient (tf.customGrad), so R1's double backprop through the augmentation
  * (∂/∂θ of Aᵀ·∂D/∂y) is again a gather.
@@ -25,24 +25,24 @@ export interface SparseMap {
   weights: Float32Array | null;
 }
 
-/** A·x for x [cols, C] → [rows, C]. */
+/** A·x for x [cols, C] → [rows, C]. On wasm, gatherND is ~10× faster than gather; the weighted sums are batched [1, K]·[K, C] products. */
 function forward(x: tf.Tensor2D, m: SparseMap): tf.Tensor2D {
   const c = x.shape[1];
-  const taps = tf.gather(x, tf.tensor1d(m.index, 'int32')); // [rows·K, C]
-  if (m.weights === null && m.k === 1) return taps;
+  const taps = tf.gatherND(x, tf.tensor2d(m.index, [m.rows * m.k, 1], 'int32')) as tf.Tensor2D; // [rows·K, C]
+  if (m.k === 1) return m.weights === null ? taps : taps.mul(tf.tensor2d(m.weights, [m.rows, 1]));
   const t = taps.reshape([m.rows, m.k, c]);
-  const w = m.weights === null ? t : t.mul(tf.tensor3d(m.weights, [m.rows, m.k, 1]));
-  return w.sum(1) as tf.Tensor2D;
+  if (m.weights === null) return t.sum(1);
+  return tf.matMul(tf.tensor3d(m.weights, [m.rows, 1, m.k]), t).reshape([m.rows, c]);
 }
 
-/** Aᵀ·dy for dy [rows, C] → [cols, C]. */
+/** Aᵀ·dy for dy [rows, C] → [cols, C]: each output row's taps scattered back, weighted (scatterND sums repeats). */
 function adjoint(dy: tf.Tensor2D, m: SparseMap): tf.Tensor2D {
   const c = dy.shape[1];
   let updates: tf.Tensor2D;
   if (m.k === 1) updates = m.weights === null ? dy : dy.mul(tf.tensor2d(m.weights, [m.rows, 1]));
   else {
     const spread = dy.reshape([m.rows, 1, c]);
-    const weighted = m.weights === null ? spread.tile([1, m.k, 1]) : spread.mul(tf.tensor3d(m.weights, [m.rows, m.k, 1]));
+    const weighted = m.weights === null ? spread.tile([1, m.k, 1]) : tf.matMul(tf.tensor3d(m.weights, [m.rows, m.k, 1]), spread); // [rows, K, C]
     updates = weighted.reshape([m.rows * m.k, c]);
   }
   return tf.scatterND(tf.tensor2d(m.index, [m.rows * m.k, 1], 'int32'), updates, [m.cols, c]);

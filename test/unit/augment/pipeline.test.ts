@@ -274,7 +274,7 @@ describe('ADA pipeline', () => {
       for (let j = 0; j < R; j++) {
         const [si, sj] = [i + 2, j - 3];
         const inside = si < R && sj >= 0;
-        for (let k = 0; k < 3; k++) assert.equal(shifted[(i * R + j) * 3 + k], inside ? xs[(si * R + sj) * 3 + k] : 0);
+        for (let k = 0; k < 3; k++) assert.ok(shifted[(i * R + j) * 3 + k] === (inside ? xs[(si * R + sj) * 3 + k] : 0), `(${i}, ${j}, ${k})`); // === : −0 is 0 here
       }
     }
     const cut = await take(diffAugment(tf.ones([4, R, R, 3]) as tf.Tensor4D, ['cutout'], Rng.fromSeed(1)));
