@@ -7,10 +7,7 @@
  *
  *   node --import tsx bench/ada-step.ts [--sizes 16,32] [--steps 8] [--backend wasm]
  */
-import { readdirSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
-import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { completeAugmentConfig, pipeSpec } from '../core/augment/config.js';
 import { AugmentPipe } from '../core/augment/pipeline.js';
@@ -23,26 +20,13 @@ import { resolveTrainConfig } from '../core/train/config.js';
 import { ImageArraySource } from '../core/train/data-source.js';
 import { TrainingLoop } from '../core/train/loop.js';
 import { Rng } from '../core/train/rng.js';
+import { emojiFiles, loadEmoji } from './lib/emoji.js';
 
-const EMOJI_DIR = new URL('../node_modules/emoji-datasource-twitter/img/twitter/64/', import.meta.url).pathname;
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
-}
-
-/** `count` emoji flattened on white at `r`², uint8 [count, r, r, 3]. */
-export async function loadEmoji(files: readonly string[], r: number): Promise<Uint8Array> {
-  const per = r * r * 3;
-  const out = new Uint8Array(files.length * per);
-  await Promise.all(
-    files.map(async (f, i) => {
-      const { data } = await sharp(join(EMOJI_DIR, f)).flatten({ background: '#ffffff' }).resize(r, r).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-      out.set(data, i * per);
-    }),
-  );
-  return out;
 }
 
 const median = (xs: number[]): number => {
@@ -122,7 +106,7 @@ const sizes = arg('sizes', '16,32').split(',').map(Number);
 const steps = Number(arg('steps', '8'));
 const backend = arg('backend', 'wasm') as BackendName;
 const choice = await selectBackend({ prefer: backend, preferSource: 'bench --backend' });
-const files = readdirSync(EMOJI_DIR).filter((f) => f.endsWith('.png')).sort().slice(0, 256);
+const files = emojiFiles().slice(0, 256);
 const results = [];
 for (const r of sizes) {
   log(`${r}²…`);
