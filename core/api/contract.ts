@@ -374,6 +374,22 @@ const imageIds = z.array(z.number().int().positive()).min(1).max(1_000_000);
 const labelName = z.string().trim().min(1, 'The label is empty.').max(200, 'The label is longer than 200 characters.');
 
 const runId = z.number().int().positive();
+
+/** ADA's augmentation pipelines by name (StyleGAN2-ADA's augpipe_specs; core/augment/config.ts holds what each enables). */
+export const ADA_PIPELINES = ['blit', 'geom', 'color', 'filter', 'noise', 'cutout', 'bg', 'bgc', 'bgcf', 'bgcfn', 'bgcfnc'] as const;
+export type AdaPipelineName = (typeof ADA_PIPELINES)[number];
+/** DiffAugment's transforms (Zhao et al. 2020); `diffaugment` alone means all three. */
+export const DIFFAUGMENT_PARTS = ['color', 'translation', 'cutout'] as const;
+
+/** True for an ADA pipeline name, `diffaugment`, or `diffaugment:` with a comma-separated subset of DIFFAUGMENT_PARTS. */
+export function isAugPipe(name: string): boolean {
+  if ((ADA_PIPELINES as readonly string[]).includes(name) || name === 'diffaugment') return true;
+  const m = /^diffaugment:(.+)$/.exec(name);
+  if (!m) return false;
+  const parts = m[1]!.split(',');
+  return parts.every((p) => (DIFFAUGMENT_PARTS as readonly string[]).includes(p)) && new Set(parts).size === parts.length;
+}
+
 const trainAdvanced = z
   .object({
     gLr: z.number().positive().max(1), // G's Adam learning rate
@@ -390,6 +406,10 @@ const trainAdvanced = z
     snapshotTicks: z.number().int().min(1).max(1000), // checkpoint every this many ticks
     transferFrom: z.object({ runId, checkpointId: z.number().int().positive().optional() }).strict(), // start from these weights
     freezeD: z.number().int().min(0).max(10), // D's first blocks kept frozen when transferring
+    augPipe: z.string().refine(isAugPipe, `Use an ADA pipeline (${ADA_PIPELINES.join(', ')}) or diffaugment, optionally with its parts (diffaugment:color,translation,cutout).`), // what D's augmentation does
+    augTarget: z.number().gt(0, 'The r_t target must be above 0.').max(1, 'The r_t target must be at most 1.'), // ADA steers r_t toward this
+    augP: z.number().min(0, 'A fixed p must be from 0 to 1.').max(1, 'A fixed p must be from 0 to 1.'), // fixed augmentation strength (absent: adaptive)
+    augSpeedKimg: z.number().positive('The ADA speed must be more than 0 kimg.').max(100000), // kimg for p to go from 0 to 1 at the fastest
   })
   .partial()
   .strict();

@@ -5,21 +5,21 @@
  * saves a checkpoint, and the last line says how to resume.
  */
 import { resolve } from 'node:path';
-import { BACKEND_CHOICES, methods, type BackendChoiceName, type RunSummary, type StudioEvent, type TrainProgress, type TrainSettings } from '../api/contract.js';
+import { ADA_PIPELINES, BACKEND_CHOICES, methods, type BackendChoiceName, type RunSummary, type StudioEvent, type TrainProgress, type TrainSettings } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { Training } from '../service/training.js';
 import { DatasetStore } from '../store/dataset.js';
 import { Project } from '../store/project.js';
 import { parseCommand, type CommandIO } from './args.js';
 
-const USAGE = `Usage: atelier train <project.atelier> --preset baseline [options]
+const USAGE = `Usage: atelier train <project.atelier> --preset baseline|ada [options]
        atelier train <project.atelier> --resume RUN [--backend NAME] [--json]
 
 Trains a generator on the project's dataset in a worker process, writing statistics, preview grids
 and checkpoints into the project file. Ctrl+C pauses (a checkpoint is saved); --resume continues.
 
 Options:
-  --preset ID       baseline (the presets are listed in the studio's Train view)
+  --preset ID       baseline, or ada for small datasets (under ~5,000 images)
   --kimg K          duration in thousands of images shown to the discriminator (default: by resolution)
   --batch B         images per step (default: by resolution, shrunk to fit the backend's memory)
   --seed S          seeds weights, batches and latents (default 0)
@@ -28,6 +28,13 @@ Options:
   --resume RUN      continue run RUN from its newest checkpoint
   --from RUN[:CP]   transfer learning: start from run RUN's weights (its newest checkpoint, or checkpoint CP)
   --freeze-d N      with --from: keep the discriminator's first N blocks frozen (default 0)
+  --augpipe NAME    with --preset ada, what augments the images D sees: bgc (default: blit, geometric,
+                    colour), ${ADA_PIPELINES.filter((n) => n !== 'bgc').join(', ')};
+                    or diffaugment[:color,translation,cutout] (DiffAugment, always on)
+  --target T        with --preset ada: the r_t that the adaptive strength p steers toward (default 0.6)
+  --p P             with --preset ada: a fixed strength p from 0 to 1 instead of an adaptive one
+  --ada-kimg K      with --preset ada: kimg for p to go from 0 to 1 at the fastest (default: a fifth
+                    of --kimg, at most 500; at most 100 with --from)
   --json            JSON lines: started, phase, tick, checkpoint, end`;
 
 type Ended = Pick<RunSummary, 'status' | 'error' | 'kimgDone'>;
@@ -45,6 +52,10 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     resume: { type: 'string' },
     from: { type: 'string' },
     'freeze-d': { type: 'string' },
+    augpipe: { type: 'string' },
+    target: { type: 'string' },
+    p: { type: 'string' },
+    'ada-kimg': { type: 'string' },
   });
   if (values.help) return io.out(USAGE), 0;
   const json = values.json === true;
@@ -53,8 +64,8 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
   const backend = backendOption(values.backend as string | undefined);
   const resumeId = values.resume === undefined ? undefined : intOption('--resume', values.resume as string, 1);
   if (resumeId === undefined && values.preset === undefined) throw new UserError('invalid-request', 'say which preset to train with (--preset baseline), or which run to continue (--resume RUN).');
-  if (resumeId !== undefined && (values.preset ?? values.kimg ?? values.batch ?? values.seed) !== undefined) {
-    throw new UserError('invalid-request', '--resume continues a run with the settings it started with: leave out --preset, --kimg, --batch and --seed.');
+  if (resumeId !== undefined && (values.preset ?? values.kimg ?? values.batch ?? values.seed ?? values.augpipe ?? values.target ?? values.p ?? values['ada-kimg']) !== undefined) {
+    throw new UserError('invalid-request', '--resume continues a run with the settings it started with (its augmentation strength p included): leave out --preset, --kimg, --batch, --seed and the augmentation options.');
   }
 
   const project = Project.open(resolve(projectArg));
@@ -152,20 +163,31 @@ async function settings(values: Record<string, unknown>, backend: BackendChoiceN
     if (values.from === undefined) throw new UserError('invalid-request', '--freeze-d only applies when starting from another run\'s weights (--from RUN).');
     s.advanced = { ...s.advanced, freezeD: intOption('--freeze-d', values['freeze-d'] as string, 0) };
   }
+  // Augmentation (the ADA preset).
+  const aug: NonNullable<TrainSettings['advanced']> = {};
+  if (values.augpipe !== undefined) aug.augPipe = values.augpipe as string;
+  if (values.target !== undefined) aug.augTarget = fractionOption('--target', values.target as string);
+  if (values.p !== undefined) aug.augP = fractionOption('--p', values.p as string);
+  if (values['ada-kimg'] !== undefined) aug.augSpeedKimg = numberOption('--ada-kimg', values['ada-kimg'] as string);
+  if (Object.keys(aug).length > 0) s.advanced = { ...s.advanced, ...aug };
   // The same checks as a request from the studio.
   const checked = methods['train.start'].params.safeParse(s);
   if (!checked.success) {
     const issue = checked.error.issues[0];
-    throw new UserError('invalid-request', `--${String(issue?.path[0] ?? 'settings')}: ${issue?.message ?? 'invalid'}`);
+    const key = String(issue?.path.at(-1) ?? 'settings');
+    throw new UserError('invalid-request', `${OPTION_OF[key] ?? `--${key}`}: ${issue?.message ?? 'invalid'}`);
   }
   return s;
 }
+
+/** The command-line option behind each setting, for messages. */
+const OPTION_OF: Record<string, string> = { augPipe: '--augpipe', augTarget: '--target', augP: '--p', augSpeedKimg: '--ada-kimg', freezeD: '--freeze-d', transferFrom: '--from' };
 
 function tickLine(p: TrainProgress): string {
   const s = p.stats;
   const fmt = (name: string): string => (s[name] === undefined || !Number.isFinite(s[name]) ? '' : ` · ${name} ${(s[name] as number).toFixed(3)}`);
   const eta = p.etaSeconds === null ? '' : ` · ETA ${p.etaSeconds} s`;
-  return `  kimg ${round(p.kimg)} / ${p.kimgTotal} · step ${p.step} · ${p.imgPerSec.toFixed(1)} img/s${eta}${fmt('Loss/G')}${fmt('Loss/D')}${fmt('r_t')}`;
+  return `  kimg ${round(p.kimg)} / ${p.kimgTotal} · step ${p.step} · ${p.imgPerSec.toFixed(1)} img/s${eta}${fmt('Loss/G')}${fmt('Loss/D')}${fmt('r_t')}${fmt('Augment/p')}`;
 }
 
 const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 10 ** digits;
@@ -179,6 +201,13 @@ function backendOption(raw: string | undefined): BackendChoiceName | undefined {
 function intOption(name: string, raw: string, min: number): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min) throw new UserError('invalid-request', `${name} must be a whole number ≥ ${min}, not "${raw}".`, name);
+  return n;
+}
+
+/** A number a setting's schema checks further (the contract's messages say the range). */
+function fractionOption(name: string, raw: string): number {
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n)) throw new UserError('invalid-request', `${name} must be a number, not "${raw}".`, name);
   return n;
 }
 

@@ -3,7 +3,7 @@
  * that differ from core/train/config.ts; the user's own settings still win.
  */
 import type { PresetInfo } from '../api/contract.js';
-import type { AugmentConfig } from '../augment/config.js';
+import type { AugmentPreset } from '../augment/config.js';
 
 export interface DatasetShape {
   images: number;
@@ -16,7 +16,7 @@ export interface Preset {
   /** Two plain sentences: what it does, when to pick it. */
   summary: string;
   defaults: {
-    augment: AugmentConfig;
+    augment: AugmentPreset;
     /** Use the labels as classes when the dataset has 2 or more. */
     conditional?: boolean;
   };
@@ -34,6 +34,15 @@ const presets: readonly Preset[] = [
       'A StyleGAN2-style generator and discriminator trained the standard way, with no augmentation. Pick it for large, varied datasets (several thousand images or more), or to compare against the other presets.',
     defaults: { augment: { kind: 'none' }, conditional: true },
     recommend: (d) => (d.images >= 5000 ? `${d.images.toLocaleString('en')} images is enough to train without augmentation.` : null),
+    unavailable: (d) => (d.images === 0 ? 'Import images first.' : null),
+  },
+  {
+    id: 'ada',
+    title: 'ADA — for small datasets',
+    summary:
+      'The discriminator only ever sees augmented images (flipped, rotated, shifted, recoloured), real and generated alike, so it cannot memorise the few real ones. How often images are augmented adapts by itself, rising when the discriminator starts to overfit.',
+    defaults: { augment: { kind: 'ada', pipe: 'bgc' }, conditional: true },
+    recommend: (d) => (d.images > 0 && d.images < 5000 ? `With ${d.images.toLocaleString('en')} images, the discriminator would soon memorise them without augmentation.` : null),
     unavailable: (d) => (d.images === 0 ? 'Import images first.' : null),
   },
 ];

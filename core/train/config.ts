@@ -7,7 +7,7 @@ import type { BackendChoiceName, TrainSettings } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { resolveNetConfig, type NetConfig } from '../nets/config.js';
 import { getPreset } from '../presets/index.js';
-import type { AugmentConfig } from '../augment/config.js';
+import { type AugmentConfig, completeAugmentConfig, resolveAugmentConfig } from '../augment/config.js';
 
 export type { AugmentConfig } from '../augment/config.js';
 
@@ -46,6 +46,7 @@ export interface TrainConfig {
   keepCheckpoints: number;
   /** Preview grid: columns × rows of fixed seeds. */
   previewGrid: [number, number];
+  /** What D's augmentation does and how strong it is (every option, with its default: core/augment/config.ts). */
   augment: AugmentConfig;
   /** Requested compute backend ('auto': the best that loads). */
   backend: BackendChoiceName;
@@ -178,7 +179,7 @@ export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts, 
     snapshotTicks: a.snapshotTicks ?? 5,
     keepCheckpoints: 3,
     previewGrid: [8, 4],
-    augment: { ...preset.defaults.augment },
+    augment: resolveAugmentConfig(preset.defaults.augment, a, settings.kimg, a.transferFrom !== undefined),
     backend: settings.backend ?? 'auto',
     transferFrom: a.transferFrom ?? null,
     freezeD: a.freezeD ?? 0,
@@ -218,6 +219,7 @@ export function trainConfigFromJson(value: unknown, what: string): TrainConfig {
     backend: full.backend ?? 'auto',
     transferFrom: full.transferFrom ?? null,
     freezeD: full.freezeD ?? 0,
+    augment: completeAugmentConfig(full.augment, full.kimg, (full.transferFrom ?? null) !== null),
     mirror: full.mirror ?? false,
     auto: full.auto ?? { batch: false, r1Gamma: false, emaKimg: false },
   };

@@ -118,11 +118,13 @@ test('start a short run, watch the preview grid and the charts update, pause, re
   await dialog.getByRole('button', { name: 'Open', exact: true }).click();
   await page.getByTestId('project-path').filter({ hasText: join(root, `${PROJECT_NAME}.atelier`) }).waitFor();
 
-  // The Train view: the Baseline card, picked, and defaults from the dataset.
+  // The Train view: ADA suggested for 48 images (test/e2e/train-ada.test.ts runs it); Baseline picked here, and defaults from the dataset.
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
   const form = page.getByRole('form', { name: 'New run' });
   await form.waitFor();
+  assert.equal(await form.getByRole('radio', { name: 'ADA — for small datasets' }).isChecked(), true, 'the suggested preset is picked');
   const baseline = form.getByRole('radio', { name: 'Baseline', exact: true });
+  await baseline.check();
   assert.equal(await baseline.isChecked(), true, 'Baseline is picked');
   const formText = ((await form.textContent()) ?? '').replace(/\s+/g, ' ');
   assert.match(formText, /StyleGAN2-style generator/, 'the card says what the preset does');
@@ -273,6 +275,7 @@ test('start a short run, watch the preview grid and the charts update, pause, re
   // Transfer learning: a second run starts from the first one's weights, D's first block frozen.
   await page.getByRole('button', { name: 'New run', exact: true }).click();
   const form2 = page.getByRole('form', { name: 'New run' });
+  await form2.getByRole('radio', { name: 'Baseline', exact: true }).check();
   await form2.getByLabel('Weights to start from').selectOption({ index: 1 });
   await form2.getByLabel('Frozen D blocks').fill('1');
   await form2.getByText('Advanced settings').click();

@@ -3,7 +3,7 @@
  * the contract accepts) and the parsing of what was typed into `TrainSettings`. A blank field
  * leaves the option to the studio (the preset and the dataset decide; core/train/config.ts).
  */
-import type { BackendChoiceName, TrainAdvanced } from '../../../core/api/contract.js';
+import type { AdaPipelineName, BackendChoiceName, TrainAdvanced } from '../../../core/api/contract.js';
 
 /**
  * The contract's BACKEND_CHOICES, best first. Repeated here because importing a value from the
@@ -28,7 +28,7 @@ export function backendName(backend: string): string {
 const everyBackendListed: Exclude<BackendChoiceName, (typeof BACKEND_CHOICES)[number]> extends never ? true : never = true;
 void everyBackendListed;
 
-type NumericKey = 'gLr' | 'dLr' | 'dStepsPerG' | 'r1Gamma' | 'emaKimg' | 'channelBase' | 'channelMax' | 'mappingLayers' | 'tickKimg' | 'snapshotTicks';
+type NumericKey = 'gLr' | 'dLr' | 'dStepsPerG' | 'r1Gamma' | 'emaKimg' | 'channelBase' | 'channelMax' | 'mappingLayers' | 'tickKimg' | 'snapshotTicks' | 'augTarget' | 'augP' | 'augSpeedKimg';
 
 export interface NumericField {
   key: NumericKey;
@@ -41,7 +41,7 @@ export interface NumericField {
   integer: boolean;
   /** The input's step (arrows); any value in range is accepted. */
   step: number | 'any';
-  group: 'optimiser' | 'capacity' | 'schedule';
+  group: 'optimiser' | 'capacity' | 'schedule' | 'augment';
 }
 
 /** In the contract's order and ranges (core/api/contract.ts, `trainAdvanced`). */
@@ -56,7 +56,32 @@ export const NUMERIC_FIELDS: readonly NumericField[] = [
   { key: 'mappingLayers', label: 'Mapping layers', help: 'Depth of the network that shapes the latent space, 1–8. Blank: 2.', min: 1, minInclusive: true, max: 8, integer: true, step: 1, group: 'capacity' },
   { key: 'tickKimg', label: 'Tick (kimg)', help: 'Charts and the sample grid refresh every this many kimg. Blank: the duration ÷ 50, from 0.1 to 4.', min: 0, minInclusive: false, max: 1000, integer: false, step: 'any', group: 'schedule' },
   { key: 'snapshotTicks', label: 'Checkpoint every (ticks)', help: 'A checkpoint, which resume starts from, every this many ticks (and on pause and stop). Blank: 5.', min: 1, minInclusive: true, max: 1000, integer: true, step: 1, group: 'schedule' },
+  { key: 'augTarget', label: 'r_t target', help: 'The strength p rises while r_t (how surely D calls the reals real, −1 to 1) is above this, and falls below it. Blank: 0.6.', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', group: 'augment' },
+  { key: 'augP', label: 'Fixed strength p', help: 'Augment each image with this probability per transform, 0–1, instead of adapting it. Blank: adaptive.', min: 0, minInclusive: true, max: 1, integer: false, step: 'any', group: 'augment' },
+  { key: 'augSpeedKimg', label: 'Adaptation speed (kimg)', help: 'kimg for p to go from 0 to 1 at the fastest. Blank: a fifth of the duration, at most 500 (100 when starting from another run’s weights).', min: 0, minInclusive: false, max: 100000, integer: false, step: 'any', group: 'augment' },
 ];
+
+/**
+ * The contract's ADA_PIPELINES with what each does, for the pipeline menu (repeated, not imported:
+ * see BACKEND_CHOICES), then DiffAugment.
+ */
+export const AUG_PIPES: ReadonlyArray<{ value: AdaPipelineName | 'diffaugment'; label: string }> = [
+  { value: 'bgc', label: 'bgc: flips, rotations, shifts, scaling, colour (ADA’s default)' },
+  { value: 'blit', label: 'blit: flips, 90° rotations, whole-pixel shifts' },
+  { value: 'geom', label: 'geom: scaling, rotation, stretching, sub-pixel shifts' },
+  { value: 'color', label: 'color: brightness, contrast, luma flip, hue, saturation' },
+  { value: 'filter', label: 'filter: boosts or damps 4 frequency bands' },
+  { value: 'noise', label: 'noise: added grain' },
+  { value: 'cutout', label: 'cutout: a blanked square' },
+  { value: 'bg', label: 'bg: blit + geom' },
+  { value: 'bgcf', label: 'bgcf: bgc + filter' },
+  { value: 'bgcfn', label: 'bgcfn: bgcf + noise' },
+  { value: 'bgcfnc', label: 'bgcfnc: everything' },
+  { value: 'diffaugment', label: 'DiffAugment: colour, translation, cutout, always on' },
+];
+// A compile error here means the contract gained a pipeline this menu lacks.
+const everyPipeListed: Exclude<AdaPipelineName, (typeof AUG_PIPES)[number]['value']> extends never ? true : never = true;
+void everyPipeListed;
 
 export const LOSSES: ReadonlyArray<{ value: NonNullable<TrainAdvanced['loss']>; label: string }> = [
   { value: 'logistic', label: 'Logistic (StyleGAN2)' },
@@ -64,15 +89,16 @@ export const LOSSES: ReadonlyArray<{ value: NonNullable<TrainAdvanced['loss']>; 
   { value: 'lsgan', label: 'Least squares (LSGAN)' },
 ];
 
-/** What the advanced panel holds: the text of each numeric field ('' = blank) and the loss ('' = default). */
+/** What the advanced panel holds: the text of each numeric field ('' = blank), the loss and the augmentation pipeline ('' = default). */
 export interface AdvancedInput {
   numbers: Record<NumericKey, string>;
   loss: '' | NonNullable<TrainAdvanced['loss']>;
+  augPipe: '' | (typeof AUG_PIPES)[number]['value'];
 }
 
 export function blankAdvanced(): AdvancedInput {
   const numbers = Object.fromEntries(NUMERIC_FIELDS.map((f) => [f.key, ''])) as Record<NumericKey, string>;
-  return { numbers, loss: '' };
+  return { numbers, loss: '', augPipe: '' };
 }
 
 /** Why a field's text is not accepted, or null (blank is accepted). */
@@ -89,16 +115,28 @@ export function numberProblem(field: Pick<NumericField, 'label' | 'min' | 'minIn
   return null;
 }
 
-/** The advanced options that were set, and the problems with the ones that cannot be used. */
-export function parseAdvanced(input: AdvancedInput): { advanced: TrainAdvanced; problems: string[] } {
+/** Presets whose runs augment what D sees (the augmentation fields apply to them only). */
+export function presetAugments(presetId: string): boolean {
+  return presetId === 'ada';
+}
+
+/**
+ * The advanced options that were set, and the problems with the ones that cannot be used. The
+ * augmentation fields count only when `augments` (the preset augments); DiffAugment takes no
+ * target, p or speed.
+ */
+export function parseAdvanced(input: AdvancedInput, augments = false): { advanced: TrainAdvanced; problems: string[] } {
   const advanced: TrainAdvanced = {};
   const problems: string[] = [];
+  const diff = input.augPipe === 'diffaugment';
   for (const f of NUMERIC_FIELDS) {
+    if (f.group === 'augment' && (!augments || diff)) continue;
     const text = input.numbers[f.key];
     const problem = numberProblem(f, text);
     if (problem) problems.push(problem);
     else if (text.trim() !== '') advanced[f.key] = Number(text);
   }
   if (input.loss) advanced.loss = input.loss;
+  if (augments && input.augPipe) advanced.augPipe = input.augPipe;
   return { advanced, problems };
 }

@@ -2,6 +2,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { createAugmentStage } from '../../../core/augment/stage.js';
 import { resolveNetConfig } from '../../../core/nets/config.js';
 import { Discriminator } from '../../../core/nets/discriminator.js';
 import { Generator } from '../../../core/nets/generator.js';
@@ -49,11 +50,11 @@ export function makeNets(config: TrainConfig): Nets {
   return { G: new Generator(config.net), D: new Discriminator(config.net), G_ema: new Generator(config.net) };
 }
 
-/** A loop with fresh networks; `dispose()` frees everything. */
+/** A loop with fresh networks and the config's augmentation (unless `opts` gives one); `dispose()` frees everything. */
 export function makeLoop(config: TrainConfig, pixels: Uint8Array, opts: LoopOptions = {}): TrainingLoop & { disposeAll(): void } {
   const nets = makeNets(config);
   const data = emojiSource(pixels, config);
-  const loop = new TrainingLoop(config, data, nets, opts) as TrainingLoop & { disposeAll(): void };
+  const loop = new TrainingLoop(config, data, nets, { augment: createAugmentStage(config.augment), ...opts }) as TrainingLoop & { disposeAll(): void };
   loop.disposeAll = () => {
     loop.dispose();
     data.dispose();

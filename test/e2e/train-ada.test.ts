@@ -1,0 +1,109 @@
+/**
+ * The ADA preset in the browser mode, end to end: the real `atelier serve`, its train worker on
+ * wasm, the built renderer, Debian's Chromium. With 48 real Twemoji at 16 × 16 the Train view
+ * suggests "ADA — for small datasets" with its two-sentence explanation and picks it; the
+ * augmentation settings show for it (and hide for Baseline); a short ADA run trains to the end and
+ * its "Augmentation" chart draws the strength p and r_t with the target as a line.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { atelier, cleanup, copyEmoji, launchBrowser, listProblems, newContext, requireRendererBuild, startServer, tempDir, watchedPage, type Server } from './harness.js';
+
+const SCREENSHOT = '/tmp/atelier-train-ada.png';
+const PROJECT_NAME = 'Small';
+const IMAGES = 48;
+/** 4 ticks of a tiny net on wasm; a few seconds each on a busy machine. */
+const RUN = { kimg: '0.192', tickKimg: '0.048', channelBase: '256', channelMax: '16', target: '0.5', speed: '0.5', backend: 'wasm' };
+const TRAINING_TIMEOUT = 120_000;
+
+let browser: Browser | undefined;
+let server: Server | undefined;
+let root = '';
+let home = '';
+
+before(async () => {
+  requireRendererBuild();
+  root = tempDir('atelier-e2e-ada-root-');
+  home = tempDir('atelier-e2e-ada-home-');
+  const folder = join(root, 'critters');
+  copyEmoji(folder, 'Animals & Nature', IMAGES);
+  const project = join(root, `${PROJECT_NAME}.atelier`);
+  await atelier(['new', project]);
+  const imported = await atelier<{ imported: number }>(['import', project, folder, '--resolution', '16', '--near-threshold', 'off']);
+  assert.equal(imported.imported, IMAGES);
+  [browser, server] = await Promise.all([launchBrowser(), startServer({ root, home })]);
+});
+
+after(async () => {
+  await server?.stop();
+  await browser?.close();
+  cleanup(root, home);
+});
+
+test('ADA is suggested for 48 images; an ADA run draws p and r_t with the target', async (t) => {
+  const context = await newContext(browser!);
+  t.after(() => context.close());
+  const w = await watchedPage(context);
+  const page = w.page;
+  await page.goto(server!.url);
+  await page.getByRole('button', { name: 'Open project…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Open project' });
+  await dialog.getByRole('listbox').getByRole('option', { name: new RegExp(`${PROJECT_NAME}\\.atelier`) }).click();
+  await dialog.getByRole('button', { name: 'Open', exact: true }).click();
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
+  const form = page.getByRole('form', { name: 'New run' });
+  await form.waitFor();
+
+  // The ADA card: suggested, picked, explained in two plain sentences.
+  const ada = form.getByRole('radio', { name: 'ADA — for small datasets' });
+  assert.equal(await ada.isChecked(), true, 'ADA is picked');
+  const card = form.locator('label.card', { has: page.getByRole('radio', { name: 'ADA — for small datasets' }) });
+  const cardText = ((await card.textContent()) ?? '').replace(/\s+/g, ' ');
+  assert.match(cardText, /Suggested/);
+  assert.match(cardText, /The discriminator only ever sees augmented images .* so it cannot memorise the few real ones\. How often images are augmented adapts by itself/);
+  assert.match(cardText, /Suggested because with 48 images, the discriminator would soon memorise them/);
+
+  // Advanced: the augmentation settings for ADA, not for Baseline.
+  await form.getByText('Advanced settings').click();
+  const augmentation = form.getByRole('group', { name: 'Augmentation (ADA)' });
+  await augmentation.waitFor();
+  await form.getByRole('radio', { name: 'Baseline', exact: true }).check();
+  await augmentation.waitFor({ state: 'detached' });
+  await ada.check();
+  await augmentation.getByLabel('Pipeline').selectOption('bgc');
+  await augmentation.getByLabel('r_t target').fill(RUN.target);
+  await augmentation.getByLabel('Adaptation speed (kimg)').fill(RUN.speed);
+  await form.getByLabel('Channel base').fill(RUN.channelBase);
+  await form.getByLabel('Channel max').fill(RUN.channelMax);
+  await form.getByLabel('Tick (kimg)').fill(RUN.tickKimg);
+  await form.getByLabel('Duration (kimg)').fill(RUN.kimg);
+  await form.getByLabel('Compute backend').selectOption(RUN.backend);
+  await form.getByText('Advanced settings (6 changed)').waitFor();
+  await form.getByRole('button', { name: 'Start training' }).click();
+
+  // It trains to the end; the Augmentation chart draws p, r_t and the target at every tick.
+  await page.getByRole('region', { name: 'Run 1 · ada' }).waitFor();
+  await page.getByTestId('run-status').locator('[data-status="done"]').waitFor({ timeout: TRAINING_TIMEOUT });
+  const chart = page.locator('figure[data-chart="Augmentation"]');
+  await page.waitForFunction(() => Number(document.querySelector('figure[data-chart="Augmentation"]')?.getAttribute('data-points')) >= 4, undefined, { timeout: 20_000 });
+  assert.ok(await chart.locator('.uplot canvas').count() > 0, 'drawn on a canvas');
+  const legend = ((await chart.locator('.u-legend').textContent()) ?? '').replace(/\s+/g, ' ');
+  assert.match(legend, /strength p:?\s*[\d.]+/, legend);
+  assert.match(legend, /r_t:?\s*-?[\d.]+/, legend);
+  assert.match(legend, /r_t target:?\s*0\.5/, legend);
+  assert.match(((await chart.textContent()) ?? '').replace(/\s+/g, ' '), /p rises while r_t \(how surely D calls the reals real\) is above 0\.5/);
+  await chart.screenshot({ path: SCREENSHOT });
+  const titles = await page.locator('figure[data-chart]').evaluateAll((fs) => fs.map((f) => f.getAttribute('data-chart')));
+  assert.deepEqual(titles, ['Losses', 'What D thinks', 'Augmentation', 'Speed']);
+
+  await page.getByText('Settings and checkpoints of this run').click();
+  const settings = ((await page.locator('details.settings').textContent()) ?? '').replace(/\s+/g, ' ');
+  assert.match(settings, /augment\.kind ?ada/);
+  assert.match(settings, /augment\.pipe ?bgc/);
+  assert.match(settings, /augment\.target ?0\.5/);
+  assert.match(settings, /augment\.speedKimg ?0\.5/);
+  assert.equal(((await page.getByRole('alert').first().textContent()) ?? '').trim(), '', 'no error was shown');
+  assert.deepEqual(listProblems(w.problems), [], 'the page logged errors or CSP violations');
+});
