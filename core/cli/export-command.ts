@@ -94,6 +94,7 @@ const exportGenerator: Exporter = async ({ project, format, out, force, values }
       format: format as ModelExportFormat,
       out,
       overwrite: force,
+      forceHint: 'pass --force to replace it',
       ...(format === 'images' ? { images: { seeds: (values.seeds as string | undefined) ?? '0-15', psi, classIndex: classIndex ?? null } } : {}),
     }).done;
     return { json: { ...r, generator: label, backend: client.backend }, text: describeResult(r, label) };

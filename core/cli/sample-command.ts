@@ -90,6 +90,7 @@ export async function sampleCommand(argv: string[], io: CommandIO): Promise<numb
       format: 'images',
       out,
       overwrite: values.force === true || emptyDir(out),
+      forceHint: 'pass --force to replace it',
       images: { seeds: values.seeds as string, psi, classIndex },
     }).done;
     if (values.json) {

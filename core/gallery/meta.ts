@@ -125,11 +125,11 @@ export function checkClass(meta: Pick<GeneratorMeta, 'net' | 'classNames'>, clas
   return classIndex;
 }
 
-/** A class given as a number or a name (CLI `--class`), as an index. */
-export function classFromText(meta: Pick<GeneratorMeta, 'net' | 'classNames'>, text: string, what = '--class'): number | null {
-  const byName = meta.classNames.indexOf(text);
+/** A class given as a name or an index (CLI `--class`), as an index; null for an unconditional generator. */
+export function classFromText(classNames: readonly string[], text: string, what = '--class'): number | null {
+  if (classNames.length === 0) throw new UserError('invalid-request', `This generator has no classes; leave out ${what}.`, what);
+  const byName = classNames.indexOf(text);
   if (byName >= 0) return byName;
-  if (/^\d+$/.test(text)) return checkClass(meta, Number(text), what);
-  if (meta.net.numClasses === 0) throw new UserError('invalid-request', `This generator has no classes; leave out ${what}.`, what);
-  throw new UserError('invalid-request', `${what} "${text}" is not one of this generator's classes: ${meta.classNames.map((c, i) => `${i} ${c}`).join(', ')}.`, what);
+  if (/^\d+$/.test(text) && Number(text) < classNames.length) return Number(text);
+  throw new UserError('invalid-request', `${what} "${text}" is not one of this generator's classes: ${classNames.map((c, i) => `${i} ${c}`).join(', ')}.`, what);
 }

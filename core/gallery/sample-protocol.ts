@@ -42,7 +42,8 @@ export type SamplerOp =
   | { op: 'save'; source: GallerySource; spec: SampleSpec; favourite: boolean; rejected: boolean; tags: string[] }
   | { op: 'promote'; runId: number; checkpointId: number; name: string }
   | { op: 'import'; path: string; name?: string }
-  | { op: 'export'; source: GallerySource; format: ModelExportFormat; out: string; overwrite: boolean; images?: ImageSelection }
+  /** `forceHint`: how the user asks to replace an existing destination ('pass --force to replace it'). */
+  | { op: 'export'; source: GallerySource; format: ModelExportFormat; out: string; overwrite: boolean; images?: ImageSelection; forceHint?: string }
   | { op: 'strip'; source: GallerySource; specs: SampleSpec[]; format: 'gif' | 'png-sequence'; out: string; fps: number; overwrite: boolean };
 
 /** What each op answers. */

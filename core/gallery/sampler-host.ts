@@ -274,7 +274,7 @@ export class SamplerHost {
 
   private async export(op: Extract<SamplerOp, { op: 'export' }>, ctx: RequestContext): Promise<ExportResult> {
     const entry = await this.get(op.source);
-    const o = { overwrite: op.overwrite, studioVersion: this.studioVersion };
+    const o = { overwrite: op.overwrite, studioVersion: this.studioVersion, ...(op.forceHint !== undefined ? { forceHint: op.forceHint } : {}) };
     switch (op.format) {
       case 'tfjs':
         ctx.progress('writing', 0, 1);
@@ -290,12 +290,13 @@ export class SamplerHost {
         return writeOnnxExport(out, await this.exportable(entry), reference, o);
       }
       case 'images':
-        return this.exportImages(entry, op.out, op.overwrite, op.images ?? {}, ctx);
+        return this.exportImages(entry, op.out, op.overwrite, op.images ?? {}, ctx, op.forceHint);
     }
   }
 
-  private async exportImages(entry: Loaded, out: string, overwrite: boolean, sel: ImageSelection, ctx: RequestContext): Promise<ExportResult> {
+  private async exportImages(entry: Loaded, out: string, overwrite: boolean, sel: ImageSelection, ctx: RequestContext, forceHint?: string): Promise<ExportResult> {
     const l = entry.loaded;
+    const hint = forceHint !== undefined ? { forceHint } : {};
     const manifest = this.manifestBase(l);
     if (sel.itemIds !== undefined) {
       const ids = sel.itemIds;
@@ -307,7 +308,7 @@ export class SamplerHost {
           yield { file: `item-${id}.png`, png: Buffer.from(png.slice(png.indexOf(',') + 1), 'base64'), record: { itemId: id, ...rest } };
         }
       }
-      return writeImagesExport(out, items(), { overwrite, manifest: { ...manifest, generator: null, note: 'kept items, each with its own provenance' }, onProgress: (d) => ctx.progress('writing', d, ids.length) });
+      return writeImagesExport(out, items(), { overwrite, ...hint, manifest: { ...manifest, generator: null, note: 'kept items, each with its own provenance' }, onProgress: (d) => ctx.progress('writing', d, ids.length) });
     }
     if (sel.seeds === undefined) throw new UserError('invalid-request', 'Say which images to export: seeds (e.g. 0-99) or kept items.');
     const seeds = parseSeeds(sel.seeds, MAX_EXPORT_IMAGES, 'seeds');
@@ -328,7 +329,7 @@ export class SamplerHost {
         }
       }
     }
-    return writeImagesExport(out, rendered(), { overwrite, manifest, onProgress: (d) => ctx.progress('writing', d, seeds.length) });
+    return writeImagesExport(out, rendered(), { overwrite, ...hint, manifest, onProgress: (d) => ctx.progress('writing', d, seeds.length) });
   }
 
   private async strip(op: Extract<SamplerOp, { op: 'strip' }>, ctx: RequestContext): Promise<ExportResult> {
