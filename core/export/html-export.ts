@@ -4,6 +4,7 @@
  *
  *   index.html           the page (a strict CSP: nothing is fetched)
  *   tf.min.js            TensorFlow.js, copied from the studio's own @tensorflow/tfjs
+ *   tf-setup.js          declares a global tf.min.js would otherwise make with eval
  *   atelier-latents.js   seed → z exactly as the studio draws it
  *   model.js             the GraphModel (as in the TF.js export), weights inlined as base64:
  *                        browsers do not let a page opened from disk read files beside it
@@ -31,7 +32,7 @@ function page(g: ExportableGenerator): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; img-src data: blob:">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'unsafe-inline'; img-src data: blob:">
 <title>${name} · GAN Atelier sampler</title>
 <style>
   body { margin: 0; font: 15px/1.5 system-ui, sans-serif; color: #1d2330; background: #f6f7f9; }
@@ -62,6 +63,7 @@ function page(g: ExportableGenerator): string {
 </form>
 <p id="status" role="status">Loading the generator…</p>
 </main>
+<script src="tf-setup.js"></script>
 <script src="tf.min.js"></script>
 <script src="${LATENTS_FILE}"></script>
 <script src="model.js"></script>
@@ -94,6 +96,9 @@ export async function writeHtmlExport(out: string, g: ExportableGenerator, o: { 
   })};\n`;
   const files: Array<[string, Uint8Array | string]> = [
     ['index.html', page(g)],
+    // tf.min.js sets a global `regeneratorRuntime`, falling back to eval when it is undeclared;
+    // the page's CSP forbids eval, so it is declared first.
+    ['tf-setup.js', '// Declared before tf.min.js loads, so TensorFlow.js needs no eval (the page forbids it).\nvar regeneratorRuntime;\n'],
     ['tf.min.js', await readFile(require.resolve('@tensorflow/tfjs/dist/tf.min.js'))],
     [LATENTS_FILE, await asset(LATENTS_FILE)],
     ['model.js', modelJs],
