@@ -69,9 +69,16 @@ export class SamplerClient {
           this.backend = msg.backend;
           settle({ backend: msg.backend, detail: msg.detail });
           break;
-        case 'init-failed':
-          fail(new UserError(msg.error.code, msg.error.message, msg.error.subject));
+        case 'init-failed': {
+          // Its backend or the project could not start: the next request tries a fresh worker.
+          const err = new UserError(msg.error.code, msg.error.message, msg.error.subject);
+          fail(err);
+          if (this.worker === w) this.worker = null;
+          for (const p of this.pending.values()) p.reject(err);
+          this.pending.clear();
+          child.kill();
           break;
+        }
         case 'item':
           this.pending.get(msg.id)?.onItem?.(msg.index, msg.png);
           break;

@@ -222,6 +222,18 @@ describe('generator exports', () => {
     assert.equal(JSON.parse(strFromU8(entries['manifest.json']!)).images.length, 1);
     assert.ok((await pixelsOf(entries['seed-000004.png']!)).equals(four!));
 
+    // Kept items: their own PNGs and provenance.
+    const kept = await host.run({ op: 'save', source, spec: seed(8, 0.9), favourite: true, rejected: false, tags: ['best'] }, noCtx);
+    const keptOut = join(dir, 'kept');
+    const k = await host.run({ op: 'export', source, format: 'images', out: keptOut, overwrite: false, images: { itemIds: [kept.id] } }, noCtx);
+    assert.deepEqual(k.files, [`item-${kept.id}.png`, 'manifest.json']);
+    const km = JSON.parse(readFileSync(join(keptOut, 'manifest.json'), 'utf8'));
+    assert.equal(km.images[0].itemId, kept.id);
+    assert.equal(km.images[0].seed, 8);
+    assert.deepEqual(km.images[0].tags, ['best']);
+    assert.deepEqual(km.images[0].provenance.checkpoint, { id: fx.checkpointId, kimg: 0.32, step: 40 });
+    assert.ok((await pixelsOf(readFileSync(join(keptOut, `item-${kept.id}.png`)))).equals((await render(host, source, [seed(8, 0.9)]))[0]!));
+
     const frames: SampleSpec[] = [0, 0.5, 1].map((t) => ({ kind: 'interpolate', from: { seed: 1, psi: 0.7, classIndex: null }, to: { seed: 2, psi: 0.7, classIndex: null }, t, mode: 'w-linear' }));
     const gif = await host.run({ op: 'strip', source, specs: frames, format: 'gif', out: join(dir, 'walk.gif'), fps: 10, overwrite: false }, noCtx);
     const gifBytes = readFileSync(gif.path);

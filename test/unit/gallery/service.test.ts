@@ -117,6 +117,17 @@ describe('gallery through the service and the CLI', () => {
     assert.match(bad.err, /out of range: seeds are whole numbers from 0 to 4,294,967,295/);
     const noGenerator = atelier(['export', fx.path, '--format', 'html']);
     assert.match(noGenerator.err, /--format html exports a generator: name it with --model NAME or --run RUN/);
+    // A backend that cannot start here is named, with what to do.
+    const noBackend = atelier(['sample', fx.path, '--model', 'Tiny', '--seeds', '0', '--out', join(root, 'nb'), '--backend', 'tensorflow-gpu']);
+    assert.equal(noBackend.code, 1);
+    assert.match(noBackend.err, /^atelier sample: The 'tensorflow-gpu' backend \(from the sampling settings\) could not start: .*Pick another/);
+    // ONNX from the command line: checked before it is written, the check in the JSON.
+    const onnx = atelier(['export', fx.path, '--model', 'Tiny', '--format', 'onnx', '--out', join(root, 'tiny'), '--json']);
+    assert.equal(onnx.code, 0, onnx.err);
+    const onnxDoc = JSON.parse(onnx.out);
+    assert.equal(onnxDoc.path, join(root, 'tiny.onnx'));
+    assert.equal(onnxDoc.onnxCheck.tolerance, 0.001);
+    assert.ok(onnxDoc.onnxCheck.maxAbsDiff <= 1e-4, `max abs diff ${onnxDoc.onnxCheck.maxAbsDiff}`);
   });
 
   it('cancels a long request at its next batch', async () => {

@@ -493,6 +493,21 @@ export class GalleryState {
     return picked?.path ?? null;
   }
 
+  /** The kept items shown (e.g. the favourites) as PNGs with a manifest of where each came from; a .zip path makes one archive. */
+  async exportKept(out: string, overwrite = false): Promise<boolean> {
+    const ids = this.keptShown.map((i) => i.id);
+    if (!this.source || ids.length === 0) return false;
+    this.exporting = true;
+    this.exported = null;
+    try {
+      const r = await this.act('models.export', { source: this.source, format: 'images', out, overwrite, images: { itemIds: ids } });
+      this.exported = r;
+      return r !== null;
+    } finally {
+      this.exporting = false;
+    }
+  }
+
   async exportWalk(out: string, format: 'gif' | 'png-sequence', overwrite = false): Promise<boolean> {
     if (!this.source || this.walkSpecs.length < 2) return false;
     this.exporting = true;
