@@ -51,7 +51,7 @@ function page(g: ExportableGenerator): string {
 <body data-state="loading">
 <main>
 <h1>${name}</h1>
-<p class="about">${n.resolution}×${n.resolution} ${g.meta.colourMode === 'grayscale' ? 'grayscale' : 'RGB'}${n.numClasses > 0 ? `, ${n.numClasses} classes` : ''}. Exported from GAN Atelier; works offline, nothing is sent anywhere. The same seed, ψ and class give the studio’s image.</p>
+<p class="about">${n.resolution}×${n.resolution} ${g.meta.colourMode === 'grayscale' ? 'grayscale' : 'RGB'}${n.numClasses > 0 ? `, ${n.numClasses} classes` : ''}. Exported from GAN Atelier; works offline, nothing is sent anywhere. The same seed, ψ and class give the studio’s image (graphics cards may round the last bit differently).</p>
 <canvas id="image" width="${n.resolution}" height="${n.resolution}" role="img" aria-label="Generated image"></canvas>
 <form id="controls">
   <label>Seed <input id="seed" type="number" min="0" max="4294967295" step="1" value="0" inputmode="numeric"></label>
