@@ -32,6 +32,12 @@ export default tseslint.config(
     },
   },
   {
+    // Scripts shipped inside exports (the standalone HTML sampler runs in a plain browser page).
+    files: ['core/export/assets/*.js'],
+    languageOptions: { globals: { ...globals.browser, tf: 'readonly' }, sourceType: 'script' },
+    rules: { 'no-restricted-globals': 'off', 'no-var': 'off' },
+  },
+  {
     files: ['renderer/src/**'],
     languageOptions: { globals: { ...globals.browser } },
     rules: {

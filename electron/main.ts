@@ -131,6 +131,18 @@ async function main(): Promise<void> {
       const r = await saveDialog({ title: 'Export', defaultPath: suggestedName });
       return r.canceled ? null : (r.filePath ?? null);
     },
+    pickModelImport: async () => {
+      // The folder of a TF.js export made by the studio, or its model.json.
+      const r = await openDialog({
+        title: 'Import a model',
+        properties: ['openFile', 'openDirectory'],
+        filters: [
+          { name: 'GAN Atelier export (model.json)', extensions: ['json'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      });
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
   });
 
   const handle = createIpcHandler(createDispatcher(service.handlers()));

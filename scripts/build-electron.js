@@ -4,12 +4,12 @@
 // (core/**/*-thread.ts) beside main.js, where forkWorker() and the decode pool look for a prebuilt .js. Native modules stay external (rebuilt for Electron by
 // electron-builder).
 import { build } from 'esbuild';
-import { readdirSync } from 'node:fs';
+import { cpSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const outdir = join(root, 'out', 'electron');
-const external = ['electron', 'better-sqlite3', 'sharp', '@tensorflow/*', 'webgpu', 'bufferutil', 'utf-8-validate'];
+const external = ['electron', 'better-sqlite3', 'sharp', '@tensorflow/*', 'webgpu', 'onnxruntime-node', 'bufferutil', 'utf-8-validate'];
 
 function workerEntries(dir) {
   let found = [];
@@ -32,4 +32,6 @@ for (const entry of workers) {
   const name = entry.split('/').pop().replace(/\.ts$/, '.js');
   await build({ ...common, entryPoints: [entry], outfile: join(outdir, name), format: 'esm', banner });
 }
+// Files exports ship (the HTML sampler's scripts, the Node loader): read from ./assets/ beside the bundle.
+cpSync(join(root, 'core', 'export', 'assets'), join(outdir, 'assets'), { recursive: true });
 console.log(`Built out/electron/main.js, preload.cjs${workers.length ? `, ${workers.map((w) => relative(root, w)).join(', ')}` : ''}.`);

@@ -8,7 +8,8 @@
  * Browser-safe: this file imports zod and types only, never `node:` modules.
  */
 import { z } from 'zod';
-import type { Result } from './errors.js';
+import type { ApiError, Result } from './errors.js';
+import { classValue, filePath, galleryId, gallerySource, modelName, psiValue, requestId, sampleSpec, tagName } from './gallery-schemas.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes.
@@ -558,6 +559,114 @@ export const methods = {
 
   /** Deletes a run that is not running, with its metrics, checkpoints and previews. */
   'runs.delete': returns<RunSummary[]>()(z.object({ runId }).strict()),
+  // Gallery, models and export
+  /** Models and runs' checkpoints the gallery can sample. */
+  'gallery.sources': returns<GallerySources>()(empty),
+
+  /** Loads a generator into the sampling worker; what it makes (size, classes, latent sizes). */
+  'gallery.open': returns<GeneratorInfo>()(z.object({ source: gallerySource }).strict()),
+
+  /**
+   * Makes images in the sampling worker. Returns at once; each image arrives as a `gallery.image`
+   * event with this `requestId`, and the end as `gallery.done`.
+   */
+  'gallery.sample': returns<{ requestId: string; count: number }>()(
+    z.object({ source: gallerySource, specs: z.array(sampleSpec).min(1).max(256), requestId }).strict(),
+  ),
+
+  /** Drops sample requests not finished yet (the grid scrolled away, ψ changed). */
+  'gallery.cancel': returns<{ cancelled: number }>()(z.object({ requestIds: z.array(requestId).max(1000) }).strict()),
+
+  /** Keeps an image in the project with where it came from (made again in the worker from its spec). */
+  'gallery.save': returns<GalleryItem>()(
+    z.object({ source: gallerySource, spec: sampleSpec, favourite: z.boolean().optional(), rejected: z.boolean().optional(), tags: z.array(tagName).max(32).optional() }).strict(),
+  ),
+
+  /** Kept items, newest first: all, favourites, rejected or neither; optionally one generator's, or one tag's. */
+  'gallery.items': returns<GalleryPage>()(
+    z
+      .object({
+        source: gallerySource.optional(),
+        filter: z.enum(['all', 'favourites', 'rejected', 'unrated']).optional(),
+        tag: tagName.optional(),
+        offset: z.number().int().min(0),
+        limit: z.number().int().min(1).max(200),
+      })
+      .strict(),
+  ),
+
+  /** Favourite / reject / tag kept items. */
+  'gallery.update': returns<GalleryItem[]>()(
+    z
+      .object({
+        ids: z.array(galleryId).min(1).max(10000),
+        favourite: z.boolean().optional(),
+        rejected: z.boolean().optional(),
+        addTags: z.array(tagName).max(32).optional(),
+        removeTags: z.array(tagName).max(32).optional(),
+      })
+      .strict(),
+  ),
+
+  /** Deletes kept items (the generator is untouched). */
+  'gallery.delete': returns<{ deleted: number }>()(z.object({ ids: z.array(galleryId).min(1).max(10000) }).strict()),
+
+  /** Writes frames (an interpolation strip) as an animated GIF or a folder of PNGs. */
+  'gallery.exportStrip': returns<ExportResult>()(
+    z
+      .object({
+        source: gallerySource,
+        specs: z.array(sampleSpec).min(2).max(256),
+        format: z.enum(['gif', 'png-sequence']),
+        out: filePath,
+        fps: z.number().min(1).max(60).optional(),
+        overwrite: z.boolean().optional(),
+      })
+      .strict(),
+  ),
+
+  /** Every model of the open project, newest first. */
+  'models.list': returns<ModelSummary[]>()(empty),
+
+  /** Makes a named model from a run's checkpoint (its G_ema and the metrics at that point). */
+  'models.promote': returns<ModelSummary>()(z.object({ runId, checkpointId: galleryId, name: modelName }).strict()),
+
+  'models.rename': returns<ModelSummary>()(z.object({ modelId: galleryId, name: modelName }).strict()),
+
+  /** Deletes a model; its gallery items, runs and checkpoints stay. */
+  'models.delete': returns<ModelSummary[]>()(z.object({ modelId: galleryId }).strict()),
+
+  /** Imports a TF.js export made by this studio (its folder, model.json or atelier.json) as a model. */
+  'models.import': returns<ModelSummary>()(z.object({ path: filePath, name: modelName.optional() }).strict()),
+
+  /**
+   * Exports a generator: tfjs (a folder for @tensorflow/tfjs), onnx (a file, checked against TF.js
+   * before it is written), html (a folder that samples in any browser), images (PNGs with a
+   * provenance manifest, in a folder or a .zip). Progress arrives as `export.progress` events.
+   */
+  'models.export': returns<ExportResult>()(
+    z
+      .object({
+        source: gallerySource,
+        format: z.enum(['tfjs', 'onnx', 'html', 'images']),
+        out: filePath,
+        overwrite: z.boolean().optional(),
+        exportId: requestId.optional(),
+        images: z
+          .object({
+            seeds: z.string().min(1).max(2000).optional(),
+            itemIds: z.array(galleryId).min(1).max(100000).optional(),
+            psi: psiValue.optional(),
+            classIndex: classValue.optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict(),
+  ),
+
+  /** Desktop: a native dialog to pick a generator export to import (a folder or its model.json). Null if cancelled. */
+  'dialog.pickModelImport': returns<{ path: string | null }>()(empty),
 } as const;
 
 export type Methods = typeof methods;
@@ -586,7 +695,13 @@ export type StudioEvent =
   /** Desktop: files or folders dropped onto the window (read by the preload, granted by main). */
   | { type: 'files.dropped'; paths: string[] }
   | { type: 'run.changed'; run: RunSummary }
-  | { type: 'run.progress'; progress: TrainProgress };
+  | { type: 'run.progress'; progress: TrainProgress }
+  // Gallery, models and export
+  | { type: 'gallery.image'; requestId: string; index: number; dataUrl: string }
+  | { type: 'gallery.done'; requestId: string; count: number; error: ApiError | null }
+  | { type: 'gallery.changed' }
+  | { type: 'models.changed'; models: ModelSummary[] }
+  | { type: 'export.progress'; progress: ExportProgress };
 
 // ---------------------------------------------------------------------------------------------
 // Transport names (IPC channels, WebSocket frames).
@@ -603,3 +718,128 @@ export interface WireRequest {
 export type WireMessage =
   | { kind: 'reply'; id: number; result: Result<unknown> }
   | { kind: 'event'; event: StudioEvent };
+
+// ---------------------------------------------------------------------------------------------
+// Gallery, models and export: sampling a generator (a model, or a run's checkpoint), keeping what
+// it makes with where it came from, and writing generators as files. Seeds become z exactly as
+// core/gallery/latents.ts says; samples use each layer's stored constant noise.
+
+/** What to sample: a promoted model, or one checkpoint of a run (its G_ema). */
+export type GallerySource = { kind: 'model'; modelId: number } | { kind: 'checkpoint'; checkpointId: number };
+
+export interface GeneratorInfo {
+  source: GallerySource;
+  /** "Faces, 40 kimg" or "Run 3 · baseline at 12.8 kimg". */
+  label: string;
+  resolution: number;
+  /** 1 (grayscale) or 3 (RGB). */
+  channels: number;
+  /** Class names, index = class (empty: unconditional). */
+  classNames: string[];
+  zDim: number;
+  wDim: number;
+  /** The compute backend the sampling worker runs on. */
+  backend: string;
+}
+
+export interface ModelSummary {
+  id: number;
+  name: string;
+  /** Promoted from a checkpoint, or imported from a file exported by the studio. */
+  source: 'checkpoint' | 'import';
+  resolution: number;
+  channels: number;
+  classNames: string[];
+  runId: number | null;
+  runName: string | null;
+  checkpointId: number | null;
+  kimg: number | null;
+  step: number | null;
+  /** Metric series at the checkpoint ('Metrics/kid', 'Loss/G', …). */
+  metrics: Record<string, number | null>;
+  /** For an imported model: the file it came from. */
+  importedFrom: string | null;
+  sizeBytes: number;
+  createdAt: string;
+  updatedAt: string | null;
+}
+
+export interface GallerySources {
+  models: ModelSummary[];
+  /** Runs with at least one checkpoint, newest first. */
+  runs: Array<{ id: number; name: string; status: RunStatusName; checkpoints: CheckpointSummary[] }>;
+}
+
+/** A latent to start from: a seed drawn now (with ψ and class), or a saved gallery item. */
+export type LatentRef = { seed: number; psi: number; classIndex: number | null } | { itemId: number };
+
+/** One image to make. */
+export type SampleSpec =
+  | { kind: 'seed'; seed: number; psi: number; classIndex: number | null }
+  /** A frame between two latents: linear in w (after ψ), or spherical in z (then mapped, ψ and class blended). */
+  | { kind: 'interpolate'; from: LatentRef; to: LatentRef; t: number; mode: 'w-linear' | 'z-slerp' }
+  /** Σ sign · mean(w of the refs): "A − B + C", each letter one latent or the average of a picked set. */
+  | { kind: 'arithmetic'; terms: Array<{ sign: 1 | -1; refs: LatentRef[] }> };
+
+/** Where a kept image came from: enough to make it again, even after its model or checkpoint is gone. */
+export interface ItemProvenance {
+  /** "Faces, 40 kimg" or "Run 3 · baseline at 12.8 kimg". */
+  generator: string;
+  model: { id: number; name: string } | null;
+  run: { id: number; name: string } | null;
+  checkpoint: { id: number; kimg: number; step: number } | null;
+  /** How it was made (the spec as asked for). */
+  spec: SampleSpec;
+  noise: 'const';
+  latentAlgorithm: string;
+  backend: string;
+  studioVersion: string;
+}
+
+export interface GalleryItem {
+  id: number;
+  origin: 'seed' | 'interpolation' | 'arithmetic';
+  seed: number | null;
+  psi: number | null;
+  classIndex: number | null;
+  className: string | null;
+  favourite: boolean;
+  rejected: boolean;
+  tags: string[];
+  /** `data:image/png;base64,…` */
+  png: string;
+  modelId: number | null;
+  checkpointId: number | null;
+  runId: number | null;
+  provenance: ItemProvenance;
+  createdAt: string;
+}
+
+export interface GalleryPage {
+  total: number;
+  offset: number;
+  items: GalleryItem[];
+  /** Every tag in use, sorted. */
+  tags: string[];
+}
+
+export type ModelExportFormat = 'tfjs' | 'onnx' | 'html' | 'images';
+
+export interface ExportResult {
+  format: ModelExportFormat | 'gif' | 'png-sequence';
+  /** The folder or file written. */
+  path: string;
+  /** Files written (relative to `path` for a folder). */
+  files: string[];
+  bytes: number;
+  /** ONNX: the check against TF.js on fixed inputs, run before the file was written. */
+  onnxCheck?: { maxAbsDiff: number; tolerance: number; samples: number };
+  images?: number;
+}
+
+export interface ExportProgress {
+  exportId: string;
+  phase: string;
+  done: number;
+  total: number;
+}

@@ -8,6 +8,7 @@ import type { CommandIO } from './args.js';
 import { exportCommand } from './export-command.js';
 import { importCommand } from './import-command.js';
 import { infoCommand, newCommand } from './project-commands.js';
+import { sampleCommand } from './sample-command.js';
 import { serveCommand } from './serve-command.js';
 import { trainCommand } from './train-command.js';
 
@@ -20,6 +21,10 @@ Commands:
                                            images, folders, zips and DICOM into the dataset
   export <project> --format dataset [--out PATH] [--json]
                                            the dataset as a StyleGAN2-ADA zip
+  export <project> (--model M | --run RUN) --format tfjs|onnx|html|images [--out PATH] [--force]
+                                           the generator as files others can use
+  sample <project> (--model M | --run RUN) --seeds 0-15 [--psi 0.7] [--class C] --out DIR
+                                           PNGs named by seed, as the gallery makes them
   train <project> --preset baseline [--kimg K] [--batch B] [--backend NAME] [--seed S] [--json]
   train <project> --resume RUN [--backend NAME] [--json]
                                            train a run in a worker; Ctrl+C pauses, --resume continues
@@ -37,6 +42,7 @@ const commands: Record<string, Command> = {
   export: exportCommand,
   serve: serveCommand,
   train: trainCommand,
+  sample: sampleCommand,
 };
 
 export async function main(argv: string[], io: CommandIO): Promise<number> {

@@ -18,6 +18,7 @@ import { RecentList } from './recent.js';
 import { RootedPaths, canonicalPath, withProjectExtension, type PathPolicy } from './paths.js';
 import { APP_VERSION } from './version.js';
 import { Training } from './training.js';
+import { Gallery } from './gallery.js';
 
 /** What differs between the desktop app and the browser mode. */
 export interface Host {
@@ -32,6 +33,8 @@ export interface Host {
   pickImportSources?: (kind: 'files' | 'folder') => Promise<string[]>;
   /** Desktop: a native save dialog for an export; null if cancelled. */
   pickExportPath?: (suggestedName?: string) => Promise<string | null>;
+  /** Desktop: a native dialog to pick a generator export (a folder or its model.json) to import; null if cancelled. */
+  pickModelImport?: () => Promise<string | null>;
 }
 
 export type Listener = (event: StudioEvent) => void;
@@ -45,6 +48,8 @@ export class StudioService {
   private dataset: DatasetStore | null = null;
   /** Training in the open project, created on first use. */
   private training: Training | null = null;
+  /** Gallery, models and exports of the open project, created on first use. */
+  private gallery: Gallery | null = null;
   /** The import running in the open project, if any. */
   private importing: ImportHandle | null = null;
   private importStarting = false;
@@ -99,10 +104,12 @@ export class StudioService {
     if (!project) return;
     this.stopImport();
     const training = this.training;
+    const gallery = this.gallery;
     this.training = null;
+    this.gallery = null;
     this.project = null;
     this.dataset = null;
-    await training?.dispose();
+    await Promise.all([training?.dispose(), gallery?.dispose()]);
     project.close();
   }
 
@@ -129,6 +136,20 @@ export class StudioService {
     const project = this.requireProject();
     this.training ??= new Training(project, () => this.datasetStore(), (e) => this.emit(e));
     return this.training;
+  }
+
+  /** Gallery, models and exports in the open project (sampling workers). */
+  galleryFor(): Gallery {
+    const project = this.requireProject();
+    this.gallery ??= new Gallery(project, (e) => this.emit(e));
+    return this.gallery;
+  }
+
+  /** An export destination from the renderer: canonical and one the user picked. */
+  private allowedOutput(raw: string): string {
+    const path = canonicalPath(raw);
+    this.host.paths.check(path);
+    return path;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -318,6 +339,30 @@ export class StudioService {
       'runs.get': ({ runId, afterKimg }) => this.trainingFor().get(runId, afterKimg),
       'runs.preview': ({ runId, previewId }) => this.trainingFor().preview(runId, previewId),
       'runs.delete': ({ runId }) => this.trainingFor().delete(runId),
+      // Gallery, models and export
+      'gallery.sources': () => this.galleryFor().sources(),
+      'gallery.open': ({ source }) => this.galleryFor().open(source),
+      'gallery.sample': (params) => this.galleryFor().sample(params),
+      'gallery.cancel': ({ requestIds }) => ({ cancelled: this.galleryFor().cancel(requestIds) }),
+      'gallery.save': (params) => this.galleryFor().save(params),
+      'gallery.items': (params) => this.galleryFor().page(params),
+      'gallery.update': (params) => this.galleryFor().update(params),
+      'gallery.delete': ({ ids }) => ({ deleted: this.galleryFor().delete(ids) }),
+      'gallery.exportStrip': (params) => this.galleryFor().exportStrip(params, this.allowedOutput(params.out)),
+      'models.list': () => this.galleryFor().listModels(),
+      'models.promote': (params) => this.galleryFor().promote(params),
+      'models.rename': ({ modelId, name }) => this.galleryFor().rename(modelId, name),
+      'models.delete': ({ modelId }) => this.galleryFor().deleteModel(modelId),
+      'models.import': ({ path, name }) => this.galleryFor().importModel(this.allowedSource(path), name),
+      'models.export': (params) => this.galleryFor().exportModel(params, this.allowedOutput(params.out)),
+      'dialog.pickModelImport': async () => {
+        if (!this.host.pickModelImport) {
+          throw new UserError('unavailable', 'Native dialogs exist only in the desktop app; the browser mode uses the built-in chooser.');
+        }
+        const path = await this.host.pickModelImport();
+        if (path !== null) this.host.paths.grant(path);
+        return { path };
+      },
     };
   }
 

@@ -9,6 +9,8 @@ import type { IBackend } from './lib/backend/backend.js';
 import { ElectronBackend } from './lib/backend/electron-backend.js';
 import { WsBackend } from './lib/backend/ws-backend.js';
 import { DatasetState } from './lib/state/dataset.svelte.js';
+import { GalleryState } from './lib/state/gallery.svelte.js';
+import { ModelsState } from './lib/state/models.svelte.js';
 import { StudioState } from './lib/state/studio.svelte.js';
 import { TrainingState } from './lib/state/training.svelte.js';
 import './app.css';
@@ -17,8 +19,10 @@ const backend: IBackend = window.atelier ? new ElectronBackend(window.atelier) :
 const studio = new StudioState(backend);
 const dataset = new DatasetState(backend, studio);
 const training = new TrainingState(backend, studio);
+const gallery = new GalleryState(backend, studio);
+const models = new ModelsState(backend, studio);
 void studio.refresh();
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element.');
-mount(App, { target, props: { studio, dataset, training } });
+mount(App, { target, props: { studio, dataset, training, gallery, models } });

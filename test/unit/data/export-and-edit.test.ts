@@ -74,7 +74,7 @@ test('relabel, rename (merging), remove; then the dataset archive in StyleGAN2-A
     () => assert.fail('expected a refusal'),
     (e: { stderr: string }) => e,
   );
-  assert.match(onnx.stderr, /onnx exports a trained model.*Available now: dataset/);
+  assert.match(onnx.stderr, /--format onnx exports a generator: name it with --model NAME or --run RUN/);
 
   // One image without a label: like dataset_tool.py, the archive has no labels at all.
   p.store.relabel([ids[1]!], null);

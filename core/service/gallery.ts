@@ -1,0 +1,199 @@
+/**
+ * The gallery, models and exports of the open project, behind StudioApi. Every tensor operation
+ * runs in the sampling worker (core/gallery/sample-worker.ts): one long-lived worker answers the
+ * gallery (images stream back as `gallery.image` events), and each export gets a worker of its
+ * own, so a long export never holds up the grid. Reads and curation (favourite, reject, tags)
+ * are plain SQLite on the service's connection.
+ */
+import type {
+  ExportResult,
+  GalleryItem,
+  GalleryPage,
+  GallerySource,
+  GallerySources,
+  GeneratorInfo,
+  ModelSummary,
+  Params,
+  StudioEvent,
+} from '../api/contract.js';
+import { UserError } from '../api/errors.js';
+import { modelSummary } from '../gallery/model-summary.js';
+import type { OpResults, SamplerOp } from '../gallery/sample-protocol.js';
+import { SamplerClient, type RequestHandlers } from '../gallery/sampler-client.js';
+import { GalleryStore } from '../store/gallery.js';
+import { ModelStore } from '../store/models.js';
+import type { Project } from '../store/project.js';
+import { RunStore } from '../store/runs.js';
+
+export interface GalleryOptions {
+  /** Backend for sampling workers by name; absent: ATELIER_BACKEND, else the best that loads. */
+  backend?: string;
+}
+
+const dataUrl = (png: Uint8Array): string => `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
+
+export class Gallery {
+  readonly models: ModelStore;
+  readonly items: GalleryStore;
+  private readonly runs: RunStore;
+  private client: SamplerClient | null = null;
+  /** Sample requests in flight: the renderer's id → the worker's. */
+  private readonly inflight = new Map<string, number>();
+  private readonly exports = new Set<SamplerClient>();
+
+  constructor(
+    private readonly project: Project,
+    private readonly emit: (event: StudioEvent) => void,
+    private readonly options: GalleryOptions = {},
+  ) {
+    this.models = new ModelStore(project.db);
+    this.items = new GalleryStore(project.db);
+    this.runs = new RunStore(project.db);
+  }
+
+  /** The gallery's worker, started on first use. */
+  private sampler(): SamplerClient {
+    this.client ??= new SamplerClient(this.project.path, this.options);
+    return this.client;
+  }
+
+  /** One request in a worker of its own (exports, imports), ended afterwards. */
+  private async once<K extends SamplerOp['op']>(op: Extract<SamplerOp, { op: K }>, handlers: RequestHandlers = {}): Promise<OpResults[K]> {
+    const client = new SamplerClient(this.project.path, this.options);
+    this.exports.add(client);
+    try {
+      return await client.request(op, handlers).done;
+    } finally {
+      this.exports.delete(client);
+      await client.dispose();
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sampling.
+
+  sources(): GallerySources {
+    const runs = this.runs
+      .listRuns()
+      .map((r) => ({ id: r.id, name: r.name, status: r.status, checkpoints: this.runs.listCheckpoints(r.id).map(({ runId: _r, ...c }) => c) }))
+      .filter((r) => r.checkpoints.length > 0);
+    return { models: this.listModels(), runs };
+  }
+
+  async open(source: GallerySource): Promise<GeneratorInfo> {
+    const info = await this.sampler().request({ op: 'open', source }).done;
+    return { source, ...info, backend: this.sampler().backend ?? 'unknown' };
+  }
+
+  /** Starts rendering; images arrive as `gallery.image` events, the end as `gallery.done`. */
+  sample(p: Params<'gallery.sample'>): { requestId: string; count: number } {
+    const { requestId } = p;
+    if (this.inflight.has(requestId)) throw new UserError('exists', `A sample request with id ${requestId} is already running.`);
+    const client = this.sampler();
+    const { id, done } = client.request(
+      { op: 'render', source: p.source, specs: p.specs },
+      { onItem: (index, png) => this.emit({ type: 'gallery.image', requestId, index, dataUrl: dataUrl(png) }) },
+    );
+    this.inflight.set(requestId, id);
+    void done.then(
+      (r) => this.emit({ type: 'gallery.done', requestId, count: r.count, error: null }),
+      (err: unknown) =>
+        this.emit({ type: 'gallery.done', requestId, count: 0, error: err instanceof UserError ? err.toApiError() : { code: 'internal', message: String((err as Error)?.message ?? err) } }),
+    ).finally(() => this.inflight.delete(requestId));
+    return { requestId, count: p.specs.length };
+  }
+
+  cancel(requestIds: readonly string[]): number {
+    let n = 0;
+    for (const r of requestIds) {
+      const id = this.inflight.get(r);
+      if (id !== undefined && this.client?.cancel(id)) n++;
+    }
+    return n;
+  }
+
+  async save(p: Params<'gallery.save'>): Promise<GalleryItem> {
+    const item = await this.sampler().request({ op: 'save', source: p.source, spec: p.spec, favourite: p.favourite ?? false, rejected: p.rejected ?? false, tags: p.tags ?? [] }).done;
+    this.changed();
+    return item;
+  }
+
+  page(p: Params<'gallery.items'>): GalleryPage {
+    const scope = p.source === undefined ? undefined : p.source.kind === 'model' ? { modelId: p.source.modelId } : { checkpointId: p.source.checkpointId };
+    return this.items.page({ offset: p.offset, limit: p.limit, ...(p.filter ? { filter: p.filter } : {}), ...(p.tag !== undefined ? { tag: p.tag } : {}), ...(scope ? { scope } : {}) });
+  }
+
+  update(p: Params<'gallery.update'>): GalleryItem[] {
+    const items = this.items.update(p.ids, p);
+    this.changed();
+    return items;
+  }
+
+  delete(ids: readonly number[]): number {
+    const n = this.items.delete(ids);
+    this.changed();
+    return n;
+  }
+
+  private changed(): void {
+    this.emit({ type: 'gallery.changed' });
+    this.emit({ type: 'project.changed', project: this.project.summary() });
+  }
+
+  exportStrip(p: Params<'gallery.exportStrip'>, out: string): Promise<ExportResult> {
+    return this.once({ op: 'strip', source: p.source, specs: p.specs, format: p.format, out, fps: p.fps ?? 8, overwrite: p.overwrite ?? false });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Models.
+
+  listModels(): ModelSummary[] {
+    return this.models.list().map(modelSummary);
+  }
+
+  private modelsChanged(): ModelSummary[] {
+    const models = this.listModels();
+    this.emit({ type: 'models.changed', models });
+    this.emit({ type: 'project.changed', project: this.project.summary() });
+    return models;
+  }
+
+  async promote(p: Params<'models.promote'>): Promise<ModelSummary> {
+    if (!this.runs.getRun(p.runId)) throw new UserError('not-found', `There is no run ${p.runId} in this project.`);
+    const model = await this.sampler().request({ op: 'promote', runId: p.runId, checkpointId: p.checkpointId, name: p.name }).done;
+    this.modelsChanged();
+    return model;
+  }
+
+  rename(modelId: number, name: string): ModelSummary {
+    const model = modelSummary(this.models.rename(modelId, name));
+    this.modelsChanged();
+    return model;
+  }
+
+  deleteModel(modelId: number): ModelSummary[] {
+    this.models.delete(modelId);
+    return this.modelsChanged();
+  }
+
+  async importModel(path: string, name?: string): Promise<ModelSummary> {
+    const model = await this.once({ op: 'import', path, ...(name !== undefined ? { name } : {}) });
+    this.modelsChanged();
+    return model;
+  }
+
+  exportModel(p: Params<'models.export'>, out: string): Promise<ExportResult> {
+    const exportId = p.exportId ?? `export-${Date.now()}`;
+    return this.once(
+      { op: 'export', source: p.source, format: p.format, out, overwrite: p.overwrite ?? false, ...(p.images ? { images: p.images } : {}) },
+      { onProgress: (phase, done, total) => this.emit({ type: 'export.progress', progress: { exportId, phase, done, total } }) },
+    );
+  }
+
+  /** Ends the workers (the gallery's, and any export still running). */
+  async dispose(): Promise<void> {
+    const clients = [this.client, ...this.exports].filter((c): c is SamplerClient => c !== null);
+    this.client = null;
+    await Promise.all(clients.map((c) => c.dispose()));
+  }
+}
