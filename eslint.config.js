@@ -8,7 +8,8 @@ import globals from 'globals';
 const nodeModules = ['node:*', 'fs', 'fs/promises', 'path', 'os', 'child_process', 'worker_threads', 'crypto', 'http', 'net', 'url', 'util', 'stream'];
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'out/', 'dist/', '**/*.d.ts', 'test-results/'] },
+  // .gpu, .gl: the device checks' payload (bench/device/pack.js), git-ignored locally
+  { ignores: ['node_modules/', 'out/', 'dist/', '**/*.d.ts', 'test-results/', '.gpu/', '.gl/', '.bench-out/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs['flat/recommended'],
