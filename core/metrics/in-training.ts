@@ -1,0 +1,171 @@
+/**
+ * Metrics while a run trains, as the train worker's session drives them: evaluations of G_ema at
+ * checkpoints (so the best snapshot is always a real checkpoint, marked and kept through pruning),
+ * inside a time budget, and the health monitor fed by every tick and every evaluation.
+ *
+ * The budget: an evaluation that is due runs only if the time spent evaluating in this session,
+ * plus what this one is expected to take, stays within `budget` of the training time so far. Its
+ * cost is predicted from the extractor's speed (measured by the previous evaluation; before that,
+ * a prior by backend) and the images it must look at (the dataset's, until they are cached, and
+ * the generated ones).
+ */
+import type Database from 'better-sqlite3';
+import type { BestSnapshot, EvaluationSummary, RunAlert } from '../api/contract.js';
+import type { Generator } from '../nets/generator.js';
+import { MetricsStore } from '../store/metrics.js';
+import { RunStore } from '../store/runs.js';
+import { evaluateGenerator, type EvaluationOutcome, sampleRealIds } from './evaluate.js';
+import { type Divergence, HealthMonitor, type HealthOptions } from './health.js';
+import { bundledExtractorId } from './extractor-info.js';
+import type { MetricsConfig } from './options.js';
+import { currentBest, rankOf, shownValue } from './best.js';
+import { METRICS } from './registry.js';
+
+/** Features per second before the first evaluation has measured it, by backend (bench/metrics.ts on wasm: ~2). */
+const PRIOR_RATE: Record<string, number> = { 'tensorflow-gpu': 200, webgpu: 20, tensorflow: 15, wasm: 2, cpu: 0.05 };
+/** Loading the extractor and the rest of an evaluation besides the images, seconds. */
+const OVERHEAD_S = 3;
+
+export interface RunMetricsOptions {
+  db: Database.Database;
+  runId: number;
+  metrics: MetricsConfig;
+  /** The run's seed: the evaluation's latents. */
+  seed: number;
+  conditional: boolean;
+  /** Backend name (for the speed prior). */
+  backend: string;
+  /** Uses ADA's adaptive strength (the overfitting advice differs). */
+  ada: boolean;
+  health?: Partial<HealthOptions>;
+  log(line: string): void;
+}
+
+export interface EvaluationResult {
+  evaluation: EvaluationSummary;
+  /** This evaluation made its checkpoint the best. */
+  best: boolean;
+  alerts: RunAlert[];
+}
+
+export class RunMetrics {
+  readonly health: HealthMonitor;
+  private readonly runs: RunStore;
+  private readonly store: MetricsStore;
+  private trainSeconds = 0;
+  private evalSeconds = 0;
+  private rate: number;
+  private checkpoints = 0;
+  private bestSnapshot: BestSnapshot | null;
+  /** The best snapshot's rank (METRICS[metric].rank: lower is better). */
+  private bestRank = Infinity;
+
+  constructor(private readonly o: RunMetricsOptions) {
+    this.runs = new RunStore(o.db);
+    this.store = new MetricsStore(o.db);
+    this.rate = PRIOR_RATE[o.backend] ?? 1;
+    this.bestSnapshot = currentBest(this.runs, this.store, o.runId, o.metrics);
+    if (this.bestSnapshot) this.bestRank = rankOf(this.bestSnapshot);
+    this.health = new HealthMonitor(
+      {
+        ada: o.ada,
+        best: () => this.bestSnapshot,
+        lastCheckpoint: () => this.runs.listCheckpoints(o.runId).at(-1) ?? null,
+      },
+      o.health,
+    );
+  }
+
+  get best(): BestSnapshot | null {
+    return this.bestSnapshot;
+  }
+
+  /** A tick's statistics: the health signals, and its seconds of training for the budget. Stores and returns new alerts. */
+  tick(kimg: number, stats: Readonly<Record<string, number>>, seconds: number): RunAlert[] {
+    if (Number.isFinite(seconds)) this.trainSeconds += seconds;
+    return this.health.observeTick(kimg, stats).map((a) => this.store.addAlert(this.o.runId, a));
+  }
+
+  /** The run diverged: the stored alert. */
+  diverged(kimg: number, d: Divergence): RunAlert {
+    return this.store.addAlert(this.o.runId, this.health.diverged(kimg, d));
+  }
+
+  /** Whether the checkpoint just saved should be evaluated now (counts checkpoints; checks the budget). */
+  due(reason: 'interval' | 'done', kimg: number): boolean {
+    const m = this.o.metrics;
+    if (m.everyCheckpoints <= 0) return false;
+    this.checkpoints++;
+    if (reason !== 'done' && this.checkpoints % m.everyCheckpoints !== 0) return false;
+    if (m.budget <= 0) return true;
+    const predicted = this.predictedSeconds();
+    const allowed = m.budget * this.trainSeconds;
+    if (this.evalSeconds + predicted <= allowed) return true;
+    this.o.log(`run ${this.o.runId}: evaluation at ${kimg.toFixed(3)} kimg left for later (about ${predicted.toFixed(0)} s; ${(m.budget * 100).toFixed(0)}% of ${this.trainSeconds.toFixed(0)} s of training allows ${Math.max(0, allowed - this.evalSeconds).toFixed(0)} s more)`);
+    return false;
+  }
+
+  /** Seconds the next evaluation should take: images not yet cached plus the generated ones, at the known speed. */
+  predictedSeconds(): number {
+    return (this.uncachedReals() + this.o.metrics.fakes) / this.rate + OVERHEAD_S;
+  }
+
+  private uncachedReals(): number {
+    const ids = sampleRealIds(this.o.db, this.o.metrics.reals, this.o.conditional);
+    // A custom extractor's id hashes its files, known once loaded: count its reals as not cached (the cost is overestimated, never under).
+    if (this.o.metrics.extractor !== null) return ids.length;
+    return ids.length - this.store.imageFeatures(bundledExtractorId(), ids).size;
+  }
+
+  /**
+   * Evaluates G_ema at checkpoint `checkpointId`: writes the `Metrics/…` series at its kimg, the
+   * evaluation, the best mark, and collapse alerts. Null when `shouldStop` interrupted it.
+   */
+  async evaluate(G: Generator, checkpointId: number, kimg: number, o: { shouldStop: () => boolean; onProgress: (done: number, total: number) => void }): Promise<EvaluationResult | null> {
+    const m = this.o.metrics;
+    const t0 = performance.now();
+    let outcome: EvaluationOutcome | null;
+    try {
+      outcome = await evaluateGenerator(this.o.db, G, { reals: m.reals, fakes: m.fakes, seed: this.o.seed, conditional: this.o.conditional, extractor: m.extractor }, o);
+    } finally {
+      this.evalSeconds += (performance.now() - t0) / 1000;
+    }
+    if (outcome === null) return null;
+    if (Number.isFinite(outcome.featuresPerSecond) && outcome.featuresPerSecond > 0) this.rate = outcome.featuresPerSecond;
+    this.runs.reportTick(this.o.runId, kimg, outcome.values);
+    const evaluation = this.store.addEvaluation({
+      runId: this.o.runId,
+      checkpointId,
+      kimg,
+      source: 'training',
+      extractor: outcome.extractor.id,
+      reference: outcome.extractor.reference,
+      realCount: outcome.realCount,
+      fakeCount: outcome.fakeCount,
+      metrics: outcome.values,
+      seconds: outcome.seconds,
+    });
+    // The best snapshot by the run's metric (lower rank is better).
+    const rank = METRICS[m.metric].rank(outcome.values);
+    let best = false;
+    if (Number.isFinite(rank) && rank < this.bestRank) {
+      this.runs.markBest(this.o.runId, checkpointId);
+      this.bestSnapshot = { checkpointId, kimg, metric: m.metric, value: shownValue(m.metric, rank) };
+      this.bestRank = rank;
+      best = true;
+    }
+    const alerts = this.health.observeDiversity(kimg, outcome.values['Metrics/diversity'] ?? NaN).map((a) => this.store.addAlert(this.o.runId, a));
+    this.o.log(
+      `run ${this.o.runId}: evaluated at ${kimg.toFixed(3)} kimg in ${outcome.seconds.toFixed(1)} s (${outcome.extracted} images, ${outcome.featuresPerSecond.toFixed(2)} features/s): ` +
+        `KID ${fmt(outcome.values['Metrics/kid'])}, FID ${fmt(outcome.values['Metrics/fid'])}, precision ${fmt(outcome.values['Metrics/precision'])}, recall ${fmt(outcome.values['Metrics/recall'])}${best ? ' (best so far)' : ''}`,
+    );
+    return { evaluation, best, alerts };
+  }
+
+  /** Seconds spent training and evaluating in this session (for the log and tests). */
+  time(): { train: number; evaluate: number } {
+    return { train: this.trainSeconds, evaluate: this.evalSeconds };
+  }
+}
+
+const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '—' : Math.abs(v) < 0.01 ? v.toExponential(2) : v.toFixed(3));
