@@ -3,7 +3,7 @@
  * the contract accepts) and the parsing of what was typed into `TrainSettings`. A blank field
  * leaves the option to the studio (the preset and the dataset decide; core/train/config.ts).
  */
-import type { BackendChoiceName, TrainAdvanced } from '../../../core/api/contract.js';
+import type { BackendChoiceName, MetricChoice, TrainAdvanced } from '../../../core/api/contract.js';
 
 /**
  * The contract's BACKEND_CHOICES, best first. Repeated here because importing a value from the
@@ -28,7 +28,7 @@ export function backendName(backend: string): string {
 const everyBackendListed: Exclude<BackendChoiceName, (typeof BACKEND_CHOICES)[number]> extends never ? true : never = true;
 void everyBackendListed;
 
-type NumericKey = 'gLr' | 'dLr' | 'dStepsPerG' | 'r1Gamma' | 'emaKimg' | 'channelBase' | 'channelMax' | 'mappingLayers' | 'tickKimg' | 'snapshotTicks';
+type NumericKey = 'gLr' | 'dLr' | 'dStepsPerG' | 'r1Gamma' | 'emaKimg' | 'channelBase' | 'channelMax' | 'mappingLayers' | 'tickKimg' | 'snapshotTicks' | 'evalEvery' | 'evalReals' | 'evalFakes' | 'evalBudget';
 
 export interface NumericField {
   key: NumericKey;
@@ -41,7 +41,7 @@ export interface NumericField {
   integer: boolean;
   /** The input's step (arrows); any value in range is accepted. */
   step: number | 'any';
-  group: 'optimiser' | 'capacity' | 'schedule';
+  group: 'optimiser' | 'capacity' | 'schedule' | 'metrics';
 }
 
 /** In the contract's order and ranges (core/api/contract.ts, `trainAdvanced`). */
@@ -56,6 +56,17 @@ export const NUMERIC_FIELDS: readonly NumericField[] = [
   { key: 'mappingLayers', label: 'Mapping layers', help: 'Depth of the network that shapes the latent space, 1–8. Blank: 2.', min: 1, minInclusive: true, max: 8, integer: true, step: 1, group: 'capacity' },
   { key: 'tickKimg', label: 'Tick (kimg)', help: 'Charts and the sample grid refresh every this many kimg. Blank: the duration ÷ 50, from 0.1 to 4.', min: 0, minInclusive: false, max: 1000, integer: false, step: 'any', group: 'schedule' },
   { key: 'snapshotTicks', label: 'Checkpoint every (ticks)', help: 'A checkpoint, which resume starts from, every this many ticks (and on pause and stop). Blank: 5.', min: 1, minInclusive: true, max: 1000, integer: true, step: 1, group: 'schedule' },
+  { key: 'evalEvery', label: 'Evaluate every (checkpoints)', help: 'KID, FID, precision and recall of the samples at every this many checkpoints; 0: never while training. Blank: 1.', min: 0, minInclusive: true, max: 1000, integer: true, step: 1, group: 'metrics' },
+  { key: 'evalReals', label: 'Dataset images per evaluation', help: 'Compared with (their features are computed once per project). Blank: what fits the time budget, up to 200 on a CPU.', min: 4, minInclusive: true, max: 50000, integer: true, step: 1, group: 'metrics' },
+  { key: 'evalFakes', label: 'Generated images per evaluation', help: 'The same latents every time. Blank: what fits the time budget, up to 64 on a CPU.', min: 4, minInclusive: true, max: 50000, integer: true, step: 1, group: 'metrics' },
+  { key: 'evalBudget', label: 'Evaluation time budget (%)', help: 'Evaluations wait when they would take more than this share of the training time; 0: no limit. Blank: 10.', min: 0, minInclusive: true, max: 1000, integer: false, step: 'any', group: 'metrics' },
+];
+
+/** The contract's METRIC_CHOICES (repeated: see BACKEND_CHOICES), with what each is for people. */
+export const METRICS: ReadonlyArray<{ value: MetricChoice; label: string }> = [
+  { value: 'kid', label: 'KID (honest with few images)' },
+  { value: 'fid', label: 'FID' },
+  { value: 'pr', label: 'Precision and recall (F1)' },
 ];
 
 export const LOSSES: ReadonlyArray<{ value: NonNullable<TrainAdvanced['loss']>; label: string }> = [
@@ -68,11 +79,13 @@ export const LOSSES: ReadonlyArray<{ value: NonNullable<TrainAdvanced['loss']>; 
 export interface AdvancedInput {
   numbers: Record<NumericKey, string>;
   loss: '' | NonNullable<TrainAdvanced['loss']>;
+  /** The metric that picks the best snapshot ('' = KID). */
+  metric: '' | MetricChoice;
 }
 
 export function blankAdvanced(): AdvancedInput {
   const numbers = Object.fromEntries(NUMERIC_FIELDS.map((f) => [f.key, ''])) as Record<NumericKey, string>;
-  return { numbers, loss: '' };
+  return { numbers, loss: '', metric: '' };
 }
 
 /** Why a field's text is not accepted, or null (blank is accepted). */
@@ -100,5 +113,6 @@ export function parseAdvanced(input: AdvancedInput): { advanced: TrainAdvanced; 
     else if (text.trim() !== '') advanced[f.key] = Number(text);
   }
   if (input.loss) advanced.loss = input.loss;
+  if (input.metric) advanced.metric = input.metric;
   return { advanced, problems };
 }
