@@ -17,19 +17,24 @@ import { RunStore } from '../store/runs.js';
 import { evaluateGenerator, type EvaluationOutcome, sampleRealIds } from './evaluate.js';
 import { type Divergence, HealthMonitor, type HealthOptions } from './health.js';
 import { bundledExtractorId } from './extractor-info.js';
-import type { MetricsConfig } from './options.js';
+import { EVALUATION_OVERHEAD_S, type MetricsConfig, planSizes } from './options.js';
 import { currentBest, rankOf, shownValue } from './best.js';
 import { METRICS } from './registry.js';
 
 /** Features per second before the first evaluation has measured it, by backend (bench/metrics.ts on wasm: ~2). */
 const PRIOR_RATE: Record<string, number> = { 'tensorflow-gpu': 200, webgpu: 20, tensorflow: 15, wasm: 2, cpu: 0.05 };
-/** Loading the extractor and the rest of an evaluation besides the images, seconds. */
-const OVERHEAD_S = 3;
 
 export interface RunMetricsOptions {
   db: Database.Database;
   runId: number;
+  /** The run's metrics settings; automatic sizes are decided in place at the first checkpoint (the caller saves them). */
   metrics: MetricsConfig;
+  /** The run's plan: where this session starts, where it ends, kimg between checkpoints. */
+  startKimg: number;
+  kimgTotal: number;
+  kimgPerCheckpoint: number;
+  /** The sizes were decided (`metrics` changed): keep them with the run. */
+  onSized?(m: MetricsConfig): void;
   /** The run's seed: the evaluation's latents. */
   seed: number;
   conditional: boolean;
@@ -98,6 +103,7 @@ export class RunMetrics {
     this.checkpoints++;
     if (reason !== 'done' && this.checkpoints % m.everyCheckpoints !== 0) return false;
     if (m.budget <= 0) return true;
+    if (m.autoSize) this.size(kimg);
     const predicted = this.predictedSeconds();
     const allowed = m.budget * this.trainSeconds;
     if (this.evalSeconds + predicted <= allowed) return true;
@@ -105,13 +111,43 @@ export class RunMetrics {
     return false;
   }
 
-  /** Seconds the next evaluation should take: images not yet cached plus the generated ones, at the known speed. */
-  predictedSeconds(): number {
-    return (this.uncachedReals() + this.o.metrics.fakes) / this.rate + OVERHEAD_S;
+  /**
+   * Picks the evaluation sizes from the run's measured speed (once; kept with the run): the largest
+   * with which the planned evaluations fit the budget of its projected training time.
+   */
+  private size(kimg: number): void {
+    const m = this.o.metrics;
+    const trained = kimg - this.o.startKimg;
+    if (trained <= 0 || this.trainSeconds <= 0) return;
+    const secondsPerKimg = this.trainSeconds / trained;
+    const projected = this.trainSeconds + Math.max(0, this.o.kimgTotal - kimg) * secondsPerKimg;
+    const checkpointsLeft = 1 + Math.floor(Math.max(0, this.o.kimgTotal - kimg) / this.o.kimgPerCheckpoint + 1e-9);
+    const plan = planSizes({
+      reals: m.reals,
+      fakes: m.fakes,
+      images: sampleRealIds(this.o.db, Number.MAX_SAFE_INTEGER, this.o.conditional).length,
+      budgetSeconds: m.budget * projected - this.evalSeconds,
+      checkpointsLeft: Math.ceil(checkpointsLeft / m.everyCheckpoints),
+      featuresPerSecond: this.rate,
+      uncached: (n) => this.uncachedReals(n),
+    });
+    m.reals = plan.reals;
+    m.fakes = plan.fakes;
+    m.autoSize = false;
+    this.o.onSized?.(m);
+    this.o.log(
+      `run ${this.o.runId}: evaluations sized to ${plan.reals} dataset and ${plan.fakes} generated images, so that ${plan.evaluations} of them (about ${plan.seconds.toFixed(0)} s) ` +
+        `fit in ${(m.budget * 100).toFixed(0)}% of the ~${projected.toFixed(0)} s this run trains (features at ${this.rate.toFixed(2)}/s)`,
+    );
   }
 
-  private uncachedReals(): number {
-    const ids = sampleRealIds(this.o.db, this.o.metrics.reals, this.o.conditional);
+  /** Seconds the next evaluation should take: images not yet cached plus the generated ones, at the known speed. */
+  predictedSeconds(): number {
+    return (this.uncachedReals(this.o.metrics.reals) + this.o.metrics.fakes) / this.rate + EVALUATION_OVERHEAD_S;
+  }
+
+  private uncachedReals(count: number): number {
+    const ids = sampleRealIds(this.o.db, count, this.o.conditional);
     // A custom extractor's id hashes its files, known once loaded: count its reals as not cached (the cost is overestimated, never under).
     if (this.o.metrics.extractor !== null) return ids.length;
     return ids.length - this.store.imageFeatures(bundledExtractorId(), ids).size;

@@ -203,6 +203,7 @@ function resolveMetrics(a: NonNullable<TrainSettings['advanced']>, data: Dataset
     reals: Math.min(a.evalReals ?? m.reals, Math.max(4, data.images)),
     fakes: a.evalFakes ?? m.fakes,
     budget: a.evalBudget !== undefined ? a.evalBudget / 100 : m.budget,
+    autoSize: a.evalReals === undefined && a.evalFakes === undefined,
   };
 }
 

@@ -143,6 +143,11 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
       db: o.db,
       runId: o.runId,
       metrics: config.metrics,
+      startKimg: loop.kimg,
+      kimgTotal: config.kimg,
+      kimgPerCheckpoint: config.tickKimg * config.snapshotTicks,
+      // Sizes decided at the first checkpoint: the run's config (checkpoints carry `config`, the same object) and its row.
+      onSized: () => runs.setConfig(o.runId, config),
       seed: config.seed,
       conditional: config.net.numClasses > 0,
       backend: choice.name,

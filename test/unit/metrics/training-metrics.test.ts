@@ -97,10 +97,17 @@ describe('metrics while training', () => {
     assert.ok(logs.some((l) => /evaluations took \d+ s of \d+ s of training/.test(l)), logs.join('\n'));
   });
 
-  it('holds an evaluation back when it would take more than the time budget', async () => {
-    const runId = create({ kimg: 0.016, batch: 8, seed: 2, advanced: { ...tiny, evalEvery: 1, evalReals: 4, evalFakes: 4, evalBudget: 10 } });
+  it('sizes evaluations to the run at its first checkpoint, and holds one back when it would take more than the budget', async () => {
+    const runId = create({ kimg: 0.016, batch: 8, seed: 2, advanced: { ...tiny, evalEvery: 1, evalBudget: 10 } });
+    assert.equal((runs.getRun(runId)!.config as TrainConfig).metrics.autoSize, true);
     const { done, logs } = session(runId);
     assert.equal((await done).outcome, 'completed');
+    // Sized once, from the measured speed, and kept with the run and its checkpoints.
+    assert.equal(logs.filter((l) => /evaluations sized to \d+ dataset and \d+ generated images, so that \d+ of them/.test(l)).length, 1, logs.join('\n'));
+    const kept = (runs.getRun(runId)!.config as TrainConfig).metrics;
+    assert.deepEqual([kept.autoSize, kept.reals, kept.fakes], [false, 16, 8], 'a second of training affords only the smallest sizes');
+    assert.equal((runs.latestCheckpoint(runId)!.state as CheckpointState).config.metrics.fakes, 8);
+    // …and not even those: the evaluation waits.
     assert.deepEqual(store.evaluations(runId), [], 'a second of training does not pay for an evaluation at 10%');
     assert.ok(logs.some((l) => /evaluation at 0\.008 kimg left for later \(about \d+ s; 10% of \d+ s of training allows/.test(l)), logs.join('\n'));
     assert.equal(runs.metricSeries(runId)['Metrics/kid'], undefined);
