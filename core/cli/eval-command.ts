@@ -22,7 +22,8 @@ reference TF-Inception weights, so the numbers compare runs within the studio, n
 
 Options:
   --run RUN            the run
-  --checkpoint C       its checkpoint C (default: the newest; ids in \`atelier info\` and the Train view)
+  --list               list the run's checkpoints (ids, kimg, the best) and its evaluations; evaluates nothing
+  --checkpoint C       its checkpoint C (default: the newest; ids from --list)
   --metric M           kid, fid or pr: the value printed first (default: the run's metric)
   --reals N            dataset images to compare with (default: the run's evaluation size)
   --fakes N            generated images (default: the run's evaluation size)
@@ -44,6 +45,7 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
     inception: { type: 'string' },
     'input-range': { type: 'string' },
     backend: { type: 'string' },
+    list: { type: 'boolean' },
   });
   if (values.help) return io.out(USAGE), 0;
   const json = values.json === true;
@@ -62,11 +64,25 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
 
   const project = Project.open(resolve(projectArg));
   const dataset = new DatasetStore(project.db);
+  // The studio (or `atelier train`) may be training in this project meanwhile: leave its runs and jobs alone.
+  const quiet = { recover: false };
+  if (values.list === true) {
+    try {
+      return listRun(new Training(project, () => dataset, () => {}, quiet), runId, json, io);
+    } finally {
+      project.close();
+    }
+  }
   let jobId = -1;
-  const training = new Training(project, () => dataset, (e: StudioEvent) => {
-    if (e.type !== 'run.evaluation' || e.progress.jobId !== jobId || e.progress.state !== 'running' || json) return;
-    io.err(`  ${e.progress.done} of ${e.progress.total} images through the feature extractor`);
-  });
+  const training = new Training(
+    project,
+    () => dataset,
+    (e: StudioEvent) => {
+      if (e.type !== 'run.evaluation' || e.progress.jobId !== jobId || e.progress.state !== 'running' || json) return;
+      io.err(`  ${e.progress.done} of ${e.progress.total} images through the feature extractor`);
+    },
+    quiet,
+  );
   let onSigint: (() => void) | null = null;
   try {
     const { progress, done } = training.evaluate({
@@ -124,6 +140,22 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
     await training.dispose();
     project.close();
   }
+}
+
+/** The run's checkpoints and evaluations, for picking one. */
+function listRun(training: Training, runId: number, json: boolean, io: CommandIO): number {
+  const d = training.get(runId);
+  if (json) {
+    io.out(JSON.stringify({ ok: true, runId, name: d.name, metric: d.metrics.metric, best: d.best, checkpoints: d.checkpoints, evaluations: d.evaluations, note: d.metrics.extractor.note }));
+    return 0;
+  }
+  io.out(`"${d.name}" (run ${runId}), best snapshot by ${d.metrics.metric.toUpperCase()}:`);
+  for (const c of d.checkpoints) {
+    const e = d.evaluations.filter((x) => x.checkpointId === c.id).at(-1);
+    io.out(`  checkpoint ${c.id} at ${c.kimg} kimg (step ${c.step})${c.isBest ? ' · best' : ''}${e ? ` · ${metricsLine(e.metrics)}` : ''}`);
+  }
+  if (d.checkpoints.length === 0) io.out('  no checkpoints yet');
+  return 0;
 }
 
 function int(name: string, raw: string, min: number): number {

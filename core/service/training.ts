@@ -66,10 +66,12 @@ export class Training {
   private readonly jobOfRun = new Map<number, number>();
   private backends: Promise<ComputeBackendReport> | null = null;
 
+  /** `recover: false`: the project may be in use elsewhere; leave its runs' and jobs' statuses alone (see JobManager). */
   constructor(
     private readonly project: Project,
     private readonly dataset: () => DatasetStore,
     private readonly emit: (event: StudioEvent) => void,
+    options: { recover?: boolean } = {},
   ) {
     this.runs = new RunStore(project.db);
     this.metricsStore = new MetricsStore(project.db);
@@ -79,8 +81,9 @@ export class Training {
         if (job.kind === 'train') this.emit({ type: 'run.progress', progress: progress as TrainProgress });
         else if (job.kind === 'evaluate') this.evaluationProgressed(job, progress);
       },
-    });
+    }, options);
     // Runs the studio was training when it stopped: the worker is gone, the checkpoints are not.
+    if (options.recover === false) return;
     for (const run of this.runs.listRuns()) {
       if (run.status === 'running' || run.status === 'queued') {
         this.runs.setStatus(run.id, 'paused', 'The studio closed while this run was training. Resume to continue from its last checkpoint.');

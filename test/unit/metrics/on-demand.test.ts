@@ -91,6 +91,27 @@ describe('metrics on demand and across runs', () => {
     }
   });
 
+  it('atelier eval --list shows the checkpoints, and leaves a run another process is training alone', () => {
+    const project = Project.open(path);
+    project.db.prepare("UPDATE runs SET status = 'running' WHERE id = ?").run(runB);
+    project.db.prepare("INSERT INTO jobs (kind, status, run_id, params, created_at, updated_at) VALUES ('train', 'running', ?, '{}', 'now', 'now')").run(runB);
+    project.close();
+    const r = atelier(['eval', path, '--run', String(runA), '--list', '--json']);
+    assert.equal(r.code, 0, r.err);
+    const doc = JSON.parse(r.out) as { checkpoints: Array<{ id: number; kimg: number }>; metric: string };
+    assert.deepEqual(doc.checkpoints.map((c) => c.kimg), [0.008, 0.016, 0.024]);
+    assert.equal(doc.metric, 'kid');
+    const after = Project.open(path);
+    try {
+      assert.equal(new RunStore(after.db).getRun(runB)!.status, 'running', 'another process’s run is still running');
+      assert.equal(after.db.prepare("SELECT status FROM jobs WHERE run_id = ? AND kind = 'train'").pluck().get(runB), 'running');
+      after.db.prepare("UPDATE runs SET status = 'paused' WHERE id = ?").run(runB);
+      after.db.prepare("UPDATE jobs SET status = 'failed' WHERE run_id = ?").run(runB);
+    } finally {
+      after.close();
+    }
+  });
+
   it('atelier eval refuses bad input with one line that says what to do', () => {
     const cases: Array<[string[], RegExp]> = [
       [['--run', '99'], /There is no run 99 in this project/],
