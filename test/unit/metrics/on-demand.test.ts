@@ -2,6 +2,7 @@
  * Metrics on demand and across runs, through the real processes: `atelier eval` evaluates any
  * checkpoint in an evaluate worker (and says clearly what is wrong with bad input); the service
  * compares two runs, resumes from an earlier checkpoint as a branch on a fresh random stream,
+ * shows a run that diverged in its worker as paused with the reason and what to do,
  * resumes a diverged run on a fresh stream too, and checks a user's feature extractor in a worker
  * before keeping it.
  */
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { StudioEvent } from '../../../core/api/contract.js';
 import { UserError } from '../../../core/api/errors.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { Training } from '../../../core/service/training.js';
@@ -129,11 +131,11 @@ describe('metrics on demand and across runs', () => {
     }
   });
 
-  it('the service compares runs, branches from an earlier checkpoint and resumes a diverged run on fresh streams, checks an extractor', async () => {
+  it('the service compares runs, branches from an earlier checkpoint and resumes a diverged run on fresh streams, pauses a run that diverges in its worker, checks an extractor', async () => {
     const project = Project.open(path);
     const dataset = new DatasetStore(project.db);
-    const events: string[] = [];
-    const training = new Training(project, () => dataset, (e) => events.push(e.type));
+    const events: StudioEvent[] = [];
+    const training = new Training(project, () => dataset, (e) => events.push(e));
     try {
       // Compare: the settings that differ, and each run's curves.
       const cmp = training.compare([runA, runB]);
@@ -183,6 +185,18 @@ describe('metrics on demand and across runs', () => {
       training.pause(branch.id);
       training.pause(runB);
       await Promise.all([ended(branch.id), ended(runB)]);
+
+      // A run that diverges in its worker pauses itself, and says why and what to do (no checkpoint yet: a new run).
+      const wild = resolveTrainConfig({ preset: 'baseline', kimg: 0.1, batch: 8, seed: 5, backend: 'wasm', advanced: { channelBase: 256, channelMax: 16, tickKimg: 0.008, snapshotTicks: 4, evalEvery: 0 } }, FACTS);
+      const wildRun = training.runs.createRun('wild', 'baseline', { ...wild, gLr: 1e3, dLr: 1e3 }, wild.kimg).id;
+      training.resume(wildRun);
+      await ended(wildRun);
+      const changed = events.flatMap((e) => (e.type === 'run.changed' && e.run.id === wildRun ? [e.run.error] : []));
+      const paused = training.runs.getRun(wildRun)!;
+      assert.equal(paused.status, 'paused');
+      assert.match(paused.error ?? '', /^Training diverged \(.+ at [\d.]+ kimg\) and paused itself; no checkpoint was written from the broken weights\. Start a new run with lower learning rates/);
+      assert.equal(changed.at(-1), paused.error, 'the run.changed event carries the reason');
+      assert.deepEqual(training.get(wildRun).alerts.map((a) => a.code), ['diverged']);
 
       // A feature extractor that does not load is refused, naming the file; null goes back to the bundled one.
       writeFileSync(join(dir, 'fid.json'), '{"modelTopology": {}, "weightsManifest": [{"paths": ["fid.bin"], "weights": []}]}');
