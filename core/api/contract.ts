@@ -370,7 +370,7 @@ export type AlertSeverity = 'info' | 'warning' | 'critical';
 export interface RunAlert {
   id: number;
   kimg: number;
-  /** 'd-overfit', 'mode-collapse', 'diverged'. */
+  /** 'd-overfit', 'mode-collapse', 'diverged', 'evaluation-failed'. */
   code: string;
   severity: AlertSeverity;
   /** One sentence: what happened. */

@@ -112,7 +112,7 @@ export async function evaluateGenerator(db: Database.Database, G: Generator, pla
 
     // The metrics, and how spread out the generated images are compared with the reals.
     const pair = new FeaturePair(featureSet(real, extractor.dim), featureSet(fake, extractor.dim));
-    const values = computeMetrics(METRIC_IDS, pair, { seed: plan.seed });
+    const values = computeMetrics(METRIC_IDS, pair, { seed: plan.seed, skipUnavailable: true });
     values['Metrics/diversity'] = meanPairwiseDistance(pair.fakeGram(), plan.fakes) / meanPairwiseDistance(pair.realGram(), realIds.length);
     return {
       values,

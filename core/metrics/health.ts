@@ -12,7 +12,7 @@
  *                  itself, without a checkpoint of the broken weights.
  *
  * An alert is raised once when its condition starts; it can be raised again after the condition
- * has cleared.
+ * has cleared. (An evaluation that fails is an 'evaluation-failed' alert from core/metrics/in-training.ts.)
  */
 import type { AlertSeverity } from '../api/contract.js';
 import type { NewAlert } from '../store/metrics.js';

@@ -91,6 +91,19 @@ export class RunMetrics {
     return this.health.observeTick(kimg, stats).map((a) => this.store.addAlert(this.o.runId, a));
   }
 
+  /** An evaluation failed (the run goes on): an alert says so. */
+  failed(kimg: number, err: unknown): RunAlert {
+    const reason = ((err as Error)?.message ?? String(err)).split('\n')[0]!.replace(/\.$/, '');
+    this.o.log(`run ${this.o.runId}: evaluation at ${kimg.toFixed(3)} kimg failed: ${reason}`);
+    return this.store.addAlert(this.o.runId, {
+      kimg,
+      code: 'evaluation-failed',
+      severity: 'info',
+      what: `The metrics could not be computed at ${Number(kimg.toFixed(3))} kimg: ${reason}.`,
+      todo: 'Training goes on; fix what the message names (or turn evaluations off in the advanced settings), and evaluate the checkpoint again from its list.',
+    });
+  }
+
   /** The run diverged: the stored alert. */
   diverged(kimg: number, d: Divergence): RunAlert {
     return this.store.addAlert(this.o.runId, this.health.diverged(kimg, d));

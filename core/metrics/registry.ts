@@ -17,12 +17,17 @@ export function isMetricId(v: unknown): v is MetricId {
   return typeof v === 'string' && (METRIC_IDS as readonly string[]).includes(v);
 }
 
-/** The values of every metric in `ids`, by series name. */
-export function computeMetrics(ids: readonly MetricId[], pair: FeaturePair, o: { seed?: number } = {}): Record<string, number> {
+/**
+ * The values of every metric in `ids`, by series name. A metric that needs more images than the
+ * pair has is an error, or with `skipUnavailable` is left out (a dataset of 3 images has a KID but
+ * no precision/recall).
+ */
+export function computeMetrics(ids: readonly MetricId[], pair: FeaturePair, o: { seed?: number; skipUnavailable?: boolean } = {}): Record<string, number> {
   const out: Record<string, number> = {};
   for (const id of ids) {
     const def = METRICS[id];
     if (pair.real.count < def.minSamples || pair.fake.count < def.minSamples) {
+      if (o.skipUnavailable) continue;
       throw new Error(`${def.title} needs at least ${def.minSamples} real and ${def.minSamples} generated images; this evaluation has ${pair.real.count} and ${pair.fake.count}.`);
     }
     Object.assign(out, def.compute(pair, o));

@@ -255,16 +255,22 @@ async function runLoop(
       // Evaluate G_ema at this checkpoint when due and within the time budget (not on pause or stop: the user is waiting).
       if ((reason === 'interval' || reason === 'done') && metrics.due(reason, loop.kimg)) {
         let lastSent = 0;
-        const r = await metrics.evaluate(nets.G_ema, checkpointId, loop.kimg, {
-          shouldStop: () => o.requested() !== null,
-          onProgress: (done, total) => {
-            if (Date.now() - lastSent < every && done < total) return;
-            lastSent = Date.now();
-            send({ phase: 'evaluating', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats, evaluating: { done, total } });
-          },
-        });
+        try {
+          const r = await metrics.evaluate(nets.G_ema, checkpointId, loop.kimg, {
+            shouldStop: () => o.requested() !== null,
+            onProgress: (done, total) => {
+              if (Date.now() - lastSent < every && done < total) return;
+              lastSent = Date.now();
+              send({ phase: 'evaluating', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats, evaluating: { done, total } });
+            },
+          });
+          if (r) send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats, evaluation: { ...r.evaluation, best: r.best }, ...(r.alerts.length > 0 ? { alerts: r.alerts } : {}) });
+        } catch (err) {
+          // Out of memory leaves the backend unusable: that ends the run. Anything else ends only this evaluation.
+          if (isOutOfMemory(err)) throw err;
+          send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats, alerts: [metrics.failed(loop.kimg, err)] });
+        }
         lastProgress = Date.now();
-        if (r) send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats, evaluation: { ...r.evaluation, best: r.best }, ...(r.alerts.length > 0 ? { alerts: r.alerts } : {}) });
       }
     },
   });

@@ -113,6 +113,20 @@ describe('metrics while training', () => {
     assert.equal(runs.metricSeries(runId)['Metrics/kid'], undefined);
   });
 
+  it('an evaluation that fails (here: the user’s extractor file is gone) is an alert, and training goes on', async () => {
+    const runId = create({ kimg: 0.016, batch: 8, seed: 3, advanced: { ...tiny, snapshotTicks: 2, evalEvery: 1, evalReals: 4, evalFakes: 4, evalBudget: 0 } }, (c) => ({
+      ...c,
+      metrics: { ...c.metrics, extractor: { path: join(dir, 'gone', 'model.json'), inputRange: [0, 255] } },
+    }));
+    const { done } = session(runId);
+    assert.equal((await done).outcome, 'completed');
+    const [alert, ...more] = store.alerts(runId);
+    assert.equal(more.length, 0);
+    assert.equal(alert!.code, 'evaluation-failed');
+    assert.match(alert!.what, /^The metrics could not be computed at 0\.016 kimg: The feature extractor .*gone\/model\.json cannot be read \(ENOENT\)/);
+    assert.equal(runs.getRun(runId)!.kimgDone, 0.016);
+  });
+
   it('a run that diverges pauses itself: an alert, the reason, and no checkpoint of the broken weights', async () => {
     // Train to a checkpoint, then make its learning rates absurd (a constructed divergence) and resume.
     const runId = create({ kimg: 1, batch: 8, seed: 4, advanced: { ...tiny, evalEvery: 0 } });
