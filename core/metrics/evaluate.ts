@@ -71,8 +71,9 @@ export async function evaluateGenerator(db: Database.Database, G: Generator, pla
     const progress = (n: number): void => o.onProgress?.(done + n, total);
     const extractStart = performance.now();
 
-    // Real features: the cached ones, then the rest (decoded from the project, extracted, stored).
-    const chunk = 32;
+    // Real features: the cached ones, then the rest (decoded from the project, extracted, stored a
+    // batch at a time: an evaluation stopped half-way keeps what it did).
+    const chunk = 8;
     for (let start = 0; start < missing.length; start += chunk) {
       const part = missing.slice(start, start + chunk);
       const pixels = await decodeImages(db, part, r, c);

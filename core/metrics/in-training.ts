@@ -174,12 +174,40 @@ export class RunMetrics {
     const m = this.o.metrics;
     const t0 = performance.now();
     let outcome: EvaluationOutcome | null;
+    // The speed it really goes at (the prior, or another process's load, may be off): stop early
+    // when the rest would take it past the budget (dataset features done so far stay cached).
+    let progress = { done: 0, total: 0 };
+    let overBudget = false;
+    const shouldStop = (): boolean => {
+      if (o.shouldStop()) return true;
+      const elapsed = (performance.now() - t0) / 1000;
+      overBudget = m.budget > 0 && pastBudget({ ...progress, elapsed, spent: this.evalSeconds, allowed: m.budget * this.trainSeconds });
+      return overBudget;
+    };
     try {
-      outcome = await evaluateGenerator(this.o.db, G, { reals: m.reals, fakes: m.fakes, seed: this.o.seed, conditional: this.o.conditional, extractor: m.extractor }, o);
+      outcome = await evaluateGenerator(
+        this.o.db,
+        G,
+        { reals: m.reals, fakes: m.fakes, seed: this.o.seed, conditional: this.o.conditional, extractor: m.extractor },
+        {
+          shouldStop,
+          onProgress: (done, total) => {
+            progress = { done, total };
+            o.onProgress(done, total);
+          },
+        },
+      );
     } finally {
-      this.evalSeconds += (performance.now() - t0) / 1000;
+      const elapsed = (performance.now() - t0) / 1000;
+      this.evalSeconds += elapsed;
+      if (progress.done > 0 && elapsed > 0) this.rate = progress.done / elapsed;
     }
-    if (outcome === null) return null;
+    if (outcome === null) {
+      if (overBudget) {
+        this.o.log(`run ${this.o.runId}: evaluation at ${kimg.toFixed(3)} kimg stopped after ${progress.done} of ${progress.total} images: at ${this.rate.toFixed(2)} features/s the rest would take it past ${(m.budget * 100).toFixed(0)}% of the training time (the dataset images done are kept for later)`);
+      }
+      return null;
+    }
     if (Number.isFinite(outcome.featuresPerSecond) && outcome.featuresPerSecond > 0) this.rate = outcome.featuresPerSecond;
     this.runs.reportTick(this.o.runId, kimg, outcome.values);
     const evaluation = this.store.addEvaluation({
@@ -218,3 +246,14 @@ export class RunMetrics {
 }
 
 const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '—' : Math.abs(v) < 0.01 ? v.toExponential(2) : v.toFixed(3));
+
+/**
+ * Whether an evaluation under way should stop: once it has a measured speed (8 images or more),
+ * the time it has taken plus the rest at that speed would take the evaluation total past the
+ * budget by more than a fifth.
+ */
+export function pastBudget(p: { done: number; total: number; elapsed: number; spent: number; allowed: number }): boolean {
+  if (p.done < 8 || p.elapsed <= 0) return false;
+  const rest = ((p.total - p.done) * p.elapsed) / p.done;
+  return p.spent + p.elapsed + rest > 1.2 * p.allowed;
+}

@@ -31,3 +31,17 @@ test('sizes the user set are kept; runs from before the metrics get automatic on
   assert.equal(metricsConfigFromJson({ ...defaultMetricsConfig(300, 'cpu'), autoSize: false }).autoSize, false);
   assert.equal(defaultMetricsConfig(10_000, 'gpu').reals, 5000);
 });
+
+test('an evaluation under way stops when, at the speed it really goes, it would overshoot the budget', async () => {
+  const { pastBudget } = await import('../../../core/metrics/in-training.js');
+  // 8 of 88 images in 8 s: 80 more take ~80 s; 20 s allowed → stop.
+  assert.equal(pastBudget({ done: 8, total: 88, elapsed: 8, spent: 0, allowed: 20 }), true);
+  // The same speed with 120 s allowed: go on.
+  assert.equal(pastBudget({ done: 8, total: 88, elapsed: 8, spent: 0, allowed: 120 }), false);
+  // Within a fifth over: go on (the prediction is rough).
+  assert.equal(pastBudget({ done: 8, total: 88, elapsed: 8, spent: 0, allowed: 80 }), false);
+  // Too early to know the speed.
+  assert.equal(pastBudget({ done: 4, total: 88, elapsed: 100, spent: 0, allowed: 1 }), false);
+  // What earlier evaluations spent counts.
+  assert.equal(pastBudget({ done: 8, total: 16, elapsed: 8, spent: 100, allowed: 100 }), true);
+});
