@@ -1,9 +1,14 @@
 /**
  * Features of a set of images (one row of `dim` values per image) and a pair of them (reals and
- * fakes) with the Gram matrices the metrics share: KID's kernels and precision/recall's distances
- * both come from dot products, so they are computed once per evaluation.
+ * fakes) with the Gram matrices the metrics share: KID's kernels, precision/recall's distances and
+ * FID's small eigenproblem all come from dot products, so they are computed once per evaluation —
+ * in plain Float64 JavaScript on demand, or all at once with a faster `Dot` (an engine worker's
+ * TF.js backend: core/metrics/tf-dot.ts), which matters from a few thousand images on.
  */
 import { crossGram, gram, type Rows } from './linalg.js';
+
+/** a · bᵀ for two row sets (a · aᵀ without b), as Float64. */
+export type Dot = (a: Rows, b?: Rows) => Promise<Float64Array>;
 
 /** `count` feature vectors of `dim` values, row-major. */
 export interface FeatureSet extends Rows {
@@ -27,6 +32,7 @@ export class FeaturePair {
   private rr: Float64Array | null = null;
   private ff: Float64Array | null = null;
   private fr: Float64Array | null = null;
+  private inner: Float64Array | null = null;
 
   constructor(
     readonly real: FeatureSet,
@@ -52,6 +58,53 @@ export class FeaturePair {
   /** fakes · realsᵀ [Nf × Nr]. */
   fakeRealGram(): Float64Array {
     return (this.fr ??= crossGram(this.fake, this.real));
+  }
+
+  /**
+   * FID's small matrix: M·Mᵀ (or Mᵀ·M, the smaller), M = the fake·real products centred on both
+   * sides over √(Nf·Nr), i.e. (centred fakes)·(centred reals)ᵀ with each set's covariance AᵀA.
+   * [n × n], n = min(Nf, Nr).
+   */
+  fidInner(): { matrix: Float64Array; n: number } {
+    const m = this.centredCross();
+    return { matrix: (this.inner ??= gram(m)), n: m.count };
+  }
+
+  /** Computes every product with `dot` now (the getters then only read them). */
+  async fill(dot: Dot): Promise<void> {
+    this.rr = await dot(this.real);
+    this.ff = await dot(this.fake);
+    this.fr = await dot(this.fake, this.real);
+    if (Math.min(this.real.count, this.fake.count) < this.dim) this.inner = await dot(this.centredCross());
+  }
+
+  /** M (see fidInner) as rows: Nf rows of Nr when Nf ≤ Nr, else its transpose. */
+  private centredCross(): Rows & { data: Float64Array } {
+    const nf = this.fake.count;
+    const nr = this.real.count;
+    const g = this.fakeRealGram();
+    const rowMean = new Float64Array(nf);
+    const colMean = new Float64Array(nr);
+    let all = 0;
+    for (let i = 0; i < nf; i++) {
+      for (let j = 0; j < nr; j++) {
+        const v = g[i * nr + j]!;
+        rowMean[i]! += v / nr;
+        colMean[j]! += v / nf;
+        all += v;
+      }
+    }
+    all /= nf * nr;
+    const s = 1 / Math.sqrt(nf * nr);
+    const byFakes = nf <= nr;
+    const out = new Float64Array(nf * nr);
+    for (let i = 0; i < nf; i++) {
+      for (let j = 0; j < nr; j++) {
+        const v = (g[i * nr + j]! - rowMean[i]! - colMean[j]! + all) * s;
+        out[byFakes ? i * nr + j : j * nf + i] = v;
+      }
+    }
+    return byFakes ? { data: out, count: nf, dim: nr } : { data: out, count: nr, dim: nf };
   }
 }
 

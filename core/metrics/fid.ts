@@ -11,7 +11,7 @@
  *  - otherwise: Tr((Σr Σg)^½) = Tr((Σr^½ Σg Σr^½)^½), with Σr^½ from Σr's eigendecomposition.
  * Both are exact; tests check each against the other and against SciPy's sqrtm.
  */
-import type { FeatureSet } from './features.js';
+import type { FeaturePair, FeatureSet } from './features.js';
 import type { MetricDef } from './metric.js';
 import { centredScaled, covariance, crossGram, gram, matMul, mean, type Rows, sqrtPsd, symmetricEigen } from './linalg.js';
 
@@ -37,6 +37,33 @@ export function frechetInceptionDistance(real: FeatureSet, fake: FeatureSet, o: 
   const { traceR, traceG, traceSqrt } = method === 'gram' ? viaGram(real, fake) : viaCovariance(real, fake);
   const covTerm = traceR + traceG - 2 * traceSqrt;
   return { fid: meanTerm + covTerm, meanTerm, covTerm, method };
+}
+
+/**
+ * FID from a pair's dot products (what the registry uses): with fewer samples than dimensions,
+ * everything comes from the Gram matrices — ‖μr − μg‖² = mean(Grr) + mean(Ggg) − 2·mean(Ggr),
+ * Tr Σ = Tr G / N − mean(G), and Tr (Σr Σg)^½ from the pair's small centred product — so a fast
+ * `Dot` makes it fast; otherwise the covariance route.
+ */
+export function fidFromPair(pair: FeaturePair): FidResult {
+  const nr = pair.real.count;
+  const nf = pair.fake.count;
+  if (nr < 2 || nf < 2) throw new Error(`FID needs at least 2 real and 2 generated images; it has ${nr} and ${nf}.`);
+  if (Math.min(nr, nf) >= pair.dim) return frechetInceptionDistance(pair.real, pair.fake, { method: 'covariance' });
+  const mean = (g: Float64Array): number => g.reduce((a, b) => a + b, 0) / g.length;
+  const trace = (g: Float64Array, n: number): number => {
+    let t = 0;
+    for (let i = 0; i < n; i++) t += g[i * n + i]!;
+    return t;
+  };
+  const rr = pair.realGram();
+  const ff = pair.fakeGram();
+  const meanTerm = mean(rr) + mean(ff) - 2 * mean(pair.fakeRealGram());
+  const traceR = trace(rr, nr) / nr - mean(rr);
+  const traceG = trace(ff, nf) / nf - mean(ff);
+  const inner = pair.fidInner();
+  const covTerm = traceR + traceG - 2 * traceSqrtPsd(inner.matrix, inner.n);
+  return { fid: meanTerm + covTerm, meanTerm, covTerm, method: 'gram' };
 }
 
 /**
@@ -89,6 +116,6 @@ export const fidMetric: MetricDef = {
   title: 'FID',
   series: ['Metrics/fid'],
   minSamples: 2,
-  compute: (pair) => ({ 'Metrics/fid': frechetInceptionDistance(pair.real, pair.fake).fid }),
+  compute: (pair) => ({ 'Metrics/fid': fidFromPair(pair).fid }),
   rank: (v) => v['Metrics/fid'] ?? NaN,
 };

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { FeaturePair, featureSet, type FeatureSet, pickRows } from '../../../core/metrics/features.js';
-import { frechetInceptionDistance } from '../../../core/metrics/fid.js';
+import { fidFromPair, frechetInceptionDistance } from '../../../core/metrics/fid.js';
 import { kernelInceptionDistance } from '../../../core/metrics/kid.js';
 import { precisionRecall } from '../../../core/metrics/precision-recall.js';
 import { computeMetrics, METRICS } from '../../../core/metrics/registry.js';
@@ -105,6 +105,24 @@ test('FID matches SciPy sqrtm on 32-d features, both routes (N > d and N < d)', 
   close(viaCov, ref.fidFirst20, 1e-7, 'FID, 20 vs 20 (covariance route)');
   close(few.fid, viaCov, 1e-10, 'the two routes agree');
   close(frechetInceptionDistance(real, fake, { method: 'gram' }).fid, ref.fidAll, 1e-9, 'FID, 80 vs 60 (Gram route)');
+});
+
+test('FID from a pair’s Gram matrices alone equals the direct routes, whichever side is smaller', () => {
+  const r20 = first(real, 20);
+  const f20 = first(fake, 20);
+  const fromPair = fidFromPair(new FeaturePair(r20, f20));
+  assert.equal(fromPair.method, 'gram');
+  close(fromPair.fid, ref.fidFirst20, 1e-7, 'from the Grams vs SciPy');
+  for (const [nr, nf] of [[20, 12], [12, 20], [31, 2]] as const) {
+    const a = first(real, nr);
+    const b = first(fake, nf);
+    const direct = frechetInceptionDistance(a, b, { method: 'covariance' });
+    const pair = fidFromPair(new FeaturePair(a, b));
+    close(pair.fid, direct.fid, 1e-9, `${nr} reals vs ${nf} fakes`);
+    close(pair.meanTerm, direct.meanTerm, 1e-9, `${nr} vs ${nf}: the means' term`);
+  }
+  // As many samples as dimensions or more: the covariance route.
+  assert.equal(fidFromPair(new FeaturePair(real, fake)).method, 'covariance');
 });
 
 /** Unbiased MMD² with k(x,y) = (x·y/d + 1)³ over the whole sets, evaluated term by term. */
