@@ -46,6 +46,9 @@ export function kernelInceptionDistance(pair: FeaturePair, o: KidOptions = {}): 
   for (let s = 0; s < numSubsets; s++) {
     choose(nf, xs, rng);
     choose(nr, ys, rng);
+    // In order: the sums below then read each kernel row front to back (the order does not matter to them).
+    xs.sort();
+    ys.sort();
     const a = offDiagonalSum(kxx, nf, xs) + offDiagonalSum(kyy, nr, ys);
     let b = 0;
     for (let i = 0; i < m; i++) {
