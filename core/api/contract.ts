@@ -497,8 +497,8 @@ const trainAdvanced = z
     // Metrics.
     metric: z.enum(METRIC_CHOICES), // picks the best snapshot
     evalEvery: z.number().int().min(0).max(1000), // evaluate every this many checkpoints; 0: never while training
-    evalReals: z.number().int().min(4).max(50000), // dataset images per evaluation (features cached)
-    evalFakes: z.number().int().min(4).max(50000), // generated images per evaluation
+    evalReals: z.number().int().min(4).max(5000), // dataset images per evaluation (features cached); 5000 at most: the metrics hold N² products
+    evalFakes: z.number().int().min(4).max(5000), // generated images per evaluation
     evalBudget: z.number().min(0).max(1000), // % of training time evaluations may take; 0: no limit
   })
   .partial()
@@ -663,8 +663,8 @@ export const methods = {
       .object({
         runId,
         checkpointId: z.number().int().positive().optional(),
-        reals: z.number().int().min(4).max(50000).optional(),
-        fakes: z.number().int().min(4).max(50000).optional(),
+        reals: z.number().int().min(4).max(5000).optional(),
+        fakes: z.number().int().min(4).max(5000).optional(),
       })
       .strict(),
   ),

@@ -25,8 +25,8 @@ Options:
   --list               list the run's checkpoints (ids, kimg, the best) and its evaluations; evaluates nothing
   --checkpoint C       its checkpoint C (default: the newest; ids from --list)
   --metric M           kid, fid or pr: the value printed first (default: the run's metric)
-  --reals N            dataset images to compare with (default: the run's evaluation size)
-  --fakes N            generated images (default: the run's evaluation size)
+  --reals N            dataset images to compare with, 4–5000 (default: the run's evaluation size)
+  --fakes N            generated images, 4–5000 (default: the run's evaluation size)
   --inception PATH     model.json of a TF.js conversion of the standard FID Inception (2048 pool
                        features) for numbers comparable with papers
   --input-range LO,HI  the pixel range that model takes (default 0,255)
@@ -88,8 +88,8 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
     const { progress, done } = training.evaluate({
       runId,
       ...(checkpointId !== undefined ? { checkpointId } : {}),
-      ...(values.reals !== undefined ? { reals: int('--reals', values.reals as string, 4) } : {}),
-      ...(values.fakes !== undefined ? { fakes: int('--fakes', values.fakes as string, 4) } : {}),
+      ...(values.reals !== undefined ? { reals: int('--reals', values.reals as string, 4, MAX_SAMPLES) } : {}),
+      ...(values.fakes !== undefined ? { fakes: int('--fakes', values.fakes as string, 4, MAX_SAMPLES) } : {}),
       ...(backend !== undefined ? { backend: backend as BackendChoiceName } : {}),
       ...(extractor !== undefined ? { extractor } : {}),
     });
@@ -158,9 +158,12 @@ function listRun(training: Training, runId: number, json: boolean, io: CommandIO
   return 0;
 }
 
-function int(name: string, raw: string, min: number): number {
+/** The metrics hold N × N products (KID, precision/recall): 5000 images a side at most (the contract's limit too). */
+const MAX_SAMPLES = 5000;
+
+function int(name: string, raw: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new UserError('invalid-request', `${name} must be a whole number ≥ ${min}, not "${raw}".`, name);
+  if (!Number.isInteger(n) || n < min || n > max) throw new UserError('invalid-request', `${name} must be a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}, not "${raw}".`, name);
   return n;
 }
 

@@ -5,7 +5,7 @@
  * in plain Float64 JavaScript on demand, or all at once with a faster `Dot` (an engine worker's
  * TF.js backend: core/metrics/tf-dot.ts), which matters from a few thousand images on.
  */
-import { crossGram, gram, type Rows } from './linalg.js';
+import { centredScaled, crossGram, gram, type Rows, sqrtPsd } from './linalg.js';
 
 /** a · bᵀ for two row sets (a · aᵀ without b), as Float64. */
 export type Dot = (a: Rows, b?: Rows) => Promise<Float64Array>;
@@ -33,6 +33,7 @@ export class FeaturePair {
   private ff: Float64Array | null = null;
   private fr: Float64Array | null = null;
   private inner: Float64Array | null = null;
+  private covariances: { real: Float64Array; fake: Float64Array; inner: Float64Array } | null = null;
 
   constructor(
     readonly real: FeatureSet,
@@ -70,12 +71,33 @@ export class FeaturePair {
     return { matrix: (this.inner ??= gram(m)), n: m.count };
   }
 
+  /**
+   * FID's covariance route (as many samples as dimensions or more): both covariances (over N) and
+   * Σr^½·Σg·Σr^½, whose eigenvalues' roots sum to Tr (Σr Σg)^½. Null until `fill` made them.
+   */
+  covarianceProducts(): { real: Float64Array; fake: Float64Array; inner: Float64Array } | null {
+    return this.covariances;
+  }
+
   /** Computes every product with `dot` now (the getters then only read them). */
   async fill(dot: Dot): Promise<void> {
     this.rr = await dot(this.real);
     this.ff = await dot(this.fake);
     this.fr = await dot(this.fake, this.real);
-    if (Math.min(this.real.count, this.fake.count) < this.dim) this.inner = await dot(this.centredCross());
+    if (Math.min(this.real.count, this.fake.count) < this.dim) {
+      this.inner = await dot(this.centredCross());
+      return;
+    }
+    // Covariances as AᵀA (A: the centred rows over √N, transposed to d rows of N); the square root
+    // by eigendecomposition here, the d³ products by `dot` (both factors symmetric: a·bᵀ = a·b).
+    const d = this.dim;
+    const cov = (set: FeatureSet): Promise<Float64Array> => dot(transpose({ data: centredScaled(set), count: set.count, dim: d }));
+    const real = await cov(this.real);
+    const fake = await cov(this.fake);
+    const root = sqrtPsd(real, d);
+    const left = await dot({ data: root, count: d, dim: d }, { data: fake, count: d, dim: d }); // Σr^½·Σg
+    const inner = await dot({ data: left, count: d, dim: d }, { data: root, count: d, dim: d }); // ·Σr^½
+    this.covariances = { real, fake, inner };
   }
 
   /** M (see fidInner) as rows: Nf rows of Nr when Nf ≤ Nr, else its transpose. */
@@ -120,4 +142,11 @@ export function squaredDistances(cross: Float64Array, rows: number, cols: number
 /** The diagonal of a square n × n matrix. */
 export function diagonal(m: Float64Array, n: number): Float64Array {
   return Float64Array.from({ length: n }, (_, i) => m[i * n + i]!);
+}
+
+/** Rows as columns: [count × dim] → [dim × count]. */
+function transpose(a: Rows): Rows & { data: Float64Array } {
+  const out = new Float64Array(a.count * a.dim);
+  for (let i = 0; i < a.count; i++) for (let k = 0; k < a.dim; k++) out[k * a.count + i] = a.data[i * a.dim + k]!;
+  return { data: out, count: a.dim, dim: a.count };
 }

@@ -49,8 +49,25 @@ export function fidFromPair(pair: FeaturePair): FidResult {
   const nr = pair.real.count;
   const nf = pair.fake.count;
   if (nr < 2 || nf < 2) throw new Error(`FID needs at least 2 real and 2 generated images; it has ${nr} and ${nf}.`);
-  if (Math.min(nr, nf) >= pair.dim) return frechetInceptionDistance(pair.real, pair.fake, { method: 'covariance' });
-  const mean = (g: Float64Array): number => g.reduce((a, b) => a + b, 0) / g.length;
+  if (Math.min(nr, nf) >= pair.dim) {
+    const made = pair.covarianceProducts();
+    if (!made) return frechetInceptionDistance(pair.real, pair.fake, { method: 'covariance' });
+    // The products were made by a faster `Dot` (fill): only the means and the last eigenvalues here.
+    const d = pair.dim;
+    const muR = mean(pair.real);
+    const muG = mean(pair.fake);
+    let meanTerm = 0;
+    let traces = 0;
+    for (let k = 0; k < d; k++) {
+      meanTerm += (muR[k]! - muG[k]!) ** 2;
+      traces += made.real[k * d + k]! + made.fake[k * d + k]!;
+    }
+    const inner = made.inner.slice();
+    for (let i = 0; i < d; i++) for (let j = 0; j < i; j++) inner[i * d + j] = (inner[i * d + j]! + inner[j * d + i]!) / 2;
+    const covTerm = traces - 2 * traceSqrtPsd(inner, d);
+    return { fid: meanTerm + covTerm, meanTerm, covTerm, method: 'covariance' };
+  }
+  const meanOf = (g: Float64Array): number => g.reduce((a, b) => a + b, 0) / g.length;
   const trace = (g: Float64Array, n: number): number => {
     let t = 0;
     for (let i = 0; i < n; i++) t += g[i * n + i]!;
@@ -58,9 +75,9 @@ export function fidFromPair(pair: FeaturePair): FidResult {
   };
   const rr = pair.realGram();
   const ff = pair.fakeGram();
-  const meanTerm = mean(rr) + mean(ff) - 2 * mean(pair.fakeRealGram());
-  const traceR = trace(rr, nr) / nr - mean(rr);
-  const traceG = trace(ff, nf) / nf - mean(ff);
+  const meanTerm = meanOf(rr) + meanOf(ff) - 2 * meanOf(pair.fakeRealGram());
+  const traceR = trace(rr, nr) / nr - meanOf(rr);
+  const traceG = trace(ff, nf) / nf - meanOf(ff);
   const inner = pair.fidInner();
   const covTerm = traceR + traceG - 2 * traceSqrtPsd(inner.matrix, inner.n);
   return { fid: meanTerm + covTerm, meanTerm, covTerm, method: 'gram' };

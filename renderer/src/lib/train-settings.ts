@@ -57,8 +57,8 @@ export const NUMERIC_FIELDS: readonly NumericField[] = [
   { key: 'tickKimg', label: 'Tick (kimg)', help: 'Charts and the sample grid refresh every this many kimg. Blank: the duration ÷ 50, from 0.1 to 4.', min: 0, minInclusive: false, max: 1000, integer: false, step: 'any', group: 'schedule' },
   { key: 'snapshotTicks', label: 'Checkpoint every (ticks)', help: 'A checkpoint, which resume starts from, every this many ticks (and on pause and stop). Blank: 5.', min: 1, minInclusive: true, max: 1000, integer: true, step: 1, group: 'schedule' },
   { key: 'evalEvery', label: 'Evaluate every (checkpoints)', help: 'KID, FID, precision and recall of the samples at every this many checkpoints; 0: never while training. Blank: 1.', min: 0, minInclusive: true, max: 1000, integer: true, step: 1, group: 'metrics' },
-  { key: 'evalReals', label: 'Dataset images per evaluation', help: 'Compared with (their features are computed once per project). Blank: what fits the time budget, up to 200 on a CPU.', min: 4, minInclusive: true, max: 50000, integer: true, step: 1, group: 'metrics' },
-  { key: 'evalFakes', label: 'Generated images per evaluation', help: 'The same latents every time. Blank: what fits the time budget, up to 64 on a CPU.', min: 4, minInclusive: true, max: 50000, integer: true, step: 1, group: 'metrics' },
+  { key: 'evalReals', label: 'Dataset images per evaluation', help: 'Compared with (their features are computed once per project). Blank: what fits the time budget, up to 200 on a CPU.', min: 4, minInclusive: true, max: 5000, integer: true, step: 1, group: 'metrics' },
+  { key: 'evalFakes', label: 'Generated images per evaluation', help: 'The same latents every time. Blank: what fits the time budget, up to 64 on a CPU.', min: 4, minInclusive: true, max: 5000, integer: true, step: 1, group: 'metrics' },
   { key: 'evalBudget', label: 'Evaluation time budget (%)', help: 'Evaluations wait when they would take more than this share of the training time; 0: no limit. Blank: 10.', min: 0, minInclusive: true, max: 1000, integer: false, step: 'any', group: 'metrics' },
 ];
 
