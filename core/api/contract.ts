@@ -323,11 +323,20 @@ export interface RunDetail extends RunSummary {
   series: Record<string, Array<[number, number | null]>>;
   checkpoints: CheckpointSummary[];
   previews: Array<{ id: number; kimg: number }>;
+  // Metrics.
+  /** Health alerts raised while training, oldest first. */
+  alerts: RunAlert[];
+  /** Evaluations of its checkpoints (training and on demand), by kimg. */
+  evaluations: EvaluationSummary[];
+  /** The best snapshot by the run's metric, or null before its first evaluation. */
+  best: BestSnapshot | null;
+  /** The metric that picks the best snapshot, and the features the metrics use. */
+  metrics: { metric: MetricChoice; extractor: ExtractorInfo };
 }
 
 export interface TrainProgress {
   runId: number;
-  phase: 'starting' | 'loading' | 'training' | 'saving';
+  phase: 'starting' | 'loading' | 'training' | 'saving' | 'evaluating';
   kimg: number;
   kimgTotal: number;
   step: number;
@@ -339,6 +348,101 @@ export interface TrainProgress {
   backend: string;
   /** Set when a new preview grid was stored with this progress. */
   previewId?: number;
+  // Metrics.
+  /** Health alerts raised since the last progress. */
+  alerts?: RunAlert[];
+  /** Set when an evaluation finished with this progress. */
+  evaluation?: EvaluationSummary & { best: boolean };
+  /** While evaluating: images through the feature extractor so far, of `total`. */
+  evaluating?: { done: number; total: number };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Metrics: KID, FID, precision/recall from a pretrained network's features, the best snapshot,
+// health alerts. Defaults and a comment for every option live in core/metrics/options.ts.
+
+export const METRIC_CHOICES = ['kid', 'fid', 'pr'] as const;
+/** kid: Kernel Inception Distance (the default: honest at small sample counts); fid: Fréchet Inception Distance; pr: precision and recall. */
+export type MetricChoice = (typeof METRIC_CHOICES)[number];
+
+export type AlertSeverity = 'info' | 'warning' | 'critical';
+
+/** Something going wrong in a run, in plain words. */
+export interface RunAlert {
+  id: number;
+  kimg: number;
+  /** 'd-overfit', 'mode-collapse', 'diverged', 'evaluation-failed'. */
+  code: string;
+  severity: AlertSeverity;
+  /** One sentence: what happened. */
+  what: string;
+  /** One sentence: what to do. */
+  todo: string;
+  createdAt: string;
+}
+
+export interface EvaluationSummary {
+  id: number;
+  /** Null once the checkpoint has been pruned. */
+  checkpointId: number | null;
+  kimg: number;
+  source: 'training' | 'on-demand';
+  /** The feature extractor's id. */
+  extractor: string;
+  /** True when computed with the user's standard FID Inception (comparable with papers). */
+  reference: boolean;
+  realCount: number;
+  fakeCount: number;
+  /** Values by series name: 'Metrics/kid', 'Metrics/kid_std', 'Metrics/fid', 'Metrics/precision', 'Metrics/recall', 'Metrics/diversity'. */
+  metrics: Record<string, number>;
+  seconds: number;
+  createdAt: string;
+}
+
+export interface BestSnapshot {
+  checkpointId: number;
+  kimg: number;
+  metric: MetricChoice;
+  /** The metric's main value there ('Metrics/kid', 'Metrics/fid', or precision/recall's F1). */
+  value: number;
+}
+
+/** Which network the metrics' features come from. */
+export interface ExtractorInfo {
+  /** For people: 'InceptionV3 bundled with nsfwjs 4.4.0 (not the reference TF-Inception weights)'. */
+  title: string;
+  /** True for the user's standard FID Inception. */
+  reference: boolean;
+  /** The user's model.json, when one is set. */
+  path: string | null;
+  inputRange: [number, number] | null;
+  /** One sentence for the UI and reports: what the numbers can be compared with. */
+  note: string;
+}
+
+/** Progress and end of an on-demand evaluation (`runs.evaluate`). */
+export interface EvaluationProgress {
+  runId: number;
+  jobId: number;
+  checkpointId: number;
+  state: 'running' | 'done' | 'failed';
+  /** Images through the feature extractor, of `total`. */
+  done: number;
+  total: number;
+  evaluation: EvaluationSummary | null;
+  error: string | null;
+}
+
+/** Two runs side by side: what differs in their settings, and their metric curves. */
+export interface RunComparison {
+  runs: RunSummary[];
+  /** Settings that differ, flattened ('net.channelBase'), one value per run ('—' when absent). */
+  configDiff: Array<{ key: string; values: string[] }>;
+  /** Settings that are the same in both. */
+  sameCount: number;
+  /** Per run: its 'Metrics/…' series and its losses. */
+  series: Array<Record<string, Array<[number, number | null]>>>;
+  best: Array<BestSnapshot | null>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,6 +515,12 @@ const trainAdvanced = z
     augTarget: z.number().gt(0, 'The r_t target must be above 0.').max(1, 'The r_t target must be at most 1.'), // ADA steers r_t toward this
     augP: z.number().min(0, 'A fixed p must be from 0 to 1.').max(1, 'A fixed p must be from 0 to 1.'), // fixed augmentation strength (absent: adaptive)
     augSpeedKimg: z.number().positive('The ADA speed must be more than 0 kimg.').max(100000), // kimg for p to go from 0 to 1 at the fastest
+    // Metrics.
+    metric: z.enum(METRIC_CHOICES), // picks the best snapshot
+    evalEvery: z.number().int().min(0).max(1000), // evaluate every this many checkpoints; 0: never while training
+    evalReals: z.number().int().min(4).max(5000), // dataset images per evaluation (features cached); 5000 at most: the metrics hold N² products
+    evalFakes: z.number().int().min(4).max(5000), // generated images per evaluation
+    evalBudget: z.number().min(0).max(1000), // % of training time evaluations may take; 0: no limit
   })
   .partial()
   .strict();
@@ -537,8 +647,12 @@ export const methods = {
   /** Creates a run and starts training it in a worker. */
   'train.start': returns<RunSummary>()(trainSettings),
 
-  /** Continues a paused, stopped or failed run from its newest checkpoint. */
-  'train.resume': returns<RunSummary>()(z.object({ runId, backend: z.enum(BACKEND_CHOICES).optional() }).strict()),
+  /**
+   * Continues a paused, stopped or failed run from its newest checkpoint. With `checkpointId` (an
+   * older checkpoint, e.g. the best, or any checkpoint of a finished run) it branches: a new run
+   * continues from that checkpoint on a fresh random stream, and the original stays as it was.
+   */
+  'train.resume': returns<RunSummary>()(z.object({ runId, backend: z.enum(BACKEND_CHOICES).optional(), checkpointId: z.number().int().positive().optional() }).strict()),
 
   /** Asks a running run to save a checkpoint and pause. */
   'train.pause': returns<RunSummary>()(z.object({ runId }).strict()),
@@ -667,6 +781,41 @@ export const methods = {
 
   /** Desktop: a native dialog to pick a generator export to import (a folder or its model.json). Null if cancelled. */
   'dialog.pickModelImport': returns<{ path: string | null }>()(empty),
+
+  // Metrics.
+  /**
+   * Evaluates a checkpoint (default: the run's newest) in a worker. Returns at once; progress and
+   * the result arrive as `run.evaluation` events, and the result is kept with the run.
+   */
+  'runs.evaluate': returns<EvaluationProgress>()(
+    z
+      .object({
+        runId,
+        checkpointId: z.number().int().positive().optional(),
+        reals: z.number().int().min(4).max(5000).optional(),
+        fakes: z.number().int().min(4).max(5000).optional(),
+      })
+      .strict(),
+  ),
+
+  /** Two runs side by side: settings that differ and their metric curves. */
+  'runs.compare': returns<RunComparison>()(z.object({ runIds: z.array(runId).length(2) }).strict()),
+
+  /** The feature extractor new runs and evaluations use. */
+  'metrics.extractor': returns<ExtractorInfo>()(empty),
+
+  /**
+   * Uses the user's TF.js conversion of the standard FID Inception (checked in a worker: it must
+   * load and give 2048 features per image), or the bundled InceptionV3 again with `path: null`.
+   */
+  'metrics.setExtractor': returns<ExtractorInfo>()(
+    z
+      .object({
+        path: projectPath.nullable(),
+        inputRange: z.tuple([z.number(), z.number()]).refine(([lo, hi]) => hi > lo, 'The input range must go from low to high.').optional(),
+      })
+      .strict(),
+  ),
 } as const;
 
 export type Methods = typeof methods;
@@ -701,7 +850,9 @@ export type StudioEvent =
   | { type: 'gallery.done'; requestId: string; count: number; error: ApiError | null }
   | { type: 'gallery.changed' }
   | { type: 'models.changed'; models: ModelSummary[] }
-  | { type: 'export.progress'; progress: ExportProgress };
+  | { type: 'export.progress'; progress: ExportProgress }
+  // Metrics.
+  | { type: 'run.evaluation'; progress: EvaluationProgress };
 
 // ---------------------------------------------------------------------------------------------
 // Transport names (IPC channels, WebSocket frames).

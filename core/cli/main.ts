@@ -5,6 +5,7 @@
  */
 import { UserError } from '../api/errors.js';
 import type { CommandIO } from './args.js';
+import { evalCommand } from './eval-command.js';
 import { exportCommand } from './export-command.js';
 import { importCommand } from './import-command.js';
 import { infoCommand, newCommand } from './project-commands.js';
@@ -26,8 +27,10 @@ Commands:
   sample <project> (--model M | --run RUN) --seeds 0-15 [--psi 0.7] [--class C] --out DIR
                                            PNGs named by seed, as the gallery makes them
   train <project> --preset baseline [--kimg K] [--batch B] [--backend NAME] [--seed S] [--json]
-  train <project> --resume RUN [--backend NAME] [--json]
+  train <project> --resume RUN [--checkpoint C] [--backend NAME] [--json]
                                            train a run in a worker; Ctrl+C pauses, --resume continues
+  eval <project> --run RUN [--checkpoint C] [--metric kid|fid|pr] [--json]
+                                           KID, FID, precision/recall of a checkpoint
   serve [--port P] [--root DIR] [--project FILE] [--open]
                                            the studio in a browser on 127.0.0.1, with a token
 
@@ -43,6 +46,7 @@ const commands: Record<string, Command> = {
   serve: serveCommand,
   train: trainCommand,
   sample: sampleCommand,
+  eval: evalCommand,
 };
 
 export async function main(argv: string[], io: CommandIO): Promise<number> {

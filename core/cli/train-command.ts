@@ -1,7 +1,7 @@
 /**
  * `atelier train <project> --preset baseline …`: trains a run in an engine worker, exactly as the
  * studio does (the service's Training on a JobManager), printing a line per tick, or JSON lines
- * with `--json`: started, phase, tick (kimg, step, losses…), checkpoint, end. Ctrl+C pauses: the worker
+ * with `--json`: started, phase, tick (kimg, step, losses…), checkpoint, metrics, alert, end. Ctrl+C pauses: the worker
  * saves a checkpoint, and the last line says how to resume.
  */
 import { resolve } from 'node:path';
@@ -13,7 +13,7 @@ import { Project } from '../store/project.js';
 import { parseCommand, type CommandIO } from './args.js';
 
 const USAGE = `Usage: atelier train <project.atelier> --preset baseline|ada [options]
-       atelier train <project.atelier> --resume RUN [--backend NAME] [--json]
+       atelier train <project.atelier> --resume RUN [--checkpoint C] [--backend NAME] [--json]
 
 Trains a generator on the project's dataset in a worker process, writing statistics, preview grids
 and checkpoints into the project file. Ctrl+C pauses (a checkpoint is saved); --resume continues.
@@ -26,6 +26,8 @@ Options:
   --backend NAME    auto, tensorflow-gpu, tensorflow, webgpu, wasm or cpu (default auto)
   --name NAME       the run's name
   --resume RUN      continue run RUN from its newest checkpoint
+  --checkpoint C    with --resume: from checkpoint C instead (e.g. the best): a new run branches off
+                    there on a fresh random stream; run RUN stays as it was
   --from RUN[:CP]   transfer learning: start from run RUN's weights (its newest checkpoint, or checkpoint CP)
   --freeze-d N      with --from: keep the discriminator's first N blocks frozen (default 0)
   --augpipe NAME    with --preset ada, what augments the images D sees: bgc (default: blit, geometric,
@@ -35,11 +37,12 @@ Options:
   --p P             with --preset ada: a fixed strength p from 0 to 1 instead of an adaptive one
   --ada-kimg K      with --preset ada: kimg for p to go from 0 to 1 at the fastest (default: a fifth
                     of --kimg, at most 500; at most 100 with --from)
-  --json            JSON lines: started, phase, tick, checkpoint, end`;
+  --json            JSON lines: started, phase, tick, checkpoint, metrics (KID, FID, precision/recall
+                    at checkpoints), alert (health: what happened, what to do), end`;
 
 type Ended = Pick<RunSummary, 'status' | 'error' | 'kimgDone'>;
 
-const PHASE_WORDS: Record<TrainProgress['phase'], string> = { starting: 'starting the backend', loading: 'loading the dataset', training: 'training', saving: 'saving' };
+const PHASE_WORDS: Record<TrainProgress['phase'], string> = { starting: 'starting the backend', loading: 'loading the dataset', training: 'training', saving: 'saving', evaluating: 'evaluating' };
 
 export async function trainCommand(argv: string[], io: CommandIO): Promise<number> {
   const { values, positionals } = parseCommand(argv, {
@@ -56,6 +59,7 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     target: { type: 'string' },
     p: { type: 'string' },
     'ada-kimg': { type: 'string' },
+    checkpoint: { type: 'string' },
   });
   if (values.help) return io.out(USAGE), 0;
   const json = values.json === true;
@@ -63,6 +67,8 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
   if (projectArg === undefined || positionals.length > 1) throw new UserError('invalid-request', 'expected one project file. Usage: atelier train <project.atelier> --preset baseline');
   const backend = backendOption(values.backend as string | undefined);
   const resumeId = values.resume === undefined ? undefined : intOption('--resume', values.resume as string, 1);
+  const fromCheckpoint = values.checkpoint === undefined ? undefined : intOption('--checkpoint', values.checkpoint as string, 1);
+  if (fromCheckpoint !== undefined && resumeId === undefined) throw new UserError('invalid-request', '--checkpoint picks where --resume RUN continues from: give --resume too.');
   if (resumeId === undefined && values.preset === undefined) throw new UserError('invalid-request', 'say which preset to train with (--preset baseline), or which run to continue (--resume RUN).');
   if (resumeId !== undefined && (values.preset ?? values.kimg ?? values.batch ?? values.seed ?? values.augpipe ?? values.target ?? values.p ?? values['ada-kimg']) !== undefined) {
     throw new UserError('invalid-request', '--resume continues a run with the settings it started with (its augmentation strength p included): leave out --preset, --kimg, --batch, --seed and the augmentation options.');
@@ -91,6 +97,17 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
   let phase = '';
   const onProgress = (p: TrainProgress): void => {
     newCheckpoints();
+    // Health alerts and evaluations: one line each.
+    for (const a of p.alerts ?? []) {
+      if (json) line({ type: 'alert', runId, kimg: round(a.kimg), code: a.code, severity: a.severity, what: a.what, todo: a.todo });
+      else io.err(`  ${a.severity === 'critical' ? 'Problem' : 'Warning'}: ${a.what} ${a.todo}`);
+    }
+    if (p.evaluation) {
+      const e = p.evaluation;
+      if (json) line({ type: 'metrics', runId, kimg: round(e.kimg), checkpointId: e.checkpointId, best: e.best, values: e.metrics, realCount: e.realCount, fakeCount: e.fakeCount, seconds: round(e.seconds, 1), reference: e.reference });
+      else io.out(`  metrics at ${round(e.kimg)} kimg: ${metricsLine(e.metrics)}${e.best ? ' (best so far)' : ''}`);
+    }
+    if (p.phase === 'evaluating') return; // progress within an evaluation: not a phase of its own in the log
     if (p.phase !== phase && p.phase !== 'saving') {
       phase = p.phase;
       if (json) line({ type: 'phase', runId, phase, step: p.step, kimg: round(p.kimg), backend: p.backend });
@@ -105,9 +122,12 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
   try {
     // Existing checkpoints of a resumed run are not news.
     if (resumeId !== undefined) for (const c of training.runs.listCheckpoints(resumeId)) printed.add(c.id);
-    const run = resumeId !== undefined ? training.resume(resumeId, backend) : await training.start(await settings(values, backend, training));
+    const run = resumeId !== undefined ? training.resume(resumeId, backend, fromCheckpoint) : await training.start(await settings(values, backend, training));
     runId = run.id;
-    if (json) line({ type: 'started', runId, name: run.name, preset: run.preset, kimgDone: run.kimgDone, kimgTotal: run.kimgTotal, resumed: resumeId !== undefined });
+    // A branch (--checkpoint) starts with a copy of that checkpoint: not news either.
+    if (resumeId !== undefined && runId !== resumeId) for (const c of training.runs.listCheckpoints(runId)) printed.add(c.id);
+    const branched = resumeId !== undefined && runId !== resumeId ? { branchedFrom: { runId: resumeId, checkpointId: fromCheckpoint } } : {};
+    if (json) line({ type: 'started', runId, name: run.name, preset: run.preset, kimgDone: run.kimgDone, kimgTotal: run.kimgTotal, resumed: resumeId !== undefined, ...branched });
     else io.out(`${resumeId !== undefined ? 'Resuming' : 'Training'} "${run.name}" (run ${runId}) in ${project.path}. Ctrl+C pauses and saves a checkpoint.`);
 
     let interrupted = false;
@@ -137,7 +157,10 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     if (json) line({ type: 'end', runId, status: end.status, kimg: round(after?.kimgDone ?? end.kimgDone), step, error: end.error, ...(resumable ? { resume } : {}) });
     else if (end.status === 'done') io.out(`Done: "${run.name}" trained ${round(after?.kimgDone ?? end.kimgDone)} kimg.`);
     else if (end.status === 'failed') io.err(`atelier train: ${end.error ?? 'the run failed'}${resumable && cps.length > 0 ? ` To continue: ${resume}` : ''}`);
-    else io.out(`${end.status === 'paused' ? 'Paused' : 'Stopped'} at ${round(after?.kimgDone ?? end.kimgDone)} kimg (step ${step}). Resume with: ${resume}`);
+    else {
+      if (end.error) io.err(`atelier train: ${end.error}`); // paused itself (it diverged)
+      io.out(`${end.status === 'paused' ? 'Paused' : 'Stopped'} at ${round(after?.kimgDone ?? end.kimgDone)} kimg (step ${step}). Resume with: ${resume}`);
+    }
     return end.status === 'failed' ? 1 : 0;
   } finally {
     if (onSigint) process.off('SIGINT', onSigint);
@@ -182,6 +205,17 @@ async function settings(values: Record<string, unknown>, backend: BackendChoiceN
 
 /** The command-line option behind each setting, for messages. */
 const OPTION_OF: Record<string, string> = { augPipe: '--augpipe', augTarget: '--target', augP: '--p', augSpeedKimg: '--ada-kimg', freezeD: '--freeze-d', transferFrom: '--from' };
+/** 'KID 0.0123 ± 0.0010 · FID 45.6 · precision 0.61 · recall 0.34'. */
+export function metricsLine(m: Record<string, number>): string {
+  const v = (name: string, digits: number): string | null => (m[name] === undefined ? null : (m[name] as number).toFixed(digits));
+  const parts = [
+    v('Metrics/kid', 4) !== null ? `KID ${v('Metrics/kid', 4)}${v('Metrics/kid_std', 4) !== null ? ` ± ${v('Metrics/kid_std', 4)}` : ''}` : null,
+    v('Metrics/fid', 2) !== null ? `FID ${v('Metrics/fid', 2)}` : null,
+    v('Metrics/precision', 3) !== null ? `precision ${v('Metrics/precision', 3)}` : null,
+    v('Metrics/recall', 3) !== null ? `recall ${v('Metrics/recall', 3)}` : null,
+  ];
+  return parts.filter((x) => x !== null).join(' · ');
+}
 
 function tickLine(p: TrainProgress): string {
   const s = p.stats;

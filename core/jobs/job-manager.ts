@@ -41,12 +41,17 @@ export class JobManager {
   private readonly store: JobStore;
   private readonly live = new Map<number, Live>();
 
+  /**
+   * `recover: false` leaves other processes' jobs alone: for a command that only adds its own job
+   * (`atelier eval`) while the studio, or another command, may be working in the same project.
+   */
   constructor(
     private readonly project: Project,
     private readonly events: JobEvents,
+    options: { recover?: boolean } = {},
   ) {
     this.store = new JobStore(project.db);
-    this.recoverInterrupted();
+    if (options.recover ?? true) this.recoverInterrupted();
   }
 
   /** Jobs the file says are running but no worker of ours runs: the studio stopped under them. */

@@ -332,7 +332,7 @@ export class StudioService {
       'train.presets': () => this.trainingFor().presets(),
       'compute.backends': ({ refresh }) => this.trainingFor().computeBackends(refresh),
       'train.start': (settings) => this.trainingFor().start(settings),
-      'train.resume': ({ runId, backend }) => this.trainingFor().resume(runId, backend),
+      'train.resume': ({ runId, backend, checkpointId }) => this.trainingFor().resume(runId, backend, checkpointId),
       'train.pause': ({ runId }) => this.trainingFor().pause(runId),
       'train.stop': ({ runId }) => this.trainingFor().stop(runId),
       'runs.list': () => this.trainingFor().list(),
@@ -362,6 +362,16 @@ export class StudioService {
         const path = await this.host.pickModelImport();
         if (path !== null) this.host.paths.grant(path);
         return { path };
+      },
+      // Metrics.
+      'runs.evaluate': (params) => this.trainingFor().evaluate(params).progress,
+      'runs.compare': ({ runIds }) => this.trainingFor().compare(runIds),
+      'metrics.extractor': () => this.trainingFor().extractorInfo(),
+      'metrics.setExtractor': ({ path, inputRange }) => {
+        // The model file is one the user picked, like any other path from the renderer.
+        const file = path === null ? null : canonicalPath(path);
+        if (file !== null) this.host.paths.check(file);
+        return this.trainingFor().setExtractor(file, inputRange);
       },
     };
   }

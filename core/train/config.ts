@@ -8,6 +8,8 @@ import { UserError } from '../api/errors.js';
 import { resolveNetConfig, type NetConfig } from '../nets/config.js';
 import { getPreset } from '../presets/index.js';
 import { type AugmentConfig, completeAugmentConfig, resolveAugmentConfig } from '../augment/config.js';
+import type { CustomExtractorSpec } from '../metrics/extractor-info.js';
+import { defaultMetricsConfig, metricsConfigFromJson, type MetricsConfig } from '../metrics/options.js';
 
 export type { AugmentConfig } from '../augment/config.js';
 
@@ -57,6 +59,10 @@ export interface TrainConfig {
   mirror: boolean;
   /** Which values the studio derived rather than the user set: the worker may shrink an auto batch to fit the backend's memory, and re-derives γ and the EMA half-life with it. */
   auto: { batch: boolean; r1Gamma: boolean; emaKimg: boolean };
+  /** Evaluations while training (KID, FID, precision/recall), the best snapshot: core/metrics/options.ts. */
+  metrics: MetricsConfig;
+  /** A run resumed from another run's earlier checkpoint: where it branched off (core/store/run-branch.ts). */
+  branchedFrom?: { runId: number; checkpointId: number; kimg: number };
 }
 
 /** What the dataset says about the run: taken from the project, not from the user. */
@@ -130,7 +136,7 @@ export function autoR1Gamma(resolution: number, batch: number): number {
 }
 
 /** Fills defaults from the preset and the dataset, then the user's settings; checks everything. */
-export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts, compute: ComputeClass = 'cpu'): TrainConfig {
+export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts, compute: ComputeClass = 'cpu', extractor: CustomExtractorSpec | null = null): TrainConfig {
   const preset = getPreset(settings.preset);
   if (!preset) throw new UserError('invalid-request', `There is no training preset named "${settings.preset}". Pick one of the presets shown in the Train view.`);
   if (data.images < 1) throw new UserError('invalid-request', 'The dataset is empty: import images in the Dataset view before training.');
@@ -185,6 +191,20 @@ export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts, 
     freezeD: a.freezeD ?? 0,
     mirror: false,
     auto: { batch: settings.batch === undefined, r1Gamma: a.r1Gamma === undefined, emaKimg: a.emaKimg === undefined },
+    metrics: resolveMetrics(a, data, compute, extractor),
+  };
+}
+
+function resolveMetrics(a: NonNullable<TrainSettings['advanced']>, data: DatasetFacts, compute: ComputeClass, extractor: CustomExtractorSpec | null): MetricsConfig {
+  const m = defaultMetricsConfig(data.images, compute, extractor);
+  return {
+    ...m,
+    metric: a.metric ?? m.metric,
+    everyCheckpoints: a.evalEvery ?? m.everyCheckpoints,
+    reals: Math.min(a.evalReals ?? m.reals, Math.max(4, data.images)),
+    fakes: a.evalFakes ?? m.fakes,
+    budget: a.evalBudget !== undefined ? a.evalBudget / 100 : m.budget,
+    autoSize: a.evalReals === undefined && a.evalFakes === undefined,
   };
 }
 
@@ -222,5 +242,6 @@ export function trainConfigFromJson(value: unknown, what: string): TrainConfig {
     augment: completeAugmentConfig(full.augment, full.kimg, (full.transferFrom ?? null) !== null),
     mirror: full.mirror ?? false,
     auto: full.auto ?? { batch: false, r1Gamma: false, emaKimg: false },
+    metrics: metricsConfigFromJson(full.metrics),
   };
 }

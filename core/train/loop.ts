@@ -76,13 +76,26 @@ export interface TickInfo {
 }
 
 export type SnapshotReason = 'interval' | 'pause' | 'stop' | 'done';
-export type LoopOutcome = 'completed' | 'paused' | 'stopped';
+/** 'diverged': a loss or logit went NaN/±∞ (or the host's tick said so); left without a snapshot of the broken weights. */
+export type LoopOutcome = 'completed' | 'paused' | 'stopped' | 'diverged';
+
+/** Where and how a run diverged. */
+export interface LoopDivergence {
+  step: number;
+  kimg: number;
+  /** The statistic that was not finite (or the host's reason). */
+  stat: string;
+  value: number;
+}
+
+/** What the host makes of a tick: nothing, or that the run has diverged (say, a loss exploded). */
+export type TickVerdict = void | { diverged: { stat: string; value: number } };
 
 export interface LoopCallbacks {
   /** After each iteration (cheap: the host throttles what it does with it). */
   stepped?(info: { step: number; nimg: number; kimg: number; seconds: number }): void;
-  /** Once per tick, with the tick's statistics. */
-  tick(info: TickInfo): Promise<void> | void;
+  /** Once per tick, with the tick's statistics; `{ diverged }` ends the run without a snapshot. */
+  tick(info: TickInfo): Promise<TickVerdict> | TickVerdict;
   /** A checkpoint is due: the host calls `capture()` and writes it. */
   snapshot(reason: SnapshotReason): Promise<void> | void;
   /** Checked between iterations: null keeps going. */
@@ -112,6 +125,7 @@ export class TrainingLoop {
   private nimgCount = 0;
   private dSteps = 0;
   private lastSnapshotStep = 0;
+  private divergence: LoopDivergence | null = null;
 
   constructor(
     readonly config: TrainConfig,
@@ -147,6 +161,19 @@ export class TrainingLoop {
 
   get kimg(): number {
     return this.nimgCount / 1000;
+  }
+
+  /** Set when a step's losses or logits were not finite (the loop then stops without a snapshot). */
+  get diverged(): LoopDivergence | null {
+    return this.divergence;
+  }
+
+  /**
+   * Continues on a fresh random stream (a run resumed after diverging, or branched from an
+   * earlier checkpoint: replaying the same stream would repeat what happened).
+   */
+  reseed(stream: number): void {
+    this.rng = Rng.fromSeed(this.config.seed, stream);
   }
 
   /** One iteration: Gmain, Dmain (and Dreg when due) × dStepsPerG, G_ema, state. */
@@ -255,6 +282,8 @@ export class TrainingLoop {
       const v = values[i] as number;
       this.stats.report(name, v);
       if (name === STAT.rt) signSum += v * n;
+      // Not finite: the weights are broken from here on.
+      if (!Number.isFinite(v) && this.divergence === null) this.divergence = { step: this.stepCount, kimg: this.kimg, stat: name, value: v };
     });
     this.augment.observe(signSum, n * cfg.dStepsPerG);
     this.augment.adjust(n * cfg.dStepsPerG);
@@ -283,9 +312,10 @@ export class TrainingLoop {
         return asked === 'pause' ? 'paused' : 'stopped';
       }
 
-      // Train one iteration.
+      // Train one iteration; leave at once, without a snapshot, if it diverged.
       const t0 = performance.now();
       await this.runStep();
+      if (this.divergence !== null) return 'diverged';
       cb.stepped?.({ step: this.stepCount, nimg: this.nimgCount, kimg: this.kimg, seconds: (performance.now() - t0) / 1000 });
       const done = this.nimgCount >= totalNimg;
 
@@ -295,7 +325,11 @@ export class TrainingLoop {
       const seconds = (performance.now() - tickStart) / 1000;
       const stats = this.stats.collect();
       stats[STAT.imgPerSec] = seconds > 0 ? (this.nimgCount - tickStartNimg) / seconds : NaN;
-      await cb.tick({ step: this.stepCount, nimg: this.nimgCount, kimg: this.kimg, stats, seconds });
+      const verdict = await cb.tick({ step: this.stepCount, nimg: this.nimgCount, kimg: this.kimg, stats, seconds });
+      if (verdict && 'diverged' in verdict) {
+        this.divergence = { step: this.stepCount, kimg: this.kimg, ...verdict.diverged };
+        return 'diverged';
+      }
 
       // Save a checkpoint every snapshotTicks ticks, and at the end.
       if (done || crossed(snapshotNimg)) await this.snapshot(cb, done ? 'done' : 'interval');

@@ -10,13 +10,15 @@ import type { BackendChoiceName, TrainProgress } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { createAugmentStage } from '../augment/stage.js';
 import { BackendUnavailableError, type BackendChoice, describeChoice, selectBackend } from '../backend/select.js';
+import { findDivergence } from '../metrics/health.js';
+import { RunMetrics } from '../metrics/in-training.js';
 import { Discriminator } from '../nets/discriminator.js';
 import { Generator } from '../nets/generator.js';
 import { type Checkpoint, RunStore } from '../store/runs.js';
 import { CheckpointFormatError } from './checkpoint-format.js';
 import { type TrainConfig, trainConfigFromJson, withBatch } from './config.js';
 import { loadProjectData } from './data-source.js';
-import { loadNetworks, type LoopOutcome, type LoopState, type Nets, type SnapshotReason, type TickInfo, TrainingLoop } from './loop.js';
+import { loadNetworks, type LoopState, type Nets, type SnapshotReason, type TickInfo, type TickVerdict, TrainingLoop } from './loop.js';
 import { type BatchFit, fitBatch, isOutOfMemory, memoryBudget, outOfMemoryMessage } from './memory.js';
 import { PreviewGrid } from './preview.js';
 
@@ -55,11 +57,14 @@ export interface SessionOptions {
   log?(line: string): void;
   /** Bytes a step may use, instead of the backend's own budget (tests, and hosts that know better). */
   memoryBudget?: number;
+  /** Continue on a fresh random stream numbered this (resuming after a divergence, or a branch from an earlier checkpoint). */
+  reseed?: number;
 }
 
 export interface SessionResult {
-  outcome: LoopOutcome;
-  result: { runId: number; step: number; kimg: number };
+  /** A run that diverged pauses itself: 'paused', with `pausedBecause`. */
+  outcome: 'completed' | 'paused' | 'stopped';
+  result: { runId: number; step: number; kimg: number; pausedBecause?: string };
 }
 
 /** Trains run `runId` until it is done or asked to pause or stop. */
@@ -124,7 +129,8 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
     // Resume from the newest checkpoint, else start from another run's weights if asked.
     if (checkpoint && saved) {
       loop.restore(checkpoint.weights, saved.loop, `The checkpoint of "${run.name}" at ${checkpoint.kimg} kimg`);
-      log(`run ${o.runId}: resumed at step ${saved.loop.step}, ${(saved.loop.nimg / 1000).toFixed(3)} kimg`);
+      if (o.reseed !== undefined) loop.reseed(o.reseed);
+      log(`run ${o.runId}: resumed at step ${saved.loop.step}, ${(saved.loop.nimg / 1000).toFixed(3)} kimg${o.reseed !== undefined ? ' on a fresh random stream' : ''}`);
     } else if (config.transferFrom) {
       const source = transferSource(runs, config.transferFrom);
       loadNetworks(nets, source.weights, `The checkpoint of run ${source.runId} at ${source.kimg} kimg`);
@@ -132,9 +138,37 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
     }
     preview = new PreviewGrid(nets.G_ema, { seed: config.seed, cols: config.previewGrid[0], rows: config.previewGrid[1] });
 
+    // Metrics and health: evaluations at checkpoints, alerts from every tick.
+    const metrics = new RunMetrics({
+      db: o.db,
+      runId: o.runId,
+      metrics: config.metrics,
+      startKimg: loop.kimg,
+      kimgTotal: config.kimg,
+      kimgPerCheckpoint: config.tickKimg * config.snapshotTicks,
+      // Sizes decided at the first checkpoint: the run's config (checkpoints carry `config`, the same object) and its row.
+      onSized: () => runs.setConfig(o.runId, config),
+      seed: config.seed,
+      conditional: config.net.numClasses > 0,
+      backend: choice.name,
+      ada: config.augment.kind === 'ada' && (config.augment.p ?? null) === null,
+      log,
+    });
+
     // Train, reporting each tick and writing checkpoints.
-    const outcome = await runLoop(o, runs, loop, preview, config, send, data.classNames, choice.name);
-    return { outcome, result: { runId: o.runId, step: loop.step, kimg: loop.kimg } };
+    const outcome = await runLoop(o, runs, loop, preview, metrics, nets, config, send, data.classNames, choice.name);
+    const result = { runId: o.runId, step: loop.step, kimg: loop.kimg };
+    const d = loop.diverged;
+    if (outcome === 'diverged' && d !== null) {
+      // Paused itself: the alert says what happened and what to do; no checkpoint of these weights.
+      const alert = metrics.diverged(d.kimg, { stat: d.stat, value: d.value });
+      send({ phase: 'training', step: loop.step, kimg: loop.kimg, alerts: [alert] });
+      log(`run ${o.runId}: ${alert.what}`);
+      return { outcome: 'paused', result: { ...result, pausedBecause: `${alert.what} ${alert.todo}` } };
+    }
+    const t = metrics.time();
+    if (t.evaluate > 0) log(`run ${o.runId}: evaluations took ${t.evaluate.toFixed(0)} s of ${t.train.toFixed(0)} s of training (${((100 * t.evaluate) / Math.max(1e-9, t.train)).toFixed(1)}%)`);
+    return { outcome: outcome as SessionResult['outcome'], result };
   } catch (err) {
     if (isOutOfMemory(err)) throw new UserError('invalid-request', outOfMemoryMessage(choice.name, config.batch, fit), 'batch');
     if (err instanceof CheckpointFormatError) throw new UserError('corrupt', `${err.message} Start a new run, or transfer from another.`);
@@ -176,11 +210,13 @@ async function runLoop(
   runs: RunStore,
   loop: TrainingLoop,
   preview: PreviewGrid,
+  metrics: RunMetrics,
+  nets: Nets,
   config: TrainConfig,
   send: (p: Partial<TrainProgress> & Pick<TrainProgress, 'phase'>) => void,
   classNames: readonly string[],
   backend: string,
-): Promise<LoopOutcome> {
+): Promise<'completed' | 'paused' | 'stopped' | 'diverged'> {
   const every = o.progressEveryMs ?? 1000;
   let lastProgress = 0;
   let stats: Record<string, number> = {};
@@ -197,21 +233,45 @@ async function runLoop(
       lastProgress = Date.now();
       send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(kimg), stats });
     },
-    tick: async (t: TickInfo) => {
+    tick: async (t: TickInfo): Promise<TickVerdict> => {
       stats = t.stats;
       imgPerSec = Number.isFinite(t.stats['img_s']) ? (t.stats['img_s'] as number) : imgPerSec;
       runs.reportTick(o.runId, t.kimg, t.stats);
+      // An exploding loss or logit: stop here, before a checkpoint of these weights.
+      const exploded = findDivergence(t.stats);
+      if (exploded) return { diverged: exploded };
+      const alerts = metrics.tick(t.kimg, t.stats, t.seconds);
       const previewId = runs.addPreview(o.runId, t.kimg, await preview.render());
       lastProgress = Date.now();
-      send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(t.kimg), stats, previewId });
+      send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(t.kimg), stats, previewId, ...(alerts.length > 0 ? { alerts } : {}) });
     },
     snapshot: async (reason: SnapshotReason) => {
       send({ phase: 'saving', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats });
       const { weights, state } = await loop.capture();
       const full: CheckpointState = { format: 1, loop: state, config, classNames: [...classNames], backend };
-      runs.saveCheckpoint(o.runId, { kimg: loop.kimg, step: loop.step, weights, state: full }, config.keepCheckpoints);
+      const checkpointId = runs.saveCheckpoint(o.runId, { kimg: loop.kimg, step: loop.step, weights, state: full }, config.keepCheckpoints);
       // A checkpoint between ticks (pause, stop) moves the run's progress too.
       if (reason === 'pause' || reason === 'stop') runs.reportTick(o.runId, loop.kimg, {});
+      // Evaluate G_ema at this checkpoint when due and within the time budget (not on pause or stop: the user is waiting).
+      if ((reason === 'interval' || reason === 'done') && metrics.due(reason, loop.kimg)) {
+        let lastSent = 0;
+        try {
+          const r = await metrics.evaluate(nets.G_ema, checkpointId, loop.kimg, {
+            shouldStop: () => o.requested() !== null,
+            onProgress: (done, total) => {
+              if (Date.now() - lastSent < every && done < total) return;
+              lastSent = Date.now();
+              send({ phase: 'evaluating', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats, evaluating: { done, total } });
+            },
+          });
+          if (r) send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats, evaluation: { ...r.evaluation, best: r.best }, ...(r.alerts.length > 0 ? { alerts: r.alerts } : {}) });
+        } catch (err) {
+          // Out of memory leaves the backend unusable: that ends the run. Anything else ends only this evaluation.
+          if (isOutOfMemory(err)) throw err;
+          send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats, alerts: [metrics.failed(loop.kimg, err)] });
+        }
+        lastProgress = Date.now();
+      }
     },
   });
 }

@@ -26,6 +26,7 @@ runWorker<TrainJobParams>(async (ctx) => {
       db,
       runId: ctx.params.runId,
       ...(ctx.params.backend !== undefined ? { backend: ctx.params.backend } : {}),
+      ...(ctx.params.reseed !== undefined ? { reseed: ctx.params.reseed } : {}),
       progress: (p) => ctx.progress(p),
       requested: () => ctx.requested,
     });

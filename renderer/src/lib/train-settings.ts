@@ -3,7 +3,7 @@
  * the contract accepts) and the parsing of what was typed into `TrainSettings`. A blank field
  * leaves the option to the studio (the preset and the dataset decide; core/train/config.ts).
  */
-import type { AdaPipelineName, BackendChoiceName, TrainAdvanced } from '../../../core/api/contract.js';
+import type { AdaPipelineName, BackendChoiceName, MetricChoice, TrainAdvanced } from '../../../core/api/contract.js';
 
 /**
  * The contract's BACKEND_CHOICES, best first. Repeated here because importing a value from the
@@ -28,7 +28,24 @@ export function backendName(backend: string): string {
 const everyBackendListed: Exclude<BackendChoiceName, (typeof BACKEND_CHOICES)[number]> extends never ? true : never = true;
 void everyBackendListed;
 
-type NumericKey = 'gLr' | 'dLr' | 'dStepsPerG' | 'r1Gamma' | 'emaKimg' | 'channelBase' | 'channelMax' | 'mappingLayers' | 'tickKimg' | 'snapshotTicks' | 'augTarget' | 'augP' | 'augSpeedKimg';
+type NumericKey =
+  | 'gLr'
+  | 'dLr'
+  | 'dStepsPerG'
+  | 'r1Gamma'
+  | 'emaKimg'
+  | 'channelBase'
+  | 'channelMax'
+  | 'mappingLayers'
+  | 'tickKimg'
+  | 'snapshotTicks'
+  | 'augTarget'
+  | 'augP'
+  | 'augSpeedKimg'
+  | 'evalEvery'
+  | 'evalReals'
+  | 'evalFakes'
+  | 'evalBudget';
 
 export interface NumericField {
   key: NumericKey;
@@ -41,7 +58,7 @@ export interface NumericField {
   integer: boolean;
   /** The input's step (arrows); any value in range is accepted. */
   step: number | 'any';
-  group: 'optimiser' | 'capacity' | 'schedule' | 'augment';
+  group: 'optimiser' | 'capacity' | 'schedule' | 'augment' | 'metrics';
 }
 
 /** In the contract's order and ranges (core/api/contract.ts, `trainAdvanced`). */
@@ -59,6 +76,17 @@ export const NUMERIC_FIELDS: readonly NumericField[] = [
   { key: 'augTarget', label: 'r_t target', help: 'The strength p rises while r_t (how surely D calls the reals real, −1 to 1) is above this, and falls below it. Blank: 0.6.', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', group: 'augment' },
   { key: 'augP', label: 'Fixed strength p', help: 'Augment each image with this probability per transform, 0–1, instead of adapting it. Blank: adaptive.', min: 0, minInclusive: true, max: 1, integer: false, step: 'any', group: 'augment' },
   { key: 'augSpeedKimg', label: 'Adaptation speed (kimg)', help: 'kimg for p to go from 0 to 1 at the fastest. Blank: a fifth of the duration, at most 500 (100 when starting from another run’s weights).', min: 0, minInclusive: false, max: 100000, integer: false, step: 'any', group: 'augment' },
+  { key: 'evalEvery', label: 'Evaluate every (checkpoints)', help: 'KID, FID, precision and recall of the samples at every this many checkpoints; 0: never while training. Blank: 1.', min: 0, minInclusive: true, max: 1000, integer: true, step: 1, group: 'metrics' },
+  { key: 'evalReals', label: 'Dataset images per evaluation', help: 'Compared with (their features are computed once per project). Blank: what fits the time budget, up to 200 on a CPU.', min: 4, minInclusive: true, max: 5000, integer: true, step: 1, group: 'metrics' },
+  { key: 'evalFakes', label: 'Generated images per evaluation', help: 'The same latents every time. Blank: what fits the time budget, up to 64 on a CPU.', min: 4, minInclusive: true, max: 5000, integer: true, step: 1, group: 'metrics' },
+  { key: 'evalBudget', label: 'Evaluation time budget (%)', help: 'Evaluations wait when they would take more than this share of the training time; 0: no limit. Blank: 10.', min: 0, minInclusive: true, max: 1000, integer: false, step: 'any', group: 'metrics' },
+];
+
+/** The contract's METRIC_CHOICES (repeated: see BACKEND_CHOICES), with what each is for people. */
+export const METRICS: ReadonlyArray<{ value: MetricChoice; label: string }> = [
+  { value: 'kid', label: 'KID (honest with few images)' },
+  { value: 'fid', label: 'FID' },
+  { value: 'pr', label: 'Precision and recall (F1)' },
 ];
 
 /**
@@ -94,11 +122,13 @@ export interface AdvancedInput {
   numbers: Record<NumericKey, string>;
   loss: '' | NonNullable<TrainAdvanced['loss']>;
   augPipe: '' | (typeof AUG_PIPES)[number]['value'];
+  /** The metric that picks the best snapshot ('' = KID). */
+  metric: '' | MetricChoice;
 }
 
 export function blankAdvanced(): AdvancedInput {
   const numbers = Object.fromEntries(NUMERIC_FIELDS.map((f) => [f.key, ''])) as Record<NumericKey, string>;
-  return { numbers, loss: '', augPipe: '' };
+  return { numbers, loss: '', augPipe: '', metric: '' };
 }
 
 /** Why a field's text is not accepted, or null (blank is accepted). */
@@ -138,5 +168,6 @@ export function parseAdvanced(input: AdvancedInput, augments = false): { advance
   }
   if (input.loss) advanced.loss = input.loss;
   if (augments && input.augPipe) advanced.augPipe = input.augPipe;
+  if (input.metric) advanced.metric = input.metric;
   return { advanced, problems };
 }

@@ -13,10 +13,13 @@ import { SvelteMap } from 'svelte/reactivity';
 import type {
   BackendChoiceName,
   ComputeBackendReport,
+  EvaluationProgress,
+  ExtractorInfo,
   Method,
   Params,
   PresetInfo,
   ResultOf,
+  RunComparison,
   RunDetail,
   RunStatusName,
   RunSummary,
@@ -89,6 +92,17 @@ export class TrainingState {
   /** Bumped whenever `series` changes: charts redraw on it. */
   seriesVersion = $state(0);
 
+  // Metrics.
+  /** The latest on-demand evaluation of each run (`runs.evaluate`). */
+  readonly evaluations = new SvelteMap<number, EvaluationProgress>();
+  /** The compare view is shown instead of a run. */
+  comparing = $state(false);
+  /** The two runs compared (null: not picked yet). */
+  compareIds = $state<[number | null, number | null]>([null, null]);
+  comparison = $state.raw<RunComparison | null>(null);
+  /** The feature extractor new runs use; null until asked for. */
+  extractor = $state.raw<ExtractorInfo | null>(null);
+
   private projectPath: string | null = null;
   /** Bumped when the project or the selected run changes: answers from before are dropped. */
   private generation = 0;
@@ -140,6 +154,11 @@ export class TrainingState {
     this.live.clear();
     this.pending.clear();
     this.measured = null;
+    this.evaluations.clear();
+    this.comparing = false;
+    this.compareIds = [null, null];
+    this.comparison = null;
+    this.extractor = null;
     this.clearSeries();
   }
 
@@ -204,6 +223,9 @@ export class TrainingState {
       case 'run.progress':
         if (this.projectPath !== null) this.progressed(event.progress);
         break;
+      case 'run.evaluation':
+        if (this.projectPath !== null) this.evaluated(event.progress);
+        break;
     }
   }
 
@@ -243,9 +265,21 @@ export class TrainingState {
     if (!run) void this.refreshRuns();
     if (p.runId !== this.selectedId) return;
     if (p.previewId !== undefined && p.previewId !== this.preview?.id) void this.loadPreview(p.runId, p.previewId);
-    // A new tick (its statistics changed, or a preview came with it): fetch the points after the last.
-    const newTick = p.previewId !== undefined || !before || !sameStats(before.stats, p.stats);
+    // An evaluation writes its values at a checkpoint's kimg, which the series already reached: fetch them all again.
+    if (p.evaluation !== undefined) {
+      this.restartSeries();
+      this.scheduleSeries();
+      return;
+    }
+    // A new tick (its statistics changed, or a preview or alerts came with it): fetch the points after the last.
+    const newTick = p.previewId !== undefined || p.alerts !== undefined || !before || !sameStats(before.stats, p.stats);
     if (newTick) this.scheduleSeries();
+  }
+
+  /** An on-demand evaluation moved on; its end refreshes the run's detail (its evaluations). */
+  private evaluated(p: EvaluationProgress): void {
+    this.evaluations.set(p.runId, p);
+    if (p.state !== 'running' && p.runId === this.selectedId) this.scheduleSeries();
   }
 
   private async refreshRuns(): Promise<void> {
@@ -437,12 +471,83 @@ export class TrainingState {
     else this.pending.delete(runId);
   }
 
+  /**
+   * Resumes from a chosen checkpoint: the newest continues the run; an older one (the best, say)
+   * branches into a new run, which is then shown.
+   */
+  async resumeFrom(runId: number, checkpointId: number): Promise<void> {
+    const run = await this.act('train.resume', { runId, checkpointId });
+    if (!run) return;
+    if (run.id === runId) {
+      this.runChanged(run);
+      return;
+    }
+    if (!this.runs.some((r) => r.id === run.id)) this.upsert(run);
+    this.select(run.id);
+  }
+
+  /** Evaluates a checkpoint (default: the newest) in a worker; progress arrives as events. */
+  async evaluate(runId: number, checkpointId?: number): Promise<void> {
+    const p = await this.act('runs.evaluate', checkpointId === undefined ? { runId } : { runId, checkpointId });
+    if (p) this.evaluations.set(runId, p);
+  }
+
+  /** Shows the compare view (the selected run and another one, when there are two). */
+  openCompare(): void {
+    this.comparing = true;
+    const first = this.selectedId ?? this.runs[0]?.id ?? null;
+    const second = this.runs.find((r) => r.id !== first)?.id ?? null;
+    if (this.compareIds[0] === null || this.compareIds[1] === null) this.compareIds = [first, second];
+    void this.loadComparison();
+  }
+
+  closeCompare(): void {
+    this.comparing = false;
+  }
+
+  /** Picks the run on one side of the comparison. */
+  setCompared(side: 0 | 1, runId: number | null): void {
+    const ids: [number | null, number | null] = [...this.compareIds];
+    ids[side] = runId;
+    this.compareIds = ids;
+    void this.loadComparison();
+  }
+
+  async loadComparison(): Promise<void> {
+    const [a, b] = this.compareIds;
+    if (a === null || b === null || a === b) {
+      this.comparison = null;
+      return;
+    }
+    const gen = this.generation;
+    const r = await this.backend.call('runs.compare', { runIds: [a, b] });
+    if (gen !== this.generation || this.compareIds[0] !== a || this.compareIds[1] !== b) return;
+    if (r.ok) this.comparison = r.value;
+    else this.studio.report(r.error);
+  }
+
+  /** The feature extractor new runs use. */
+  async loadExtractor(): Promise<void> {
+    const gen = this.generation;
+    const r = await this.backend.call('metrics.extractor', {});
+    if (gen === this.generation && r.ok) this.extractor = r.value;
+  }
+
+  /** Uses the user's FID Inception (checked in a worker), or the bundled one again with null. */
+  async setExtractor(path: string | null, inputRange?: [number, number]): Promise<boolean> {
+    const info = await this.act('metrics.setExtractor', path === null ? { path } : { path, ...(inputRange ? { inputRange } : {}) });
+    if (info) this.extractor = info;
+    return info !== null;
+  }
+
   async remove(runId: number): Promise<boolean> {
     const runs = await this.act('runs.delete', { runId });
     if (!runs) return false;
     this.runs = runs;
     this.live.delete(runId);
     if (this.selectedId === runId) this.select(this.runs[0]?.id ?? null);
+    if (this.compareIds.includes(runId)) this.compareIds = [this.compareIds[0] === runId ? null : this.compareIds[0], this.compareIds[1] === runId ? null : this.compareIds[1]];
+    if (this.comparing) void this.loadComparison();
     return true;
   }
 }

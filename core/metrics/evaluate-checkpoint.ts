@@ -1,0 +1,116 @@
+/**
+ * On-demand work of the evaluate worker: evaluate any checkpoint of a run (`atelier eval`, the
+ * Train view's "Evaluate"), and check a user's feature extractor before the project adopts it.
+ * Both run in their own worker process, never on the service's event loop.
+ */
+import type Database from 'better-sqlite3';
+import type { BackendChoiceName, EvaluationSummary } from '../api/contract.js';
+import { UserError } from '../api/errors.js';
+import { BackendUnavailableError, selectBackend } from '../backend/select.js';
+import { Generator } from '../nets/generator.js';
+import { MetricsStore } from '../store/metrics.js';
+import { type Checkpoint, RunStore } from '../store/runs.js';
+import { assignNamed, checkTensors, CheckpointFormatError, decodeTensors } from '../train/checkpoint-format.js';
+import { trainConfigFromJson, type TrainConfig } from '../train/config.js';
+import { evaluateGenerator } from './evaluate.js';
+import { type CustomExtractorSpec, loadCustomExtractor } from './inception.js';
+
+export interface EvaluateCheckpointParams {
+  runId: number;
+  /** Default: the run's newest checkpoint. */
+  checkpointId?: number;
+  /** Default: the run's own evaluation sizes (comparable with its curve). */
+  reals?: number;
+  fakes?: number;
+  backend?: BackendChoiceName;
+  /** Another feature extractor (null: the bundled one); default: the one the run was evaluated with. */
+  extractor?: CustomExtractorSpec | null;
+}
+
+/** A Generator holding a checkpoint's G_ema. */
+export function generatorFromCheckpoint(cp: Checkpoint, config: TrainConfig, what: string): Generator {
+  const G = new Generator(config.net);
+  try {
+    const targets = G.params.all().map((p) => ({ name: `G_ema.${p.name.replace(/^G\./, '')}`, variable: p.variable }));
+    const decoded = decodeTensors(cp.weights, what);
+    checkTensors(decoded, targets.map((t) => ({ name: t.name, shape: t.variable.shape })), what, 'ignore');
+    assignNamed(decoded, targets);
+    return G;
+  } catch (err) {
+    G.dispose();
+    if (err instanceof CheckpointFormatError) throw new UserError('corrupt', `${err.message} It cannot be evaluated.`);
+    throw err;
+  }
+}
+
+/** Resolves the checkpoint an evaluation is asked for, with a reason when there is none. */
+export function checkpointToEvaluate(runs: RunStore, runId: number, checkpointId?: number): Checkpoint {
+  const run = runs.getRun(runId);
+  if (!run) throw new UserError('not-found', `There is no run ${runId} in this project.`);
+  const cp = checkpointId !== undefined ? runs.getCheckpoint(checkpointId) : runs.latestCheckpoint(runId);
+  if (!cp || cp.runId !== runId) {
+    const kept = runs.listCheckpoints(runId).map((c) => `${c.id} (${c.kimg} kimg)`);
+    throw new UserError(
+      'not-found',
+      checkpointId !== undefined
+        ? `"${run.name}" has no checkpoint ${checkpointId}${kept.length ? `; it keeps ${kept.join(', ')}` : ''}.`
+        : `"${run.name}" has no checkpoint yet: train it for a while first.`,
+    );
+  }
+  return cp;
+}
+
+export async function evaluateCheckpoint(
+  db: Database.Database,
+  p: EvaluateCheckpointParams,
+  ctx: { shouldStop: () => boolean; onProgress: (done: number, total: number) => void; log: (line: string) => void },
+): Promise<EvaluationSummary | null> {
+  const runs = new RunStore(db);
+  const cp = checkpointToEvaluate(runs, p.runId, p.checkpointId);
+  const run = runs.getRun(p.runId)!;
+  const saved = cp.state as { config?: unknown } | null;
+  const config = trainConfigFromJson(saved?.config ?? run.config, `the checkpoint of "${run.name}" at ${cp.kimg} kimg`);
+  try {
+    await selectBackend({ prefer: p.backend ?? config.backend, preferSource: p.backend !== undefined ? '--backend' : `the settings of "${run.name}"` });
+  } catch (err) {
+    if (err instanceof BackendUnavailableError) throw new UserError('unavailable', err.message);
+    throw err;
+  }
+  const G = generatorFromCheckpoint(cp, config, `The checkpoint of "${run.name}" at ${cp.kimg} kimg`);
+  try {
+    const m = config.metrics;
+    const outcome = await evaluateGenerator(
+      db,
+      G,
+      { reals: p.reals ?? m.reals, fakes: p.fakes ?? m.fakes, seed: config.seed, conditional: config.net.numClasses > 0, extractor: p.extractor === undefined ? m.extractor : p.extractor },
+      { shouldStop: ctx.shouldStop, onProgress: ctx.onProgress },
+    );
+    if (outcome === null) return null;
+    ctx.log(`run ${p.runId}: checkpoint ${cp.id} at ${cp.kimg} kimg evaluated in ${outcome.seconds.toFixed(1)} s (${outcome.featuresPerSecond.toFixed(2)} features/s)`);
+    return new MetricsStore(db).addEvaluation({
+      runId: p.runId,
+      checkpointId: cp.id,
+      kimg: cp.kimg,
+      source: 'on-demand',
+      extractor: outcome.extractor.id,
+      reference: outcome.extractor.reference,
+      realCount: outcome.realCount,
+      fakeCount: outcome.fakeCount,
+      metrics: outcome.values,
+      seconds: outcome.seconds,
+    });
+  } finally {
+    G.dispose();
+  }
+}
+
+/** Loads the user's extractor on the best backend and checks it (2048 features per image); the info the service keeps. */
+export async function checkExtractor(spec: CustomExtractorSpec): Promise<{ title: string; dim: number; inputSize: number }> {
+  await selectBackend();
+  const e = await loadCustomExtractor(spec);
+  try {
+    return { title: e.title, dim: e.dim, inputSize: e.inputSize };
+  } finally {
+    e.dispose();
+  }
+}

@@ -1,0 +1,259 @@
+/**
+ * Metrics while a run trains, as the train worker's session drives them: evaluations of G_ema at
+ * checkpoints (so the best snapshot is always a real checkpoint, marked and kept through pruning),
+ * inside a time budget, and the health monitor fed by every tick and every evaluation.
+ *
+ * The budget: an evaluation that is due runs only if the time spent evaluating in this session,
+ * plus what this one is expected to take, stays within `budget` of the training time so far. Its
+ * cost is predicted from the extractor's speed (measured by the previous evaluation; before that,
+ * a prior by backend) and the images it must look at (the dataset's, until they are cached, and
+ * the generated ones).
+ */
+import type Database from 'better-sqlite3';
+import type { BestSnapshot, EvaluationSummary, RunAlert } from '../api/contract.js';
+import type { Generator } from '../nets/generator.js';
+import { MetricsStore } from '../store/metrics.js';
+import { RunStore } from '../store/runs.js';
+import { evaluateGenerator, type EvaluationOutcome, sampleRealIds } from './evaluate.js';
+import { type Divergence, HealthMonitor, type HealthOptions } from './health.js';
+import { bundledExtractorId } from './extractor-info.js';
+import { EVALUATION_OVERHEAD_S, type MetricsConfig, planSizes } from './options.js';
+import { currentBest, rankOf, shownValue } from './best.js';
+import { METRICS } from './registry.js';
+
+/** Features per second before the first evaluation has measured it, by backend (bench/metrics.ts on wasm: ~2). */
+const PRIOR_RATE: Record<string, number> = { 'tensorflow-gpu': 200, webgpu: 20, tensorflow: 15, wasm: 2, cpu: 0.05 };
+
+export interface RunMetricsOptions {
+  db: Database.Database;
+  runId: number;
+  /** The run's metrics settings; automatic sizes are decided in place at the first checkpoint (the caller saves them). */
+  metrics: MetricsConfig;
+  /** The run's plan: where this session starts, where it ends, kimg between checkpoints. */
+  startKimg: number;
+  kimgTotal: number;
+  kimgPerCheckpoint: number;
+  /** The sizes were decided (`metrics` changed): keep them with the run. */
+  onSized?(m: MetricsConfig): void;
+  /** The run's seed: the evaluation's latents. */
+  seed: number;
+  conditional: boolean;
+  /** Backend name (for the speed prior). */
+  backend: string;
+  /** Uses ADA's adaptive strength (the overfitting advice differs). */
+  ada: boolean;
+  health?: Partial<HealthOptions>;
+  log(line: string): void;
+}
+
+export interface EvaluationResult {
+  evaluation: EvaluationSummary;
+  /** This evaluation made its checkpoint the best. */
+  best: boolean;
+  alerts: RunAlert[];
+}
+
+export class RunMetrics {
+  readonly health: HealthMonitor;
+  private readonly runs: RunStore;
+  private readonly store: MetricsStore;
+  private trainSeconds = 0;
+  private evalSeconds = 0;
+  private rate: number;
+  private checkpoints = 0;
+  private bestSnapshot: BestSnapshot | null;
+  /** The best snapshot's rank (METRICS[metric].rank: lower is better). */
+  private bestRank = Infinity;
+
+  constructor(private readonly o: RunMetricsOptions) {
+    this.runs = new RunStore(o.db);
+    this.store = new MetricsStore(o.db);
+    this.rate = PRIOR_RATE[o.backend] ?? 1;
+    this.bestSnapshot = currentBest(this.runs, this.store, o.runId, o.metrics);
+    if (this.bestSnapshot) this.bestRank = rankOf(this.bestSnapshot);
+    this.health = new HealthMonitor(
+      {
+        ada: o.ada,
+        best: () => this.bestSnapshot,
+        lastCheckpoint: () => this.runs.listCheckpoints(o.runId).at(-1) ?? null,
+      },
+      o.health,
+    );
+  }
+
+  get best(): BestSnapshot | null {
+    return this.bestSnapshot;
+  }
+
+  /** A tick's statistics: the health signals, and its seconds of training for the budget. Stores and returns new alerts. */
+  tick(kimg: number, stats: Readonly<Record<string, number>>, seconds: number): RunAlert[] {
+    if (Number.isFinite(seconds)) this.trainSeconds += seconds;
+    return this.health.observeTick(kimg, stats).map((a) => this.store.addAlert(this.o.runId, a));
+  }
+
+  /** An evaluation failed (the run goes on): an alert says so. */
+  failed(kimg: number, err: unknown): RunAlert {
+    const reason = ((err as Error)?.message ?? String(err)).split('\n')[0]!.replace(/\.$/, '');
+    this.o.log(`run ${this.o.runId}: evaluation at ${kimg.toFixed(3)} kimg failed: ${reason}`);
+    return this.store.addAlert(this.o.runId, {
+      kimg,
+      code: 'evaluation-failed',
+      severity: 'info',
+      what: `The metrics could not be computed at ${Number(kimg.toFixed(3))} kimg: ${reason}.`,
+      todo: 'Training goes on; fix what the message names (or turn evaluations off in the advanced settings), and evaluate the checkpoint again from its list.',
+    });
+  }
+
+  /** The run diverged: the stored alert. */
+  diverged(kimg: number, d: Divergence): RunAlert {
+    return this.store.addAlert(this.o.runId, this.health.diverged(kimg, d));
+  }
+
+  /** Whether the checkpoint just saved should be evaluated now (counts checkpoints; checks the budget). */
+  due(reason: 'interval' | 'done', kimg: number): boolean {
+    const m = this.o.metrics;
+    if (m.everyCheckpoints <= 0) return false;
+    this.checkpoints++;
+    if (reason !== 'done' && this.checkpoints % m.everyCheckpoints !== 0) return false;
+    if (m.budget <= 0) return true;
+    if (m.autoSize) this.size(kimg);
+    const predicted = this.predictedSeconds();
+    const allowed = m.budget * this.trainSeconds;
+    if (this.evalSeconds + predicted <= allowed) return true;
+    this.o.log(`run ${this.o.runId}: evaluation at ${kimg.toFixed(3)} kimg left for later (about ${predicted.toFixed(0)} s; ${(m.budget * 100).toFixed(0)}% of ${this.trainSeconds.toFixed(0)} s of training allows ${Math.max(0, allowed - this.evalSeconds).toFixed(0)} s more)`);
+    return false;
+  }
+
+  /**
+   * Picks the evaluation sizes from the run's measured speed (once; kept with the run): the largest
+   * with which the planned evaluations fit the budget of its projected training time.
+   */
+  private size(kimg: number): void {
+    const m = this.o.metrics;
+    const trained = kimg - this.o.startKimg;
+    if (trained <= 0 || this.trainSeconds <= 0) return;
+    const secondsPerKimg = this.trainSeconds / trained;
+    const projected = this.trainSeconds + Math.max(0, this.o.kimgTotal - kimg) * secondsPerKimg;
+    const checkpointsLeft = 1 + Math.floor(Math.max(0, this.o.kimgTotal - kimg) / this.o.kimgPerCheckpoint + 1e-9);
+    const plan = planSizes({
+      reals: m.reals,
+      fakes: m.fakes,
+      images: sampleRealIds(this.o.db, Number.MAX_SAFE_INTEGER, this.o.conditional).length,
+      budgetSeconds: m.budget * projected - this.evalSeconds,
+      checkpointsLeft: Math.ceil(checkpointsLeft / m.everyCheckpoints),
+      featuresPerSecond: this.rate,
+      uncached: (n) => this.uncachedReals(n),
+    });
+    m.reals = plan.reals;
+    m.fakes = plan.fakes;
+    m.autoSize = false;
+    this.o.onSized?.(m);
+    this.o.log(
+      `run ${this.o.runId}: evaluations sized to ${plan.reals} dataset and ${plan.fakes} generated images, so that ${plan.evaluations} of them (about ${plan.seconds.toFixed(0)} s) ` +
+        `fit in ${(m.budget * 100).toFixed(0)}% of the ~${projected.toFixed(0)} s this run trains (features at ${this.rate.toFixed(2)}/s)`,
+    );
+  }
+
+  /** Seconds the next evaluation should take: images not yet cached plus the generated ones, at the known speed. */
+  predictedSeconds(): number {
+    return (this.uncachedReals(this.o.metrics.reals) + this.o.metrics.fakes) / this.rate + EVALUATION_OVERHEAD_S;
+  }
+
+  private uncachedReals(count: number): number {
+    const ids = sampleRealIds(this.o.db, count, this.o.conditional);
+    // A custom extractor's id hashes its files, known once loaded: count its reals as not cached (the cost is overestimated, never under).
+    if (this.o.metrics.extractor !== null) return ids.length;
+    return ids.length - this.store.imageFeatures(bundledExtractorId(), ids).size;
+  }
+
+  /**
+   * Evaluates G_ema at checkpoint `checkpointId`: writes the `Metrics/…` series at its kimg, the
+   * evaluation, the best mark, and collapse alerts. Null when `shouldStop` interrupted it.
+   */
+  async evaluate(G: Generator, checkpointId: number, kimg: number, o: { shouldStop: () => boolean; onProgress: (done: number, total: number) => void }): Promise<EvaluationResult | null> {
+    const m = this.o.metrics;
+    const t0 = performance.now();
+    let outcome: EvaluationOutcome | null;
+    // The speed it really goes at (the prior, or another process's load, may be off): stop early
+    // when the rest would take it past the budget (dataset features done so far stay cached).
+    let progress = { done: 0, total: 0 };
+    let overBudget = false;
+    const shouldStop = (): boolean => {
+      if (o.shouldStop()) return true;
+      const elapsed = (performance.now() - t0) / 1000;
+      overBudget = m.budget > 0 && pastBudget({ ...progress, elapsed, spent: this.evalSeconds, allowed: m.budget * this.trainSeconds });
+      return overBudget;
+    };
+    try {
+      outcome = await evaluateGenerator(
+        this.o.db,
+        G,
+        { reals: m.reals, fakes: m.fakes, seed: this.o.seed, conditional: this.o.conditional, extractor: m.extractor },
+        {
+          shouldStop,
+          onProgress: (done, total) => {
+            progress = { done, total };
+            o.onProgress(done, total);
+          },
+        },
+      );
+    } finally {
+      const elapsed = (performance.now() - t0) / 1000;
+      this.evalSeconds += elapsed;
+      if (progress.done > 0 && elapsed > 0) this.rate = progress.done / elapsed;
+    }
+    if (outcome === null) {
+      if (overBudget) {
+        this.o.log(`run ${this.o.runId}: evaluation at ${kimg.toFixed(3)} kimg stopped after ${progress.done} of ${progress.total} images: at ${this.rate.toFixed(2)} features/s the rest would take it past ${(m.budget * 100).toFixed(0)}% of the training time (the dataset images done are kept for later)`);
+      }
+      return null;
+    }
+    if (Number.isFinite(outcome.featuresPerSecond) && outcome.featuresPerSecond > 0) this.rate = outcome.featuresPerSecond;
+    this.runs.reportTick(this.o.runId, kimg, outcome.values);
+    const evaluation = this.store.addEvaluation({
+      runId: this.o.runId,
+      checkpointId,
+      kimg,
+      source: 'training',
+      extractor: outcome.extractor.id,
+      reference: outcome.extractor.reference,
+      realCount: outcome.realCount,
+      fakeCount: outcome.fakeCount,
+      metrics: outcome.values,
+      seconds: outcome.seconds,
+    });
+    // The best snapshot by the run's metric (lower rank is better).
+    const rank = METRICS[m.metric].rank(outcome.values);
+    let best = false;
+    if (Number.isFinite(rank) && rank < this.bestRank) {
+      this.runs.markBest(this.o.runId, checkpointId);
+      this.bestSnapshot = { checkpointId, kimg, metric: m.metric, value: shownValue(m.metric, rank) };
+      this.bestRank = rank;
+      best = true;
+    }
+    const alerts = this.health.observeDiversity(kimg, outcome.values['Metrics/diversity'] ?? NaN).map((a) => this.store.addAlert(this.o.runId, a));
+    this.o.log(
+      `run ${this.o.runId}: evaluated at ${kimg.toFixed(3)} kimg in ${outcome.seconds.toFixed(1)} s (${outcome.extracted} images, ${outcome.featuresPerSecond.toFixed(2)} features/s): ` +
+        `KID ${fmt(outcome.values['Metrics/kid'])}, FID ${fmt(outcome.values['Metrics/fid'])}, precision ${fmt(outcome.values['Metrics/precision'])}, recall ${fmt(outcome.values['Metrics/recall'])}${best ? ' (best so far)' : ''}`,
+    );
+    return { evaluation, best, alerts };
+  }
+
+  /** Seconds spent training and evaluating in this session (for the log and tests). */
+  time(): { train: number; evaluate: number } {
+    return { train: this.trainSeconds, evaluate: this.evalSeconds };
+  }
+}
+
+const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '—' : Math.abs(v) < 0.01 ? v.toExponential(2) : v.toFixed(3));
+
+/**
+ * Whether an evaluation under way should stop: once it has a measured speed (8 images or more),
+ * the time it has taken plus the rest at that speed would take the evaluation total past the
+ * budget by more than a fifth.
+ */
+export function pastBudget(p: { done: number; total: number; elapsed: number; spent: number; allowed: number }): boolean {
+  if (p.done < 8 || p.elapsed <= 0) return false;
+  const rest = ((p.total - p.done) * p.elapsed) / p.done;
+  return p.spent + p.elapsed + rest > 1.2 * p.allowed;
+}

@@ -1,0 +1,107 @@
+/**
+ * Every metrics option, with its default and why, in one place. A run stores the resolved values
+ * in its config (`metrics`), so its evaluations stay comparable with each other.
+ *
+ * Cost on a CPU backend (bench/metrics.ts, wasm on 2 cores): the InceptionV3 takes ~0.45 s per
+ * image at 299², whatever the training resolution, so an evaluation costs the images it looks at:
+ * the dataset's (once per project: their features are cached) and `fakes` generated ones. Small CPU
+ * runs train fast (a default 16² run: ~100 img/s, 50 kimg in ~9 min), so 10% of their time buys
+ * only ~100 images of evaluation in all. Hence, unless the user sets the sizes:
+ *  - at the run's first checkpoint, once its speed is measured, the studio picks the largest sizes
+ *    from SIZE_LADDER (up to 200 + 64 on a CPU, 5000 + 1000 on a GPU) with which up to
+ *    `PLANNED_EVALUATIONS` evaluations fit in `budget` of the run's projected training time, and
+ *    keeps them for the rest of the run (evaluations of a run stay comparable);
+ *  - an evaluation that would take the time spent evaluating past `budget` of the training time
+ *    so far waits for a later checkpoint, whatever the sizes; one under way that turns out slower
+ *    than predicted stops early (core/metrics/in-training.ts).
+ * Measured on a default 16² run here (493 Twemoji, wasm, 2 shared cores, nothing cached yet): sized
+ * to 48 dataset + 16 generated images, evaluated at 30, 35, 40 and 50 kimg, 56 s of evaluation for
+ * 587 s of training (9.6%).
+ */
+import type { MetricChoice } from '../api/contract.js';
+import type { CustomExtractorSpec } from './extractor-info.js';
+
+export interface MetricsConfig {
+  /** The metric that picks the best snapshot (all three are computed at each evaluation). KID by default: unbiased, so honest at small sample counts. */
+  metric: MetricChoice;
+  /** Evaluate G_ema every this many checkpoints (and so at checkpoints: the best is a real one); 0: never while training. */
+  everyCheckpoints: number;
+  /** Dataset images per evaluation (at most the dataset): the same fixed sample every time. */
+  reals: number;
+  /** Generated images per evaluation (fixed latents every time). */
+  fakes: number;
+  /** Share of training time evaluations may take (0.1 = 10%); 0: no limit. */
+  budget: number;
+  /** The studio picks `reals` and `fakes` at the first checkpoint to fit the budget (the user did not set them). */
+  autoSize: boolean;
+  /** The user's standard FID Inception, or null for the InceptionV3 bundled with nsfwjs. */
+  extractor: CustomExtractorSpec | null;
+}
+
+/** Sizes by compute class: CPU backends pay ~0.45 s an image, GPU ones a few ms. */
+const SIZES = {
+  cpu: { realsCap: 200, fakes: 64, everyCheckpoints: 1 },
+  gpu: { realsCap: 5000, fakes: 1000, everyCheckpoints: 1 },
+} as const;
+
+export const DEFAULT_BUDGET = 0.1;
+
+export function defaultMetricsConfig(images: number, compute: 'cpu' | 'gpu', extractor: CustomExtractorSpec | null = null): MetricsConfig {
+  const s = SIZES[compute];
+  const reals = Math.max(4, Math.min(images, s.realsCap));
+  return { metric: 'kid', everyCheckpoints: s.everyCheckpoints, reals, fakes: s.fakes, budget: DEFAULT_BUDGET, autoSize: true, extractor };
+}
+
+/** Evaluation sizes the studio picks from, largest first: [dataset images, generated images]. */
+export const SIZE_LADDER: ReadonlyArray<readonly [number, number]> = [
+  [5000, 1000],
+  [2000, 500],
+  [1000, 250],
+  [500, 128],
+  [200, 64],
+  [128, 48],
+  [96, 32],
+  [64, 24],
+  [48, 16],
+  [32, 12],
+  [16, 8],
+];
+/** Evaluations the automatic sizes aim to fit in a run (fewer when it has fewer checkpoints left). */
+export const PLANNED_EVALUATIONS = 4;
+/** Seconds an evaluation costs besides its images (loading the extractor, generating, the metrics). */
+export const EVALUATION_OVERHEAD_S = 2;
+
+export interface SizePlanInput {
+  /** The configured (largest) sizes. */
+  reals: number;
+  fakes: number;
+  /** Dataset images available. */
+  images: number;
+  /** Seconds of evaluation the budget allows over the whole run. */
+  budgetSeconds: number;
+  /** Checkpoints from this one to the end of the run. */
+  checkpointsLeft: number;
+  /** Features per second of the extractor. */
+  featuresPerSecond: number;
+  /** Of the first `n` dataset images an evaluation would use, how many have no cached features yet. */
+  uncached(n: number): number;
+}
+
+/** The largest sizes (at most the configured ones) with which the planned evaluations fit the budget; the smallest when none does. */
+export function planSizes(p: SizePlanInput): { reals: number; fakes: number; evaluations: number; seconds: number } {
+  const evaluations = Math.max(1, Math.min(PLANNED_EVALUATIONS, p.checkpointsLeft));
+  const candidates = SIZE_LADDER.filter(([r, f]) => r <= Math.max(p.reals, 16) && f <= Math.max(p.fakes, 8));
+  const sized = (candidates.length > 0 ? candidates : [SIZE_LADDER.at(-1)!]).map(([r, f]) => {
+    const reals = Math.max(4, Math.min(r, p.images));
+    const seconds = (p.uncached(reals) + evaluations * f) / p.featuresPerSecond + evaluations * EVALUATION_OVERHEAD_S;
+    return { reals, fakes: f, evaluations, seconds };
+  });
+  return sized.find((s) => s.seconds <= p.budgetSeconds) ?? sized.at(-1)!;
+}
+
+/** A stored config's metrics, with fields added since it was written filled in (runs from before metrics: CPU defaults). */
+export function metricsConfigFromJson(value: unknown): MetricsConfig {
+  const base = defaultMetricsConfig(SIZES.cpu.realsCap, 'cpu');
+  const m = (value ?? {}) as Partial<MetricsConfig>;
+  return { ...base, ...m, autoSize: m.autoSize ?? (value === undefined || value === null), extractor: m.extractor ?? null };
+}

@@ -1,0 +1,60 @@
+/** How the metrics read for people: names, values, and which charts show them. */
+import type { MetricChoice } from '../../../core/api/contract.js';
+import type { ChartLine } from './charts.js';
+
+export const METRIC_TITLES: Record<MetricChoice, string> = { kid: 'KID', fid: 'FID', pr: 'Precision and recall' };
+
+const num = (v: number | undefined, digits: number): string => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(digits));
+
+/** 'KID 0.0123 ± 0.0021', 'FID 45.61', 'precision 0.61 · recall 0.34'. */
+export function metricValueText(metric: MetricChoice, values: Readonly<Record<string, number>>): string {
+  switch (metric) {
+    case 'kid':
+      return `KID ${num(values['Metrics/kid'], 4)}${values['Metrics/kid_std'] !== undefined ? ` ± ${num(values['Metrics/kid_std'], 4)}` : ''}`;
+    case 'fid':
+      return `FID ${num(values['Metrics/fid'], 2)}`;
+    case 'pr':
+      return `precision ${num(values['Metrics/precision'], 2)} · recall ${num(values['Metrics/recall'], 2)}`;
+  }
+}
+
+/** The best snapshot's value as shown: KID and FID as they are, precision/recall's F1. */
+export function bestValueText(metric: MetricChoice, value: number): string {
+  return metric === 'pr' ? `F1 ${num(value, 2)}` : `${METRIC_TITLES[metric]} ${num(value, metric === 'kid' ? 4 : 2)}`;
+}
+
+/** One chart per metric: its title, a line on how to read it, its lines. */
+export interface MetricChartSpec {
+  title: string;
+  hint: string;
+  lines: ChartLine[];
+  /** Series that must have points for the chart to be drawn. */
+  needs: string;
+}
+
+export const METRIC_CHARTS: Record<MetricChoice, MetricChartSpec> = {
+  kid: {
+    title: 'KID',
+    hint: 'How far the samples are from your images (lower is closer); dashed: its spread over subsets.',
+    lines: [
+      { name: 'Metrics/kid', label: 'KID', colour: '--chart-1' },
+      { name: 'Metrics/kid_std', label: '± std', colour: '--chart-1', dashed: true },
+    ],
+    needs: 'Metrics/kid',
+  },
+  fid: { title: 'FID', hint: 'Fréchet distance of the features (lower is closer); grows when there are fewer images.', lines: [{ name: 'Metrics/fid', label: 'FID', colour: '--chart-2' }], needs: 'Metrics/fid' },
+  pr: {
+    title: 'Precision and recall',
+    hint: 'Precision: samples that look like your images. Recall: your images the samples cover.',
+    lines: [
+      { name: 'Metrics/precision', label: 'precision', colour: '--chart-3' },
+      { name: 'Metrics/recall', label: 'recall', colour: '--chart-4' },
+    ],
+    needs: 'Metrics/precision',
+  },
+};
+
+/** The chosen metric first, then the others. */
+export function metricOrder(first: MetricChoice): MetricChoice[] {
+  return [first, ...(['kid', 'fid', 'pr'] as const).filter((m) => m !== first)];
+}

@@ -1,0 +1,140 @@
+/**
+ * Metrics in the Train view, end to end: the real `atelier serve`, its train worker on wasm, the
+ * bundled InceptionV3, the built renderer, Debian's Chromium. A project of 48 Twemoji at 16² is
+ * made on the command line; two tiny runs are started from the view with evaluations at every
+ * checkpoint (8 dataset and 8 generated images, no time limit): the KID chart draws, the best
+ * snapshot's badge shows in the checkpoint list, the note says the features are not the reference
+ * TF-Inception weights; then the compare view shows the two runs' differing settings and curves.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { Browser, Locator, Page } from 'playwright-core';
+import { atelier, cleanup, copyEmoji, launchBrowser, listProblems, newContext, requireRendererBuild, startServer, tempDir, watchedPage, type Server } from './harness.js';
+
+const PROJECT_NAME = 'Metrics';
+const IMAGES = 48;
+/** A tick is 2 steps of 32; a checkpoint every 2 ticks; 4 ticks: two checkpoints, each evaluated. */
+const RUN = { tickKimg: '0.064', snapshotTicks: '2', channelBase: '256', backend: 'wasm', evalEvery: '1', evalReals: '8', evalFakes: '8', evalBudget: '0' };
+const TIMEOUT = 120_000;
+
+let browser: Browser | undefined;
+let server: Server | undefined;
+let root = '';
+let home = '';
+
+before(async () => {
+  requireRendererBuild();
+  root = tempDir('atelier-e2e-metrics-root-');
+  home = tempDir('atelier-e2e-metrics-home-');
+  const folder = join(root, 'critters');
+  copyEmoji(folder, 'Animals & Nature', IMAGES);
+  const project = join(root, `${PROJECT_NAME}.atelier`);
+  await atelier(['new', project]);
+  const imported = await atelier<{ imported: number }>(['import', project, folder, '--resolution', '16', '--near-threshold', 'off']);
+  assert.equal(imported.imported, IMAGES);
+  [browser, server] = await Promise.all([launchBrowser(), startServer({ root, home })]);
+});
+
+after(async () => {
+  await server?.stop();
+  await browser?.close();
+  cleanup(root, home);
+});
+
+/** Fills the new-run form's advanced settings and starts a run. */
+async function startRun(page: Page, o: { kimg: string; channelMax: string; seed: string }): Promise<void> {
+  const form = page.getByRole('form', { name: 'New run' });
+  await form.waitFor();
+  await form.getByText('Advanced settings').click();
+  await form.getByLabel('Channel base').fill(RUN.channelBase);
+  await form.getByLabel('Channel max').fill(o.channelMax);
+  await form.getByLabel('Tick (kimg)').fill(RUN.tickKimg);
+  await form.getByLabel('Checkpoint every (ticks)').fill(RUN.snapshotTicks);
+  await form.getByLabel('Evaluate every (checkpoints)').fill(RUN.evalEvery);
+  await form.getByLabel('Dataset images per evaluation').fill(RUN.evalReals);
+  await form.getByLabel('Generated images per evaluation').fill(RUN.evalFakes);
+  await form.getByLabel('Evaluation time budget (%)').fill(RUN.evalBudget);
+  await form.getByLabel('Best snapshot by').selectOption('kid');
+  await form.getByLabel('Duration (kimg)').fill(o.kimg);
+  await form.getByLabel('Seed').fill(o.seed);
+  await form.getByLabel('Compute backend').selectOption(RUN.backend);
+  await form.getByRole('button', { name: 'Start training' }).click();
+}
+
+async function statusIs(page: Page, status: string): Promise<void> {
+  await page.getByTestId('run-status').locator(`[data-status="${status}"]`).waitFor({ timeout: TIMEOUT });
+}
+
+async function chart(figure: Locator): Promise<{ points: number; legend: string }> {
+  return figure.evaluate((f) => ({ points: Number(f.getAttribute('data-points')), legend: (f.querySelector('.u-legend')?.textContent ?? '').replace(/\s+/g, ' ') }));
+}
+
+test('a short run with evaluations shows the KID chart and the best badge; the compare view shows two runs', async (t) => {
+  const context = await newContext(browser!);
+  t.after(() => context.close());
+  const w = await watchedPage(context);
+  const page = w.page;
+  const t0 = Date.now();
+  const mark = (what: string): void => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
+  await page.goto(server!.url);
+  await page.getByRole('button', { name: 'Open project…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Open project' });
+  await dialog.getByRole('listbox').getByRole('option', { name: new RegExp(`${PROJECT_NAME}\\.atelier`) }).click();
+  await dialog.getByRole('button', { name: 'Open', exact: true }).click();
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
+
+  // Run 1: four ticks, two checkpoints, each evaluated.
+  await startRun(page, { kimg: '0.256', channelMax: '32', seed: '1' });
+  mark('run 1 started');
+  await page.getByRole('region', { name: 'Run 1 · baseline' }).waitFor();
+  await statusIs(page, 'done');
+  mark('run 1 done');
+  const panel = page.getByTestId('metrics-panel');
+  const kid = panel.locator('figure[data-chart="KID"]');
+  await page.waitForFunction(() => Number(document.querySelector('figure[data-chart="KID"]')?.getAttribute('data-points') ?? 0) >= 2, undefined, { timeout: TIMEOUT });
+  const k = await chart(kid);
+  assert.ok(k.points >= 2, `KID points: ${k.points}`);
+  assert.match(k.legend, /KID:?\s*-?[\d.]+/, `the legend shows the latest KID: ${k.legend}`);
+  assert.equal(await panel.locator('figure[data-chart="Precision and recall"]').count(), 1, 'precision and recall are charted too');
+  assert.equal(await panel.locator('figure[data-chart="FID"]').count(), 1);
+  // The best snapshot: a badge in the checkpoint list, on a checkpoint with a KID value, and its summary.
+  const badge = page.getByTestId('best-badge');
+  await badge.waitFor();
+  assert.equal(await badge.count(), 1);
+  const bestRow = page.locator('li[data-checkpoint-id]').filter({ has: badge });
+  assert.match((await bestRow.textContent()) ?? '', /KID -?[\d.]+ ± [\d.]+/);
+  assert.match((await page.getByTestId('best-snapshot').textContent()) ?? '', /Best\s*KID -?[\d.]+ at [\d.]+ kimg/);
+  assert.match((await page.getByTestId('metrics-note').textContent()) ?? '', /not the reference TF-Inception weights/);
+  await panel.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: '/tmp/atelier-metrics.png' });
+
+  // Run 2: another seed and width, two ticks, one evaluation (the dataset's features are cached).
+  await page.getByRole('button', { name: 'New run', exact: true }).click();
+  await startRun(page, { kimg: '0.128', channelMax: '16', seed: '2' });
+  await page.getByRole('region', { name: 'Run 2 · baseline' }).waitFor();
+  await statusIs(page, 'done');
+  await page.waitForFunction(() => Number(document.querySelector('figure[data-chart="KID"]')?.getAttribute('data-points') ?? 0) >= 1, undefined, { timeout: TIMEOUT });
+  mark('run 2 done');
+
+  // Compare: the settings that differ, the best snapshots, both runs on the charts.
+  await page.getByRole('button', { name: 'Compare', exact: true }).click();
+  const compare = page.getByTestId('compare-runs');
+  await compare.waitFor();
+  await compare.getByLabel('Run A').selectOption({ label: 'Run 1 · baseline' });
+  await compare.getByLabel('Run B').selectOption({ label: 'Run 2 · baseline' });
+  const table = compare.getByRole('table', { name: 'Settings that differ' });
+  await table.getByRole('row', { name: /net\.channelMax/ }).waitFor();
+  const rowText = async (name: RegExp): Promise<string> => ((await table.getByRole('row', { name }).textContent()) ?? '').replace(/\s+/g, ' ');
+  assert.match(await rowText(/net\.channelMax/), /net\.channelMax ?32 ?16/);
+  assert.match(await rowText(/^seed/), /seed ?1 ?2/);
+  assert.match(await rowText(/best snapshot/), /KID -?[\d.]+ at [\d.]+ kimg.*KID -?[\d.]+ at [\d.]+ kimg/);
+  const kidBoth = await chart(compare.locator('figure[data-chart="KID"]'));
+  assert.ok(kidBoth.points >= 2);
+  assert.match(kidBoth.legend, /Run 1 · baseline: KID.*Run 2 · baseline: KID/, kidBoth.legend);
+  assert.equal(await compare.locator('figure[data-chart="Losses"]').count(), 1);
+  await page.screenshot({ path: '/tmp/atelier-compare.png' });
+  mark('compared');
+
+  assert.deepEqual(listProblems(w.problems), [], 'the page logged errors or CSP violations');
+});
