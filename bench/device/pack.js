@@ -39,6 +39,9 @@ const entries = {
   'step.js': 'bench/step.ts',
   'webgpu.test.js': 'test/unit/nets/training.test.ts',
   'webgpu-kernels.test.js': 'test/unit/backend/webgpu-conv-kernels.test.ts',
+  'webgpu-augment.test.js': 'test/unit/augment/webgpu.test.ts',
+  'sample-worker.js': 'core/gallery/sample-worker.ts',
+  'gallery.js': 'bench/gallery.ts',
 };
 for (const [name, entry] of Object.entries(entries)) {
   await build({ ...common, banner, entryPoints: [join(root, entry)], outfile: join(out, 'app', name) });

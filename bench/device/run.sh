@@ -33,7 +33,7 @@ echo "node $("$NODE" --version); nproc $(nproc)"
 
 if on numeric; then
 stage "numeric: webgpu against cpu (outputs and gradients of a tiny G+D pair, R1-style double backprop)"
-(cd "$APP" && ATELIER_TEST=1 ATELIER_TEST_WEBGPU=1 timeout 90 "$NODE" --test --test-name-pattern='webgpu' webgpu.test.js webgpu-kernels.test.js) > "$OUT/numeric.txt" 2>&1
+(cd "$APP" && ATELIER_TEST=1 ATELIER_TEST_WEBGPU=1 timeout 90 "$NODE" --test --test-name-pattern='webgpu' webgpu.test.js webgpu-kernels.test.js webgpu-augment.test.js) > "$OUT/numeric.txt" 2>&1
 tail -n 12 "$OUT/numeric.txt"
 fi
 
@@ -44,6 +44,18 @@ echo "exit $?"; grep -E '"type":"(started|end|checkpoint)"' "$OUT/train.jsonl" |
 (cd "$APP" && timeout -s INT "${RESUME_S:-30}" "$NODE" cli.js train "$W/p.atelier" --resume 1 --json) > "$OUT/resume.jsonl" 2> "$OUT/resume.err"
 echo "exit $?"; grep -E '"type":"(started|end|checkpoint)"' "$OUT/resume.jsonl" | cut -c1-400; grep '"type":"tick"' "$OUT/resume.jsonl" | head -n 1 | cut -c1-500; tail -n 3 "$OUT/resume.err"
 (cd "$APP" && "$NODE" cli.js info "$W/p.atelier" --json) | cut -c1-400
+fi
+
+if on ada; then
+stage "train: the ADA preset on the automatic backend"
+(cd "$APP" && timeout -s INT "${ADA_S:-45}" "$NODE" cli.js train "$W/p.atelier" --preset ada --kimg "${KIMG:-20}" --seed 2 --json) > "$OUT/ada.jsonl" 2> /dev/null
+echo "exit $?"; grep -E '"type":"(started|end)"' "$OUT/ada.jsonl" | cut -c1-300; grep '"type":"tick"' "$OUT/ada.jsonl" | tail -n 2 | cut -c1-700
+fi
+
+if on gallery; then
+stage "gallery: sampling worker, time to first image and images/s"
+(cd "$APP" && timeout 90 "$NODE" gallery.js --backends webgpu --sizes 64,256 --budget-s 30) > "$OUT/gallery.json" 2> /dev/null
+grep -E '"(backend|resolution|coldStartMs|firstImageMs|imagesPerSec)"' "$OUT/gallery.json"
 fi
 
 if on step; then
