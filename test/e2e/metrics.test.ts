@@ -46,6 +46,8 @@ after(async () => {
 async function startRun(page: Page, o: { kimg: string; channelMax: string; seed: string }): Promise<void> {
   const form = page.getByRole('form', { name: 'New run' });
   await form.waitFor();
+  // ADA is suggested for this small dataset; these runs compare baselines.
+  await form.getByRole('radio', { name: 'Baseline', exact: true }).check();
   await form.getByText('Advanced settings').click();
   await form.getByLabel('Channel base').fill(RUN.channelBase);
   await form.getByLabel('Channel max').fill(o.channelMax);
