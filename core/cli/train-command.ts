@@ -131,13 +131,17 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     else io.out(`${resumeId !== undefined ? 'Resuming' : 'Training'} "${run.name}" (run ${runId}) in ${project.path}. Ctrl+C pauses and saves a checkpoint.`);
 
     let interrupted = false;
+    let interruptedAt = 0;
     onSigint = () => {
+      // Tools like `timeout` signal the process and then its group: one press can arrive twice.
+      if (interrupted && Date.now() - interruptedAt < 500) return;
       if (interrupted) {
         // A second Ctrl+C: leave now. The worker takes its lost parent as a pause and saves alone.
         io.err('atelier train: leaving; the worker finishes saving its checkpoint by itself.');
         process.exit(130);
       }
       interrupted = true;
+      interruptedAt = Date.now();
       if (!json) io.out('Pausing: saving a checkpoint… (Ctrl+C again to leave without waiting)');
       try {
         training.pause(runId);

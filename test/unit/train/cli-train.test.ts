@@ -51,6 +51,8 @@ test('atelier train --json: Ctrl+C pauses with a checkpoint, --resume finishes',
     if (l.type === 'tick' && !interrupted) {
       interrupted = true;
       child.kill('SIGINT');
+      // `timeout -s INT` signals the process, then its group: the same press, twice.
+      setTimeout(() => child.kill('SIGINT'), 50);
     }
   });
   assert.equal(first.code, 0, first.err);
