@@ -42,6 +42,8 @@ const entries = {
   'webgpu-augment.test.js': 'test/unit/augment/webgpu.test.ts',
   'sample-worker.js': 'core/gallery/sample-worker.ts',
   'gallery.js': 'bench/gallery.ts',
+  'metrics.js': 'bench/metrics.ts',
+  'eval-worker.js': 'core/metrics/eval-worker.ts',
 };
 for (const [name, entry] of Object.entries(entries)) {
   await build({ ...common, banner, entryPoints: [join(root, entry)], outfile: join(out, 'app', name) });
@@ -55,6 +57,8 @@ for (const pkg of ['better-sqlite3', 'bindings', 'file-uri-to-path', 'sharp', '@
   copy(pkg, (src) => !/better-sqlite3\/(deps|src|build\/(?!Release(\/better_sqlite3\.node)?$))/.test(src));
 }
 copy('webgpu', (src) => !/webgpu\/dist\/(?!linux-x64)[^/]+/.test(src));
+// nsfwjs: only what finds and holds the bundled InceptionV3 (the metrics' features).
+copy('nsfwjs', (src) => /nsfwjs(\/package\.json|\/dist|\/dist\/cjs(\/index\.js)?|\/dist\/models|\/dist\/models\/inception_v3(\/.*)?)?$/.test(src));
 // tfjs-backend-wasm's .wasm files (the bundle looks for them beside itself).
 const wasmDir = join(root, 'node_modules', '@tensorflow', 'tfjs-backend-wasm', 'dist');
 for (const f of readdirSync(wasmDir)) if (f.endsWith('.wasm')) cpSync(join(wasmDir, f), join(out, 'app', f));

@@ -58,6 +58,12 @@ stage "gallery: sampling worker, time to first image and images/s"
 grep -E '"(backend|resolution|coldStartMs|firstImageMs|imagesPerSec)"' "$OUT/gallery.json"
 fi
 
+if on metrics; then
+stage "metrics: the bundled InceptionV3's features per second"
+(cd "$APP" && timeout 120 "$NODE" metrics.js --backends webgpu --images 64 --skip-fid --skip-js-large) > "$OUT/metrics.json" 2> /dev/null
+grep -E '"(backend|featuresPerSecond|imagesPerSecond|secondsPerImage|kid[A-Za-z]*)"' "$OUT/metrics.json" | head -12
+fi
+
 if on step; then
 stage "step: webgpu, CPU-class widths (the CPU table's config) and GPU-class widths"
 (cd "$APP" && timeout 110 "$NODE" step.js --backends webgpu --sizes 32,64,128 --batch 32 --steps 5 --channel-base 2048 --channel-max 128) > "$OUT/step-webgpu-small.json" 2> /dev/null
