@@ -54,13 +54,13 @@ fi
 
 if on gallery; then
 stage "gallery: sampling worker, time to first image and images/s"
-(cd "$APP" && timeout 90 "$NODE" gallery.js --backends webgpu --sizes 64,256 --budget-s 30) > "$OUT/gallery.json" 2> /dev/null
+(cd "$APP" && timeout 60 "$NODE" gallery.js --backends webgpu --sizes 64,256 --budget-s 15) > "$OUT/gallery.json" 2> /dev/null
 grep -E '"(backend|resolution|coldStartMs|firstImageMs|imagesPerSec)"' "$OUT/gallery.json"
 fi
 
 if on metrics; then
 stage "metrics: the bundled InceptionV3's features per second"
-(cd "$APP" && timeout 120 "$NODE" metrics.js --backends webgpu --images 64 --skip-fid --skip-js-large) > "$OUT/metrics.json" 2> /dev/null
+(cd "$APP" && timeout 60 "$NODE" metrics.js --backends webgpu --images 32 --skip-fid --skip-js-large) > "$OUT/metrics.json" 2> /dev/null
 grep -E '"(backend|featuresPerSecond|imagesPerSecond|secondsPerImage|kid[A-Za-z]*)"' "$OUT/metrics.json" | head -12
 fi
 
