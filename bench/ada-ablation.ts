@@ -35,6 +35,9 @@ import { ImageArraySource } from '../core/train/data-source.js';
 import { type TickInfo, TrainingLoop } from '../core/train/loop.js';
 import { permutation, Rng } from '../core/train/rng.js';
 import { emojiFiles, loadEmoji } from './lib/emoji.js';
+import { FeaturePair, featureSet, type FeatureSet } from '../core/metrics/features.js';
+import { type FeatureExtractor, type ImageBatch, loadBundledInception } from '../core/metrics/inception.js';
+import { kernelInceptionDistance } from '../core/metrics/kid.js';
 
 /** Faces, people, animals: 714 Twemoji of one broad kind. */
 const CATEGORIES = ['Smileys & Emotion', 'People & Body', 'Animals & Nature'];
@@ -55,6 +58,10 @@ interface Options {
   backend: BackendName;
   sequential: boolean;
   child: RunName | null;
+  /** 'accuracy' (D on held-out reals) or 'kid' (KID of G_ema's samples against the held-out reals, bundled InceptionV3). */
+  quality: 'accuracy' | 'kid';
+  /** Generated images per KID evaluation. */
+  kidFakes: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -79,6 +86,8 @@ function parseOptions(argv: string[]): Options {
     backend: (get('backend') ?? 'wasm') as BackendName,
     sequential: argv.includes('--sequential'),
     child: (get('child') as RunName | undefined) ?? null,
+    quality: get('quality') === 'kid' ? 'kid' : 'accuracy',
+    kidFakes: Number(get('kid-fakes') ?? 100),
   };
 }
 
@@ -117,6 +126,32 @@ const signMean = (logits: Float32Array): number => logits.reduce((s, v) => s + M
 
 /** The default quality until KID exists: D's accuracy on held-out reals (falls as D overfits). */
 export const heldOutAccuracy: Quality = async ({ D, heldOut }) => accuracy(await logitsOf(D, heldOut));
+
+/**
+ * KID (core/metrics, bundled InceptionV3) of `fakes` samples of G_ema from fixed latents against
+ * the held-out reals, whose features are computed once. Lower is better.
+ */
+export function inceptionKid(fakes: number, seed: number): Quality {
+  let extractor: FeatureExtractor | null = null;
+  let real: FeatureSet | null = null;
+  const pixels = async (images: tf.Tensor4D): Promise<ImageBatch> => {
+    const [n, r, , c] = images.shape;
+    const u8 = await images.data().then((v) => Uint8Array.from(v, (x) => Math.max(0, Math.min(255, Math.round((x + 1) * 127.5)))));
+    return { pixels: u8, count: n, resolution: r, channels: c };
+  };
+  return async ({ G_ema, heldOut }) => {
+    extractor ??= await loadBundledInception();
+    if (real === null) {
+      const f = await extractor.extract(await pixels(heldOut));
+      real = featureSet(f!, extractor.dim);
+    }
+    const images = tf.tidy(() => G_ema.generate(tf.randomNormal([fakes, G_ema.config.zDim], 0, 1, 'float32', seed) as tf.Tensor2D, undefined, { noise: 'const' }));
+    const batch = await pixels(images);
+    images.dispose();
+    const fake = featureSet((await extractor.extract(batch))!, extractor.dim);
+    return kernelInceptionDistance(new FeaturePair(real, fake)).kid;
+  };
+}
 
 /** Unbiased KID (MMD², cubic polynomial kernel) between two sets of vectors [n, d]. */
 export function kid(x: Float64Array[], y: Float64Array[]): number {
@@ -273,7 +308,7 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const o = parseOptions(argv);
   if (o.child !== null) {
-    process.stdout.write(`${JSON.stringify(await trainOne(o.child, o))}\n`);
+    process.stdout.write(`${JSON.stringify(await trainOne(o.child, o, o.quality === 'kid' ? inceptionKid(o.kidFakes, 4321) : heldOutAccuracy))}\n`);
     process.exit(0);
   }
   const started = Date.now();
@@ -287,7 +322,10 @@ async function main(): Promise<void> {
     machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, node: process.version, backend: o.backend },
     options: { ...o, child: undefined, categories: CATEGORIES },
     wallSeconds: Math.round((Date.now() - started) / 1000),
-    quality: 'D accuracy on held-out reals (the default hook; KID replaces it once core/metrics has it)',
+    quality:
+      o.quality === 'kid'
+        ? `KID (core/metrics, InceptionV3 bundled with nsfwjs: not the reference TF-Inception) of ${o.kidFakes} samples of G_ema against the ${o.heldout} held-out reals; lower is better`
+        : 'D accuracy on held-out reals (--quality kid: KID with the bundled InceptionV3)',
     runs: results.map((r) => ({ ...r, summary: summary(r.ticks) })),
   };
   process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
