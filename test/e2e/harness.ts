@@ -228,3 +228,45 @@ export function listProblems(problems: PageProblems): string[] {
     ...problems.cspViolations.map((m) => `CSP violation: ${m}`),
   ];
 }
+
+// ---------------------------------------------------------------------------------------------
+// A studio with a small emoji project, for the training tests.
+
+export interface EmojiStudio {
+  browser: Browser;
+  server: Server;
+  /** The served folder (the project file is in it). */
+  root: string;
+  /** The project file. */
+  project: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `count` Twemoji of `category` imported at `resolution`² into `<root>/<name>.atelier` (near-duplicate
+ * dropping off: at 16 × 16 a few Twemoji look alike, and the tests want them all), then a browser
+ * and `atelier serve` on the folder.
+ */
+export async function emojiStudio(tag: string, name: string, count: number, category = 'Animals & Nature', resolution = 16): Promise<EmojiStudio> {
+  requireRendererBuild();
+  const root = tempDir(`atelier-e2e-${tag}-root-`);
+  const home = tempDir(`atelier-e2e-${tag}-home-`);
+  const folder = join(root, 'images');
+  copyEmoji(folder, category, count);
+  const project = join(root, `${name}.atelier`);
+  await atelier(['new', project]);
+  const imported = await atelier<{ imported: number }>(['import', project, folder, '--resolution', String(resolution), '--near-threshold', 'off']);
+  if (imported.imported !== count) throw new Error(`the fixture imported ${imported.imported} of ${count} images`);
+  const [browser, server] = await Promise.all([launchBrowser(), startServer({ root, home })]);
+  return {
+    browser,
+    server,
+    root,
+    project,
+    close: async () => {
+      await server.stop();
+      await browser.close();
+      cleanup(root, home);
+    },
+  };
+}

@@ -7,10 +7,9 @@
  * TF-Inception weights; then the compare view shows the two runs' differing settings and curves.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
-import { atelier, cleanup, copyEmoji, launchBrowser, listProblems, newContext, requireRendererBuild, startServer, tempDir, watchedPage, type Server } from './harness.js';
+import type { Locator, Page } from 'playwright-core';
+import { emojiStudio, type EmojiStudio, listProblems, newContext, watchedPage } from './harness.js';
 
 const PROJECT_NAME = 'Metrics';
 const IMAGES = 48;
@@ -18,28 +17,14 @@ const IMAGES = 48;
 const RUN = { tickKimg: '0.064', snapshotTicks: '2', channelBase: '256', backend: 'wasm', evalEvery: '1', evalReals: '8', evalFakes: '8', evalBudget: '0' };
 const TIMEOUT = 120_000;
 
-let browser: Browser | undefined;
-let server: Server | undefined;
-let root = '';
-let home = '';
+let studio: EmojiStudio | undefined;
 
 before(async () => {
-  requireRendererBuild();
-  root = tempDir('atelier-e2e-metrics-root-');
-  home = tempDir('atelier-e2e-metrics-home-');
-  const folder = join(root, 'critters');
-  copyEmoji(folder, 'Animals & Nature', IMAGES);
-  const project = join(root, `${PROJECT_NAME}.atelier`);
-  await atelier(['new', project]);
-  const imported = await atelier<{ imported: number }>(['import', project, folder, '--resolution', '16', '--near-threshold', 'off']);
-  assert.equal(imported.imported, IMAGES);
-  [browser, server] = await Promise.all([launchBrowser(), startServer({ root, home })]);
+  studio = await emojiStudio('metrics', PROJECT_NAME, IMAGES);
 });
 
 after(async () => {
-  await server?.stop();
-  await browser?.close();
-  cleanup(root, home);
+  await studio?.close();
 });
 
 /** Fills the new-run form's advanced settings and starts a run. */
@@ -73,13 +58,13 @@ async function chart(figure: Locator): Promise<{ points: number; legend: string 
 }
 
 test('a short run with evaluations shows the KID chart and the best badge; the compare view shows two runs', async (t) => {
-  const context = await newContext(browser!);
+  const context = await newContext(studio!.browser);
   t.after(() => context.close());
   const w = await watchedPage(context);
   const page = w.page;
   const t0 = Date.now();
   const mark = (what: string): void => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
-  await page.goto(server!.url);
+  await page.goto(studio!.server.url);
   await page.getByRole('button', { name: 'Open project…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Open project' });
   await dialog.getByRole('listbox').getByRole('option', { name: new RegExp(`${PROJECT_NAME}\\.atelier`) }).click();

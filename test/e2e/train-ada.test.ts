@@ -6,10 +6,8 @@
  * its "Augmentation" chart draws the strength p and r_t with the target as a line.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser } from 'playwright-core';
-import { atelier, cleanup, copyEmoji, launchBrowser, listProblems, newContext, requireRendererBuild, startServer, tempDir, watchedPage, type Server } from './harness.js';
+import { emojiStudio, type EmojiStudio, listProblems, newContext, watchedPage } from './harness.js';
 
 const SCREENSHOT = '/tmp/atelier-train-ada.png';
 const PROJECT_NAME = 'Small';
@@ -18,36 +16,22 @@ const IMAGES = 48;
 const RUN = { kimg: '0.192', tickKimg: '0.048', channelBase: '256', channelMax: '16', target: '0.5', speed: '0.5', backend: 'wasm' };
 const TRAINING_TIMEOUT = 120_000;
 
-let browser: Browser | undefined;
-let server: Server | undefined;
-let root = '';
-let home = '';
+let studio: EmojiStudio | undefined;
 
 before(async () => {
-  requireRendererBuild();
-  root = tempDir('atelier-e2e-ada-root-');
-  home = tempDir('atelier-e2e-ada-home-');
-  const folder = join(root, 'critters');
-  copyEmoji(folder, 'Animals & Nature', IMAGES);
-  const project = join(root, `${PROJECT_NAME}.atelier`);
-  await atelier(['new', project]);
-  const imported = await atelier<{ imported: number }>(['import', project, folder, '--resolution', '16', '--near-threshold', 'off']);
-  assert.equal(imported.imported, IMAGES);
-  [browser, server] = await Promise.all([launchBrowser(), startServer({ root, home })]);
+  studio = await emojiStudio('ada', PROJECT_NAME, IMAGES);
 });
 
 after(async () => {
-  await server?.stop();
-  await browser?.close();
-  cleanup(root, home);
+  await studio?.close();
 });
 
 test('ADA is suggested for 48 images; an ADA run draws p and r_t with the target', async (t) => {
-  const context = await newContext(browser!);
+  const context = await newContext(studio!.browser);
   t.after(() => context.close());
   const w = await watchedPage(context);
   const page = w.page;
-  await page.goto(server!.url);
+  await page.goto(studio!.server.url);
   await page.getByRole('button', { name: 'Open project…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Open project' });
   await dialog.getByRole('listbox').getByRole('option', { name: new RegExp(`${PROJECT_NAME}\\.atelier`) }).click();

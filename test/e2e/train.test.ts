@@ -7,22 +7,9 @@
  * the pause, not from 0) and stops it.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { Browser, Locator, Page } from 'playwright-core';
-import {
-  atelier,
-  cleanup,
-  copyEmoji,
-  launchBrowser,
-  listProblems,
-  newContext,
-  requireRendererBuild,
-  startServer,
-  tempDir,
-  watchedPage,
-  type Server,
-} from './harness.js';
+import type { Locator, Page } from 'playwright-core';
+import { emojiStudio, type EmojiStudio, listProblems, newContext, watchedPage } from './harness.js';
 
 const SCREENSHOT = '/tmp/atelier-train.png';
 const PROJECT_NAME = 'Critters';
@@ -35,29 +22,14 @@ const RUN = { kimg: '4', tickKimg: '0.064', channelBase: '256', channelMax: '32'
 /** Starting a worker (TF.js, wasm, the dataset) and a few ticks; generous for a busy machine. */
 const TRAINING_TIMEOUT = 60_000;
 
-let browser: Browser | undefined;
-let server: Server | undefined;
-let root = '';
-let home = '';
+let studio: EmojiStudio | undefined;
 
 before(async () => {
-  requireRendererBuild();
-  root = tempDir('atelier-e2e-train-root-');
-  home = tempDir('atelier-e2e-train-home-');
-  const folder = join(root, 'critters');
-  copyEmoji(folder, 'Animals & Nature', IMAGES);
-  const project = join(root, `${PROJECT_NAME}.atelier`);
-  await atelier(['new', project]);
-  // Near-duplicate dropping off: at 16 × 16 a few Twemoji look alike, and the test wants all 48.
-  const imported = await atelier<{ imported: number }>(['import', project, folder, '--resolution', '16', '--near-threshold', 'off']);
-  assert.equal(imported.imported, IMAGES, 'the fixture was imported');
-  [browser, server] = await Promise.all([launchBrowser(), startServer({ root, home })]);
+  studio = await emojiStudio('train', PROJECT_NAME, IMAGES);
 });
 
 after(async () => {
-  await server?.stop();
-  await browser?.close();
-  cleanup(root, home);
+  await studio?.close();
 });
 
 /** The number in "0.128 of 0.64 kimg" (the run panel's Done figure) or "at 0.128 kimg" (the preview's caption). */
@@ -103,20 +75,20 @@ async function charts(page: Page): Promise<Array<{ title: string; points: number
 }
 
 test('start a short run, watch the preview grid and the charts update, pause, resume, stop', async (t) => {
-  const context = await newContext(browser!);
+  const context = await newContext(studio!.browser);
   t.after(() => context.close());
   const w = await watchedPage(context);
   const page = w.page;
   const t0 = Date.now();
   const mark = (what: string): void => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
-  await page.goto(server!.url);
+  await page.goto(studio!.server.url);
 
   // Open the project made on the command line.
   await page.getByRole('button', { name: 'Open project…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Open project' });
   await dialog.getByRole('listbox').getByRole('option', { name: new RegExp(`${PROJECT_NAME}\\.atelier`) }).click();
   await dialog.getByRole('button', { name: 'Open', exact: true }).click();
-  await page.getByTestId('project-path').filter({ hasText: join(root, `${PROJECT_NAME}.atelier`) }).waitFor();
+  await page.getByTestId('project-path').filter({ hasText: studio!.project }).waitFor();
 
   // The Train view: ADA suggested for 48 images (test/e2e/train-ada.test.ts runs it); Baseline picked here, and defaults from the dataset.
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
