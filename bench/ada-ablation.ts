@@ -254,7 +254,7 @@ async function trainOne(run: RunName, o: Options, quality: Quality = heldOutAccu
         lossD: t.stats['Loss/D']!,
         imgPerSec: t.stats['img_s']!,
       };
-      const round = (v: number) => (Number.isFinite(v) ? Number(v.toFixed(4)) : v);
+      const round = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(4)) : v);
       for (const k of Object.keys(row) as Array<keyof TickRow>) row[k] = round(row[k]);
       ticks.push(row);
       log(`[${run}] kimg ${row.kimg} r_t ${row.rt.toFixed(3)} p ${row.p.toFixed(3)} held-out acc ${row.accHeldOut.toFixed(3)} train acc ${row.accTrain.toFixed(3)} kidPixels ${row.kidPixels.toFixed(4)} ${row.imgPerSec.toFixed(1)} img/s`);
