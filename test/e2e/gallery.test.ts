@@ -17,7 +17,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { selectBackend } from '../../core/backend/select.js';
 import { pixelsOf, projectWithCheckpoint } from '../unit/gallery/helpers.js';
-import { cleanup, launchBrowser, listProblems, newContext, REPO_ROOT, requireRendererBuild, startServer, tempDir, watchedPage, type Server } from './harness.js';
+import { cleanup, launchBrowser, listProblems, newContext, openProject, REPO_ROOT, requireRendererBuild, type Server, startServer, tempDir, watchedPage } from './harness.js';
 
 const SCREENSHOT = '/tmp/atelier-gallery.png';
 const run = promisify(execFile);
@@ -65,11 +65,7 @@ test('explore by seed and ψ, star, reload, walk; promote, export, rename and de
   await page.goto(server!.url);
 
   // Open the project.
-  await page.getByRole('button', { name: 'Open project…' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Open project' });
-  await dialog.getByRole('listbox').getByRole('option', { name: /Critters\.atelier/ }).click();
-  await dialog.getByRole('button', { name: 'Open', exact: true }).click();
-  await page.getByTestId('project-path').filter({ hasText: projectPath }).waitFor();
+  await openProject(page, 'Critters.atelier', projectPath);
 
   // The Gallery: the run's checkpoint is open, the grid fills by seed.
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Gallery' }).click();

@@ -270,3 +270,13 @@ export async function emojiStudio(tag: string, name: string, count: number, cate
     },
   };
 }
+
+/** Opens `<fileName>` through the Projects view's chooser, as a user does, and waits until it is open. */
+export async function openProject(page: Page, fileName: string, path: string): Promise<void> {
+  await page.getByRole('button', { name: 'Open project…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Open project' });
+  const escaped = fileName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  await dialog.getByRole('listbox').getByRole('option', { name: new RegExp(escaped) }).click();
+  await dialog.getByRole('button', { name: 'Open', exact: true }).click();
+  await page.getByTestId('project-path').filter({ hasText: path }).waitFor();
+}

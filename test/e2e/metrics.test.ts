@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { emojiStudio, type EmojiStudio, listProblems, newContext, watchedPage } from './harness.js';
+import { emojiStudio, type EmojiStudio, listProblems, newContext, openProject, watchedPage } from './harness.js';
 
 const PROJECT_NAME = 'Metrics';
 const IMAGES = 48;
@@ -65,10 +65,7 @@ test('a short run with evaluations shows the KID chart and the best badge; the c
   const t0 = Date.now();
   const mark = (what: string): void => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
   await page.goto(studio!.server.url);
-  await page.getByRole('button', { name: 'Open project…' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Open project' });
-  await dialog.getByRole('listbox').getByRole('option', { name: new RegExp(`${PROJECT_NAME}\\.atelier`) }).click();
-  await dialog.getByRole('button', { name: 'Open', exact: true }).click();
+  await openProject(page, `${PROJECT_NAME}.atelier`, studio!.project);
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
 
   // Run 1: four ticks, two checkpoints, each evaluated.

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { emojiStudio, type EmojiStudio, listProblems, newContext, watchedPage } from './harness.js';
+import { emojiStudio, type EmojiStudio, listProblems, newContext, openProject, watchedPage } from './harness.js';
 
 const SCREENSHOT = '/tmp/atelier-train-ada.png';
 const PROJECT_NAME = 'Small';
@@ -32,10 +32,7 @@ test('ADA is suggested for 48 images; an ADA run draws p and r_t with the target
   const w = await watchedPage(context);
   const page = w.page;
   await page.goto(studio!.server.url);
-  await page.getByRole('button', { name: 'Open project…' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Open project' });
-  await dialog.getByRole('listbox').getByRole('option', { name: new RegExp(`${PROJECT_NAME}\\.atelier`) }).click();
-  await dialog.getByRole('button', { name: 'Open', exact: true }).click();
+  await openProject(page, `${PROJECT_NAME}.atelier`, studio!.project);
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
   const form = page.getByRole('form', { name: 'New run' });
   await form.waitFor();

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { emojiStudio, type EmojiStudio, listProblems, newContext, watchedPage } from './harness.js';
+import { emojiStudio, type EmojiStudio, listProblems, newContext, openProject, watchedPage } from './harness.js';
 
 const SCREENSHOT = '/tmp/atelier-train.png';
 const PROJECT_NAME = 'Critters';
@@ -84,11 +84,7 @@ test('start a short run, watch the preview grid and the charts update, pause, re
   await page.goto(studio!.server.url);
 
   // Open the project made on the command line.
-  await page.getByRole('button', { name: 'Open project…' }).click();
-  const dialog = page.getByRole('dialog', { name: 'Open project' });
-  await dialog.getByRole('listbox').getByRole('option', { name: new RegExp(`${PROJECT_NAME}\\.atelier`) }).click();
-  await dialog.getByRole('button', { name: 'Open', exact: true }).click();
-  await page.getByTestId('project-path').filter({ hasText: studio!.project }).waitFor();
+  await openProject(page, `${PROJECT_NAME}.atelier`, studio!.project);
 
   // The Train view: ADA suggested for 48 images (test/e2e/train-ada.test.ts runs it); Baseline picked here, and defaults from the dataset.
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
