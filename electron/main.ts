@@ -154,7 +154,7 @@ async function main(): Promise<void> {
   ipcMain.on(IPC_DROP, (event, dropped: unknown) => {
     if (event.senderFrame?.parent !== null || !isTrustedSenderUrl(event.senderFrame?.url)) return;
     if (!Array.isArray(dropped) || !dropped.every((p): p is string => typeof p === 'string' && p.length > 0 && p.length <= 4096)) return;
-    for (const p of dropped) paths.grant(p);
+    for (const p of dropped) paths.grant(p, 'read');
     mainWindow?.webContents.send(IPC_EVENT, { type: 'files.dropped', paths: dropped });
   });
 

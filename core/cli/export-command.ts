@@ -133,7 +133,9 @@ export async function exportCommand(argv: string[], io: CommandIO): Promise<numb
   }
   if (!generator && (values.model !== undefined || values.run !== undefined)) throw new UserError('invalid-request', '--format dataset exports the images you imported; leave out --model and --run.', '--model');
   const projectPath = resolve(positionals[0]!);
-  const out = typeof values.out === 'string' ? resolve(values.out) : defaultOut(projectPath, format);
+  // `--out model` for ONNX means model.onnx (the studio's dialogs suggest the extension the same way).
+  const asked = typeof values.out === 'string' ? resolve(values.out) : defaultOut(projectPath, format);
+  const out = format === 'onnx' && !asked.toLowerCase().endsWith('.onnx') ? `${asked}.onnx` : asked;
   const parent = dirname(out);
   if (!existsSync(parent) || !statSync(parent).isDirectory()) throw new UserError('not-found', `The folder ${parent} does not exist. Create it, or pick another --out.`, parent);
   const labels = values.labels === undefined ? 'auto' : values.labels;

@@ -5,9 +5,12 @@
  * so (and only once the new one is complete).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError, describeIoError } from '../api/errors.js';
+
+/** Written into every exported folder: only such a folder (or an empty one) is ever replaced. */
+export const EXPORT_MARKER = '.atelier-export';
 
 export async function pathExists(p: string): Promise<boolean> {
   try {
@@ -37,9 +40,21 @@ export async function checkDestination(out: string, o: OutputOptions): Promise<v
     parentIsDir = false;
   }
   if (!parentIsDir) throw new UserError('not-found', `The folder ${parent} does not exist. Create it, or pick another destination.`, parent);
-  if (!o.overwrite && (await pathExists(out))) {
-    const what = (await stat(out)).isDirectory() ? 'A folder' : 'A file';
-    throw new UserError('exists', `${what} ${out} already exists. Pick another name, or ${o.forceHint ?? 'confirm replacing it'}.`, out);
+  if (!(await pathExists(out))) return;
+  const isDir = (await stat(out)).isDirectory();
+  if (!o.overwrite) {
+    throw new UserError('exists', `${isDir ? 'A folder' : 'A file'} ${out} already exists. Pick another name, or ${o.forceHint ?? 'confirm replacing it'}.`, out);
+  }
+  // Replacing: only what an export would be, and a folder only when it is one of ours (or empty):
+  // a folder of photos or projects picked by mistake must never be deleted.
+  if (isDir !== (o.kind === 'dir')) {
+    throw new UserError('exists', `${out} is ${isDir ? 'a folder' : 'a file'}, and this export is ${o.kind === 'dir' ? 'a folder' : 'a file'}: it is not replaced. Pick another name.`, out);
+  }
+  if (isDir) {
+    const entries = await readdir(out);
+    if (entries.length > 0 && !entries.includes(EXPORT_MARKER)) {
+      throw new UserError('exists', `The folder ${out} was not made by a GAN Atelier export, so it is not replaced (everything in it is kept). Pick a new folder name.`, out);
+    }
   }
 }
 
@@ -56,6 +71,7 @@ export async function writeAtomically<T>(out: string, o: OutputOptions, build: (
   try {
     if (o.kind === 'dir') await mkdir(tmp);
     const result = await build(tmp);
+    if (o.kind === 'dir') await writeFile(join(tmp, EXPORT_MARKER), 'Made by GAN Atelier: the studio may replace this folder with a new export of the same name.\n');
     const replacing = await pathExists(out);
     if (replacing) await rename(out, old);
     try {

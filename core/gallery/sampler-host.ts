@@ -10,8 +10,9 @@ import type { ExportResult, GalleryItem, GallerySource, ItemProvenance, ModelSum
 import { UserError } from '../api/errors.js';
 import { type ExportableGenerator } from '../export/generator-files.js';
 import { writeHtmlExport } from '../export/html-export.js';
-import { type ImageEntry, writeImagesExport } from '../export/images-export.js';
+import { type ImageEntry, isZipPath, writeImagesExport } from '../export/images-export.js';
 import { readTfjsExport } from '../export/model-import.js';
+import { checkDestination } from '../export/output.js';
 import { writeOnnxExport } from '../export/onnx-export.js';
 import { writeStrip, type StripFrame } from '../export/strip.js';
 import { writeTfjsExport } from '../export/tfjs-export.js';
@@ -273,8 +274,11 @@ export class SamplerHost {
   }
 
   private async export(op: Extract<SamplerOp, { op: 'export' }>, ctx: RequestContext): Promise<ExportResult> {
-    const entry = await this.get(op.source);
     const o = { overwrite: op.overwrite, studioVersion: this.studioVersion, ...(op.forceHint !== undefined ? { forceHint: op.forceHint } : {}) };
+    // Refuse a destination that exists (or may not be replaced) before loading, building and checking anything.
+    const file = op.format === 'onnx' || (op.format === 'images' && isZipPath(op.out));
+    await checkDestination(op.out, { kind: file ? 'file' : 'dir', ...o });
+    const entry = await this.get(op.source);
     switch (op.format) {
       case 'tfjs':
         ctx.progress('writing', 0, 1);
@@ -284,10 +288,10 @@ export class SamplerHost {
         return writeHtmlExport(op.out, await this.exportable(entry), o);
       case 'onnx': {
         ctx.progress('checking', 0, 1);
-        const out = op.out.toLowerCase().endsWith('.onnx') ? op.out : `${op.out}.onnx`;
         const reference = (c: { psi: number; z: Float32Array[]; cls: Float32Array[] | null }): Promise<Float32Array> =>
           entry.sampler.imagesFloat(c.z.map((z, i) => ({ kind: 'z' as const, z, cls: c.cls?.[i] ?? null, psi: c.psi })));
-        return writeOnnxExport(out, await this.exportable(entry), reference, o);
+        // Exactly the path that was checked and granted (the dialogs and the CLI suggest '.onnx').
+        return writeOnnxExport(op.out, await this.exportable(entry), reference, o);
       }
       case 'images':
         return this.exportImages(entry, op.out, op.overwrite, op.images ?? {}, ctx, op.forceHint);

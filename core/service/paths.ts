@@ -33,37 +33,53 @@ export function withProjectExtension(p: string): string {
   return extname(p).toLowerCase() === PROJECT_EXTENSION ? p : `${p}${PROJECT_EXTENSION}`;
 }
 
-/** Decides whether a renderer-supplied path is one the user picked. */
+/** What a picked path may be used for: a dialog to open files grants no right to overwrite them. */
+export type PathUse = 'project' | 'read' | 'write';
+
+const USE_WORDS: Record<PathUse, string> = { project: 'open or create a project', read: 'read from', write: 'save to' };
+
+/** Decides whether a renderer-supplied path is one the user picked, for this use. */
 export interface PathPolicy {
-  /** Throws a 'forbidden' UserError unless `path` (canonical) may be used. */
-  check(path: string): void;
-  /** Remembers a path the user picked through the host's own UI (a native dialog). */
-  grant(path: string): void;
+  /** Throws a 'forbidden' UserError unless `path` (canonical) may be used so. */
+  check(path: string, use: PathUse): void;
+  /** Remembers a path the user picked through the host's own UI (a native dialog, a drop), for one use. */
+  grant(path: string, use: PathUse): void;
 }
 
-/** Desktop: only paths returned by a native dialog in this session (plus the recent list). */
+/** Desktop: only paths returned by a native dialog in this session (plus the recent list), each for what it was picked for. */
 export class GrantedPaths implements PathPolicy {
-  private readonly granted = new Set<string>();
-  grant(path: string): void {
-    this.granted.add(canonicalPath(path));
+  private readonly granted = new Map<string, Set<PathUse>>();
+  grant(path: string, use: PathUse): void {
+    const key = canonicalPath(path);
+    const uses = this.granted.get(key) ?? new Set<PathUse>();
+    uses.add(use);
+    this.granted.set(key, uses);
   }
-  check(path: string): void {
-    if (!this.granted.has(path)) {
-      throw new UserError('forbidden', `${path} was not picked in a dialog. Use Open or New to choose the file.`, path);
+  check(path: string, use: PathUse): void {
+    const uses = this.granted.get(path);
+    if (uses === undefined) {
+      throw new UserError('forbidden', `${path} was not picked in a dialog. Use the studio's Open, New, Import or Export buttons to choose it.`, path);
+    }
+    if (!uses.has(use)) {
+      const picked = [...uses].map((u) => USE_WORDS[u]).join(' and ');
+      throw new UserError('forbidden', `${path} was picked to ${picked}, not to ${USE_WORDS[use]}. Choose it again in the dialog for that.`, path);
     }
   }
 }
 
-/** Browser mode: anything under the chooser's root folder. */
+/** Browser mode: anything under the chooser's root folder (written into, never replaced as a whole). */
 export class RootedPaths implements PathPolicy {
   readonly root: string;
   constructor(root: string) {
     this.root = canonicalPath(root);
   }
   grant(): void {}
-  check(path: string): void {
+  check(path: string, use: PathUse): void {
     if (!isInside(this.root, path)) {
       throw new UserError('forbidden', `${path} is outside the folder this server offers (${this.root}). Restart \`atelier serve --root <folder>\` to work elsewhere.`, path);
+    }
+    if (use === 'write' && path === this.root) {
+      throw new UserError('forbidden', `${path} is the folder this server offers: an export goes inside it, under a new name.`, path);
     }
   }
 }

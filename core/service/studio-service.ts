@@ -15,7 +15,7 @@ import { Project } from '../store/project.js';
 import { SCHEMA_VERSION } from '../store/migrations/index.js';
 import { listDir } from './file-chooser.js';
 import { RecentList } from './recent.js';
-import { RootedPaths, canonicalPath, withProjectExtension, type PathPolicy } from './paths.js';
+import { RootedPaths, canonicalPath, isInside, withProjectExtension, type PathPolicy } from './paths.js';
 import { APP_VERSION } from './version.js';
 import { Training } from './training.js';
 import { Gallery } from './gallery.js';
@@ -77,7 +77,7 @@ export class StudioService {
   /** A path from the renderer: canonical, and one the user picked (or one in the recent list). */
   private allowed(raw: string): string {
     const path = canonicalPath(raw);
-    if (!this.recent.has(path)) this.host.paths.check(path);
+    if (!this.recent.has(path)) this.host.paths.check(path, 'project');
     return path;
   }
 
@@ -145,10 +145,16 @@ export class StudioService {
     return this.gallery;
   }
 
-  /** An export destination from the renderer: canonical and one the user picked. */
+  /**
+   * An export destination from the renderer: canonical, picked for saving, and never the open
+   * project or a folder holding it (replacing it would delete the project).
+   */
   private allowedOutput(raw: string): string {
     const path = canonicalPath(raw);
-    this.host.paths.check(path);
+    this.host.paths.check(path, 'write');
+    if (this.project && isInside(path, this.project.path)) {
+      throw new UserError('forbidden', `${path} holds the open project (${this.project.path}); an export there could replace it. Pick another name or folder.`, path);
+    }
     return path;
   }
 
@@ -174,7 +180,7 @@ export class StudioService {
   /** A source path from the renderer: canonical, existing, and one the user picked. */
   private allowedSource(raw: string): string {
     const path = canonicalPath(raw);
-    this.host.paths.check(path);
+    this.host.paths.check(path, 'read');
     if (!existsSync(path)) throw new UserError('not-found', `${path} does not exist (moved or deleted?). Pick the files or folder again.`, path);
     return path;
   }
@@ -244,8 +250,7 @@ export class StudioService {
   }
 
   private async exportDataset(params: Params<'dataset.export'>) {
-    const out = canonicalPath(params.out);
-    this.host.paths.check(out);
+    const out = this.allowedOutput(params.out);
     const parent = dirname(out);
     if (!existsSync(parent) || !statSync(parent).isDirectory()) {
       throw new UserError('not-found', `The folder ${parent} does not exist. Pick an existing folder for the archive.`, parent);
@@ -284,7 +289,7 @@ export class StudioService {
           throw new UserError('unavailable', 'Native dialogs exist only in the desktop app; the browser mode uses the built-in chooser.');
         }
         const path = await this.host.pickProject(mode, suggestedName);
-        if (path !== null) this.host.paths.grant(mode === 'create' ? withProjectExtension(path) : path);
+        if (path !== null) this.host.paths.grant(mode === 'create' ? withProjectExtension(path) : path, 'project');
         return { path };
       },
       'dialog.pickImportSources': async ({ kind }) => {
@@ -292,7 +297,7 @@ export class StudioService {
           throw new UserError('unavailable', 'Native dialogs exist only in the desktop app; the browser mode uses the built-in chooser.');
         }
         const paths = await this.host.pickImportSources(kind);
-        for (const p of paths) this.host.paths.grant(p);
+        for (const p of paths) this.host.paths.grant(p, 'read');
         return { paths };
       },
       'dialog.pickExportPath': async ({ suggestedName }) => {
@@ -300,7 +305,7 @@ export class StudioService {
           throw new UserError('unavailable', 'Native dialogs exist only in the desktop app; the browser mode uses the built-in chooser.');
         }
         const path = await this.host.pickExportPath(suggestedName);
-        if (path !== null) this.host.paths.grant(path);
+        if (path !== null) this.host.paths.grant(path, 'write');
         return { path };
       },
       'dataset.suggest': ({ sources }) => suggestSettings(sources.map((s) => this.allowedSource(s))),
@@ -360,7 +365,7 @@ export class StudioService {
           throw new UserError('unavailable', 'Native dialogs exist only in the desktop app; the browser mode uses the built-in chooser.');
         }
         const path = await this.host.pickModelImport();
-        if (path !== null) this.host.paths.grant(path);
+        if (path !== null) this.host.paths.grant(path, 'read');
         return { path };
       },
       // Metrics.
@@ -370,7 +375,7 @@ export class StudioService {
       'metrics.setExtractor': ({ path, inputRange }) => {
         // The model file is one the user picked, like any other path from the renderer.
         const file = path === null ? null : canonicalPath(path);
-        if (file !== null) this.host.paths.check(file);
+        if (file !== null) this.host.paths.check(file, 'read');
         return this.trainingFor().setExtractor(file, inputRange);
       },
     };

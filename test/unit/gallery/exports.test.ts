@@ -26,7 +26,7 @@ import { loadSource } from '../../../core/gallery/source.js';
 import { buildGenerator } from '../../../core/gallery/generator-weights.js';
 import { Sampler, oneHot } from '../../../core/gallery/sampler.js';
 import { ONNX_TOLERANCE, writeOnnxExport } from '../../../core/export/onnx-export.js';
-import { writeAtomically } from '../../../core/export/output.js';
+import { EXPORT_MARKER, writeAtomically } from '../../../core/export/output.js';
 import { type Fixture, pixelsOf, projectWithCheckpoint } from './helpers.js';
 
 const REPO = new URL('../../../', import.meta.url).pathname;
@@ -182,8 +182,8 @@ describe('generator exports', () => {
     const chost = new SamplerHost(c.project.db, 'wasm', 'test');
     t.after(() => chost.dispose());
     const csource: GallerySource = { kind: 'checkpoint', checkpointId: c.checkpointId };
-    const r = await chost.run({ op: 'export', source: csource, format: 'onnx', out: join(cdir, 'cond'), overwrite: false }, noCtx);
-    assert.equal(r.path, join(cdir, 'cond.onnx'), '.onnx added');
+    const r = await chost.run({ op: 'export', source: csource, format: 'onnx', out: join(cdir, 'cond.onnx'), overwrite: false }, noCtx);
+    assert.equal(r.path, join(cdir, 'cond.onnx'), 'written exactly where asked (the path that was checked)');
     assert.ok(r.onnxCheck!.maxAbsDiff <= 1e-4, `max abs diff ${r.onnxCheck!.maxAbsDiff}`);
     t.diagnostic(`ONNX vs TF.js (wasm), 16² 3 classes: max abs diff ${r.onnxCheck!.maxAbsDiff.toExponential(2)}`);
     const session = await ort.InferenceSession.create(r.path);
@@ -206,7 +206,7 @@ describe('generator exports', () => {
     const folder = join(dir, 'pngs');
     const r = await host.run({ op: 'export', source, format: 'images', out: folder, overwrite: false, images: { seeds: '3-5', psi: 0.5 } }, noCtx);
     assert.equal(r.images, 3);
-    assert.deepEqual(readdirSync(folder).sort(), ['manifest.json', 'seed-000003.png', 'seed-000004.png', 'seed-000005.png']);
+    assert.deepEqual(readdirSync(folder).sort(), [EXPORT_MARKER, 'manifest.json', 'seed-000003.png', 'seed-000004.png', 'seed-000005.png']);
     const manifest = JSON.parse(readFileSync(join(folder, 'manifest.json'), 'utf8'));
     assert.equal(manifest.generator, 'Tiny');
     assert.deepEqual(manifest.model, { id: source.kind === 'model' ? source.modelId : 0, name: 'Tiny' });
@@ -241,7 +241,7 @@ describe('generator exports', () => {
     assert.equal(gifBytes.readUInt16LE(6), 256, '16² frames scaled up 16× to 256 px');
     assert.equal(gif.images, 3);
     const seq = await host.run({ op: 'strip', source, specs: frames, format: 'png-sequence', out: join(dir, 'walk'), fps: 10, overwrite: false }, noCtx);
-    assert.deepEqual(readdirSync(seq.path).sort(), ['frame-000.png', 'frame-001.png', 'frame-002.png', 'manifest.json']);
+    assert.deepEqual(readdirSync(seq.path).sort(), [EXPORT_MARKER, 'frame-000.png', 'frame-001.png', 'frame-002.png', 'manifest.json']);
     const [first] = await render(host, source, [seed(1)]);
     assert.ok((await pixelsOf(readFileSync(join(seq.path, 'frame-000.png')))).equals(first!), 'the first frame is the first sample');
   });
@@ -256,21 +256,38 @@ describe('generator exports', () => {
     );
     assert.equal(readFileSync(join(out, 'mine.txt'), 'utf8'), 'keep me');
 
-    // The disk fills half way: the temporary folder goes, the old one stays, the message says so.
+    // The disk fills half way through replacing an earlier export: the temporary folder goes, the old one stays, the message says so.
+    const earlier = join(dir, 'earlier');
+    mkdirSync(earlier);
+    writeFileSync(join(earlier, EXPORT_MARKER), '');
+    writeFileSync(join(earlier, 'model.json'), 'old');
     const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     await assert.rejects(
-      writeAtomically(out, { kind: 'dir', overwrite: true }, async (tmp) => {
+      writeAtomically(earlier, { kind: 'dir', overwrite: true }, async (tmp) => {
         writeFileSync(join(tmp, 'model.json'), '{}');
         throw full;
       }),
-      (e: unknown) => e instanceof UserError && e.code === 'io' && e.message === `Cannot write ${out}: the disk is full. Free some space and try again; nothing already saved was changed.`,
+      (e: unknown) => e instanceof UserError && e.code === 'io' && e.message === `Cannot write ${earlier}: the disk is full. Free some space and try again; nothing already saved was changed.`,
+    );
+    assert.deepEqual(readdirSync(earlier).sort(), [EXPORT_MARKER, 'model.json']);
+    assert.equal(readFileSync(join(earlier, 'model.json'), 'utf8'), 'old');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.earlier')), [], 'no temporary folder left');
+
+    // A folder that is not one of our exports is never replaced, even when asked (it may hold photos, or the project).
+    await assert.rejects(
+      host.run({ op: 'export', source, format: 'tfjs', out, overwrite: true }, noCtx),
+      (e: unknown) => e instanceof UserError && e.code === 'exists' && e.message.includes(`The folder ${out} was not made by a GAN Atelier export, so it is not replaced`),
     );
     assert.deepEqual(readdirSync(out), ['mine.txt']);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.exists')), [], 'no temporary folder left');
-
-    const r = await host.run({ op: 'export', source, format: 'tfjs', out, overwrite: true }, noCtx);
-    assert.equal(existsSync(join(out, 'mine.txt')), false, 'replaced when asked');
+    // An earlier export is replaced when asked; a file is not replaced by a folder.
+    const again = join(dir, 'again');
+    await host.run({ op: 'export', source, format: 'tfjs', out: again, overwrite: false }, noCtx);
+    writeFileSync(join(again, 'stale.txt'), 'from before');
+    const r = await host.run({ op: 'export', source, format: 'tfjs', out: again, overwrite: true }, noCtx);
+    assert.equal(existsSync(join(again, 'stale.txt')), false, 'an earlier export is replaced when asked');
     assert.ok(r.files.includes('model.json'));
+    writeFileSync(join(dir, 'a-file'), 'x');
+    await assert.rejects(host.run({ op: 'export', source, format: 'tfjs', out: join(dir, 'a-file'), overwrite: true }, noCtx), /is a file, and this export is a folder: it is not replaced/);
     await assert.rejects(host.run({ op: 'export', source, format: 'images', out: join(dir, 'missing', 'x'), overwrite: false, images: { seeds: '1' } }, noCtx), /The folder .*missing does not exist/);
     await assert.rejects(host.run({ op: 'export', source, format: 'images', out: join(dir, 'y'), overwrite: false, images: { seeds: '5000000000' } }, noCtx), /out of range/);
   });

@@ -6,12 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { GallerySource, StudioEvent } from '../../../core/api/contract.js';
 import { createClient, createDispatcher, type Client } from '../../../core/api/dispatch.js';
+import { EXPORT_MARKER } from '../../../core/export/output.js';
 import { RootedPaths } from '../../../core/service/paths.js';
 import { StudioService } from '../../../core/service/studio-service.js';
 import { type Fixture, pixelsOf, projectWithCheckpoint } from './helpers.js';
@@ -99,7 +100,7 @@ describe('gallery through the service and the CLI', () => {
     const doc = JSON.parse(r.out);
     assert.equal(doc.images, 4);
     assert.equal(doc.backend, 'wasm');
-    assert.deepEqual(readdirSync(out).sort(), ['manifest.json', 'seed-000000.png', 'seed-000001.png', 'seed-000002.png', 'seed-000003.png']);
+    assert.deepEqual(readdirSync(out).sort(), [EXPORT_MARKER, 'manifest.json', 'seed-000000.png', 'seed-000001.png', 'seed-000002.png', 'seed-000003.png']);
     for (const img of images) {
       const cli = await pixelsOf(readFileSync(join(out, `seed-00000${img.index}.png`)));
       assert.ok((await pixelsOf(img.dataUrl)).equals(cli), `seed ${img.index}: the gallery and the CLI agree`);
@@ -175,5 +176,12 @@ describe('gallery through the service and the CLI', () => {
     assert.match(gone.done.error?.message ?? '', /There is no model 1 in this project/);
     const tf = await call('models.export', { source: { kind: 'checkpoint', checkpointId: fx.checkpointId }, format: 'tfjs', out: join(root, 'ok-tfjs') });
     assert.ok(tf.ok, JSON.stringify(tf));
+    // Never over the served folder itself, nor over a folder holding the open project (replacing it would delete the project).
+    const overRoot = await call('models.export', { source: { kind: 'checkpoint', checkpointId: fx.checkpointId }, format: 'tfjs', out: root, overwrite: true });
+    assert.equal(!overRoot.ok && overRoot.error.code, 'forbidden');
+    const overProject = await call('models.export', { source: { kind: 'checkpoint', checkpointId: fx.checkpointId }, format: 'onnx', out: fx.path, overwrite: true });
+    assert.equal(!overProject.ok && overProject.error.code, 'forbidden');
+    assert.match(!overProject.ok ? overProject.error.message : '', /holds the open project/);
+    assert.ok(existsSync(fx.path), 'the project file is still there');
   });
 });

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, createDispatcher } from '../../../core/api/dispatch.js';
 import type { StudioEvent } from '../../../core/api/contract.js';
@@ -121,4 +122,16 @@ test('a recent entry whose file was deleted is marked missing, and can be forgot
   assert.ok(!open.ok && open.error.code === 'not-found');
   const forgotten = await call('project.forget', { path: join(root, 'gone.atelier') });
   assert.deepEqual(forgotten, { ok: true, value: [] });
+});
+
+test('desktop mode: a path picked to read from (an import, a drop) is not one the studio may write to', () => {
+  const paths = new GrantedPaths();
+  const dir = realpathSync(tmpdir());
+  const photos = join(dir, 'holiday-photos');
+  paths.grant(photos, 'read');
+  assert.doesNotThrow(() => paths.check(photos, 'read'));
+  assert.throws(() => paths.check(photos, 'write'), /was picked to read from, not to save to/);
+  paths.grant(photos, 'write');
+  assert.doesNotThrow(() => paths.check(photos, 'write'));
+  assert.throws(() => paths.check(join(dir, 'other'), 'read'), /was not picked in a dialog/);
 });
