@@ -36,11 +36,6 @@ export function buildGenerator(meta: GeneratorMeta, weights: Uint8Array | Readon
   }
 }
 
-/** A generator's parameters as model-row weights. */
-export async function encodeGenerator(G: Generator): Promise<Buffer> {
-  return encodeTensors(await readNamed(G.params.all().map((p) => ({ name: p.name, tensor: p.variable }))));
-}
-
 /** Parameter names and shapes of a generator (what an export must carry). */
 export function parameterShapes(G: Generator): Map<string, number[]> {
   return new Map(G.params.all().map((p) => [p.name, [...p.variable.shape]]));
