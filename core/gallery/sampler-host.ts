@@ -8,6 +8,7 @@
 import type Database from 'better-sqlite3';
 import type { ExportResult, GalleryItem, GallerySource, ItemProvenance, ModelSummary, SampleSpec } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
+import { encodePng } from '../data/png.js';
 import { type ExportableGenerator } from '../export/generator-files.js';
 import { writeHtmlExport } from '../export/html-export.js';
 import { type ImageEntry, isZipPath, writeImagesExport } from '../export/images-export.js';
@@ -24,7 +25,7 @@ import { LATENT_ALGORITHM, parseSeeds } from './latents.js';
 import { checkClass, type GeneratorMeta, META_FORMAT } from './meta.js';
 import { modelSummary } from './model-summary.js';
 import type { ImageSelection, OpenedInfo, OpResults, SamplerOp } from './sample-protocol.js';
-import { encodePng, oneHot, Sampler } from './sampler.js';
+import { oneHot, Sampler } from './sampler.js';
 import { checkpointMeta, type LoadedSource, loadSource, sourceKey } from './source.js';
 import { resolveSpecs, type ResolvedSpec } from './specs.js';
 
@@ -44,6 +45,9 @@ interface Loaded {
 const KEEP_LOADED = 2;
 /** Images per export at most (seed lists). */
 const MAX_EXPORT_IMAGES = 100_000;
+
+/** PNG bytes of one rendered image ([R, R, C] uint8). */
+const pngOf = (s: Sampler, pixels: Uint8Array): Buffer => encodePng(pixels, s.resolution, s.resolution, s.channels as 1 | 3);
 
 export class SamplerHost {
   private readonly cache = new Map<string, Loaded>();
@@ -152,7 +156,7 @@ export class SamplerHost {
     const { sampler } = entry;
     const count = await sampler.render(
       resolved.map((r) => r.latent),
-      async (index, r) => ctx.item(index, await encodePng(r.pixels, sampler.resolution, sampler.channels)),
+      (index, r) => ctx.item(index, pngOf(sampler, r.pixels)),
       () => ctx.cancelled(),
     );
     return { count, cancelled: count < specs.length };
@@ -164,8 +168,8 @@ export class SamplerHost {
     const { sampler } = entry;
     await sampler.render(
       resolved.map((r) => r.latent),
-      async (_i, r) => {
-        out.push({ pixels: r.pixels, png: await encodePng(r.pixels, sampler.resolution, sampler.channels), w: r.w });
+      (_i, r) => {
+        out.push({ pixels: r.pixels, png: pngOf(sampler, r.pixels), w: r.w });
       },
     );
     return out;
