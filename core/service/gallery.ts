@@ -17,6 +17,7 @@ import type {
   StudioEvent,
 } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
+import { pngDataUrl } from '../data/png.js';
 import { modelSummary } from '../gallery/model-summary.js';
 import type { OpResults, SamplerOp } from '../gallery/sample-protocol.js';
 import { SamplerClient, type RequestHandlers } from '../gallery/sampler-client.js';
@@ -29,8 +30,6 @@ export interface GalleryOptions {
   /** Backend for sampling workers by name; absent: ATELIER_BACKEND, else the best that loads. */
   backend?: string;
 }
-
-const dataUrl = (png: Uint8Array): string => `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
 
 export class Gallery {
   readonly models: ModelStore;
@@ -92,7 +91,7 @@ export class Gallery {
     const client = this.sampler();
     const { id, done } = client.request(
       { op: 'render', source: p.source, specs: p.specs },
-      { onItem: (index, png) => this.emit({ type: 'gallery.image', requestId, index, dataUrl: dataUrl(png) }) },
+      { onItem: (index, png) => this.emit({ type: 'gallery.image', requestId, index, dataUrl: pngDataUrl(png) }) },
     );
     this.inflight.set(requestId, id);
     void done.then(

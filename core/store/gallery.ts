@@ -6,6 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { GalleryItem, GalleryPage, ItemProvenance, SampleSpec } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
+import { pngDataUrl } from '../data/png.js';
 
 export type GalleryFilter = 'all' | 'favourites' | 'rejected' | 'unrated';
 
@@ -81,7 +82,7 @@ function toItem(r: Row): GalleryItem {
     favourite: r.favourite === 1,
     rejected: r.rejected === 1,
     tags: JSON.parse(r.tags) as string[],
-    png: `data:image/png;base64,${r.png.toString('base64')}`,
+    png: pngDataUrl(r.png),
     modelId: r.model_id,
     checkpointId: r.checkpoint_id,
     runId: r.run_id,
