@@ -9,12 +9,15 @@
  */
 import { z } from 'zod';
 import type { ApiError, Result } from './errors.js';
-import { classValue, filePath, galleryId, gallerySource, modelName, psiValue, requestId, sampleSpec, tagName } from './gallery-schemas.js';
+import { classValue, galleryId, gallerySource, modelName, psiValue, requestId, sampleSpec, tagName } from './gallery-schemas.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes.
 
-/** A project file path as the user picked it: absolute, no NUL bytes, a sane length. */
+/**
+ * A path as the user picked it (a project file, what to import, where to export): no NUL bytes, a
+ * sane length. The service makes it absolute and checks it against its path policy.
+ */
 export const projectPath = z
   .string()
   .min(1, 'A project path is required.')
@@ -732,7 +735,7 @@ export const methods = {
         source: gallerySource,
         specs: z.array(sampleSpec).min(2).max(256),
         format: z.enum(['gif', 'png-sequence']),
-        out: filePath,
+        out: projectPath,
         fps: z.number().min(1).max(60).optional(),
         overwrite: z.boolean().optional(),
       })
@@ -751,7 +754,7 @@ export const methods = {
   'models.delete': returns<ModelSummary[]>()(z.object({ modelId: galleryId }).strict()),
 
   /** Imports a TF.js export made by this studio (its folder, model.json or atelier.json) as a model. */
-  'models.import': returns<ModelSummary>()(z.object({ path: filePath, name: modelName.optional() }).strict()),
+  'models.import': returns<ModelSummary>()(z.object({ path: projectPath, name: modelName.optional() }).strict()),
 
   /**
    * Exports a generator: tfjs (a folder for @tensorflow/tfjs), onnx (a file, checked against TF.js
@@ -763,7 +766,7 @@ export const methods = {
       .object({
         source: gallerySource,
         format: z.enum(['tfjs', 'onnx', 'html', 'images']),
-        out: filePath,
+        out: projectPath,
         overwrite: z.boolean().optional(),
         exportId: requestId.optional(),
         images: z
