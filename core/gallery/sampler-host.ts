@@ -105,8 +105,9 @@ export class SamplerHost {
       this.cache.set(key, hit);
       return hit;
     }
-    const loaded = loadSource(this.db, source);
-    const G = buildGenerator(loaded.meta, loaded.weights, `The weights of "${loaded.label}"`);
+    // The weights go once the generator holds them.
+    const { weights, ...loaded } = loadSource(this.db, source);
+    const G = buildGenerator(loaded.meta, weights, `The weights of "${loaded.label}"`);
     const entry = { loaded, sampler: new Sampler(G, loaded.meta) };
     this.cache.set(key, entry);
     while (this.cache.size > KEEP_LOADED) {
@@ -226,7 +227,7 @@ export class SamplerHost {
   private promote(runId: number, checkpointId: number, name: string): ModelSummary {
     const c = checkpointMeta(this.db, checkpointId);
     if (c.runId !== runId) throw new UserError('invalid-request', `Checkpoint ${checkpointId} belongs to run ${c.runId}, not run ${runId}. Pick the checkpoint from that run's list.`);
-    const row = this.models.insert({ name, checkpointId, runId, source: 'checkpoint', weights: c.weights, metadata: JSON.stringify(c.meta) });
+    const row = this.models.insert({ name, checkpointId, runId, source: 'checkpoint', weights: encodeTensors(c.tensors), metadata: JSON.stringify(c.meta) });
     return modelSummary(row);
   }
 
