@@ -58,7 +58,7 @@ const GENERATOR_FORMATS: readonly ModelExportFormat[] = ['tfjs', 'onnx', 'html',
 type Exporter = (args: ExportArgs) => Promise<{ json: Record<string, unknown>; text: string }>;
 
 const exportDataset: Exporter = async ({ project, out, labels, force }) => {
-  const r = await exportDatasetZip(new DatasetStore(project.db), out, { labels, overwrite: force });
+  const r = await exportDatasetZip(new DatasetStore(project.db), out, { labels, overwrite: force, forceHint: 'pass --force to replace it' });
   const classes = r.labelled ? `${r.classes.length} classes (${r.classes.join(', ')})` : 'no labels';
   return { json: { ...r }, text: `Wrote ${r.path}: ${r.images} images, ${classes}, ${(r.bytes / 1e6).toFixed(1)} MB. Train with StyleGAN2-ADA: python train.py --outdir=training-runs --data=${r.path}${r.labelled ? ' --cond=1' : ''}` };
 };
