@@ -116,6 +116,9 @@ export class Sampler {
     const c = this.channels;
     let start = 0;
     while (start < latents.length) {
+      // A turn of the event loop before each batch, so a cancel (an IPC message) gets in: nothing
+      // else here waits on more than promises (reads on wasm/cpu, the PNG encoder).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (cancelled()) break;
       const size = start === 0 && latents.length > 1 ? 1 : this.batch;
       const chunk = latents.slice(start, start + size);
