@@ -728,6 +728,15 @@ export const methods = {
   /** Deletes kept items (the generator is untouched). */
   'gallery.delete': returns<{ deleted: number }>()(z.object({ ids: z.array(galleryId).min(1).max(10000) }).strict()),
 
+  /**
+   * Writes kept items as their stored PNGs (item-12.png, …) with manifest.json giving each one's
+   * provenance, in a folder or a .zip (when `out` ends in .zip). Needs no generator: items of a
+   * deleted model export too.
+   */
+  'gallery.exportItems': returns<ExportResult>()(
+    z.object({ ids: z.array(galleryId).min(1).max(100000), out: projectPath, overwrite: z.boolean().optional() }).strict(),
+  ),
+
   /** Writes frames (an interpolation strip) as an animated GIF or a folder of PNGs. */
   'gallery.exportStrip': returns<ExportResult>()(
     z
@@ -758,8 +767,9 @@ export const methods = {
 
   /**
    * Exports a generator: tfjs (a folder for @tensorflow/tfjs), onnx (a file, checked against TF.js
-   * before it is written), html (a folder that samples in any browser), images (PNGs with a
+   * before it is written), html (a folder that samples in any browser), images (PNGs of seeds with a
    * provenance manifest, in a folder or a .zip). Progress arrives as `export.progress` events.
+   * Kept items are exported with `gallery.exportItems`.
    */
   'models.export': returns<ExportResult>()(
     z
@@ -772,7 +782,6 @@ export const methods = {
         images: z
           .object({
             seeds: z.string().min(1).max(2000).optional(),
-            itemIds: z.array(galleryId).min(1).max(100000).optional(),
             psi: psiValue.optional(),
             classIndex: classValue.optional(),
           })

@@ -1,11 +1,13 @@
 /**
  * Export 4: images as PNGs — a folder, or a .zip when the destination ends in .zip — with
  * `manifest.json`: for every file, where it came from (generator, run, checkpoint, seed, ψ,
- * class, how it was made), so a picked image can be made again.
+ * class, how it was made), so a picked image can be made again. Seeds are rendered in the
+ * sampling worker; kept items are copied from the project file (`writeItemsExport`).
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ExportResult } from '../api/contract.js';
+import type { GalleryStore } from '../store/gallery.js';
 import { writeAtomically } from './output.js';
 import { writeZip } from './zip-writer.js';
 
@@ -62,4 +64,19 @@ export async function writeImagesExport(out: string, entries: AsyncIterable<Imag
     });
     return { format: 'images', path: out, files: [...files, MANIFEST_FILE], bytes, images: records.length };
   });
+}
+
+/**
+ * Kept items as their stored PNGs (item-12.png, …), each item's provenance in the manifest. Read
+ * from the project file: no generator, no worker, so the items of a deleted model export too.
+ */
+export function writeItemsExport(store: GalleryStore, ids: readonly number[], out: string, o: { overwrite: boolean; studioVersion: string }): Promise<ExportResult> {
+  async function* items(): AsyncGenerator<ImageEntry> {
+    for (const id of ids) {
+      const { png, record } = store.pngAndRecord(id);
+      yield { file: `item-${id}.png`, png, record: { itemId: id, ...record } };
+    }
+  }
+  const manifest = { generator: null, note: 'kept items, each with its own provenance', studioVersion: o.studioVersion };
+  return writeImagesExport(out, items(), { overwrite: o.overwrite, manifest });
 }

@@ -380,19 +380,7 @@ export class SamplerHost {
     const l = entry.loaded;
     const hint = forceHint !== undefined ? { forceHint } : {};
     const manifest = this.manifestBase(l);
-    if (sel.itemIds !== undefined) {
-      const ids = sel.itemIds;
-      const gallery = this.gallery;
-      async function* items(): AsyncGenerator<ImageEntry> {
-        for (const id of ids) {
-          const item = gallery.require(id);
-          const { png, ...rest } = item;
-          yield { file: `item-${id}.png`, png: Buffer.from(png.slice(png.indexOf(',') + 1), 'base64'), record: { itemId: id, ...rest } };
-        }
-      }
-      return writeImagesExport(out, items(), { overwrite, ...hint, manifest: { ...manifest, generator: null, note: 'kept items, each with its own provenance' }, onProgress: (d) => ctx.progress('writing', d, ids.length) });
-    }
-    if (sel.seeds === undefined) throw new UserError('invalid-request', 'Say which images to export: seeds (e.g. 0-99) or kept items.');
+    if (sel.seeds === undefined) throw new UserError('invalid-request', 'Say which images to export: seeds, e.g. 0-99.');
     const seeds = parseSeeds(sel.seeds, MAX_EXPORT_IMAGES, 'seeds');
     const psi = sel.psi ?? 1;
     const classIndex = checkClass(l.meta, sel.classIndex ?? null);

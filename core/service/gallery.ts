@@ -18,6 +18,7 @@ import type {
 } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { pngDataUrl } from '../data/png.js';
+import { writeItemsExport } from '../export/images-export.js';
 import { modelSummary } from '../gallery/model-summary.js';
 import type { OpResults, SamplerOp } from '../gallery/sample-protocol.js';
 import { SamplerClient, type RequestHandlers } from '../gallery/sampler-client.js';
@@ -25,6 +26,7 @@ import { GalleryStore } from '../store/gallery.js';
 import { ModelStore } from '../store/models.js';
 import type { Project } from '../store/project.js';
 import { RunStore } from '../store/runs.js';
+import { APP_VERSION } from './version.js';
 
 export interface GalleryOptions {
   /** Backend for sampling workers by name; absent: ATELIER_BACKEND, else the best that loads. */
@@ -137,6 +139,11 @@ export class Gallery {
   private changed(): void {
     this.emit({ type: 'gallery.changed' });
     this.emit({ type: 'project.changed', project: this.project.summary() });
+  }
+
+  /** Kept items' stored PNGs and provenance: read here, no worker (their generator may be gone). */
+  exportItems(p: Params<'gallery.exportItems'>, out: string): Promise<ExportResult> {
+    return writeItemsExport(this.items, p.ids, out, { overwrite: p.overwrite ?? false, studioVersion: APP_VERSION });
   }
 
   exportStrip(p: Params<'gallery.exportStrip'>, out: string): Promise<ExportResult> {

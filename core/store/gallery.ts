@@ -10,6 +10,9 @@ import { pngDataUrl } from '../data/png.js';
 
 export type GalleryFilter = 'all' | 'favourites' | 'rejected' | 'unrated';
 
+/** A kept item without its image (what an export's manifest says about it). */
+export type ItemRecord = Omit<GalleryItem, 'png'>;
+
 export interface NewItem {
   modelId: number | null;
   checkpointId: number | null;
@@ -69,7 +72,7 @@ export function floatsFromBlob(b: Buffer | null): Float32Array | null {
 
 const blobOf = (f: Float32Array): Buffer => Buffer.from(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength));
 
-function toItem(r: Row): GalleryItem {
+function recordOf(r: Row): ItemRecord {
   // The class's name is kept beside the provenance, so it shows after the generator is gone.
   const { className = null, ...provenance } = JSON.parse(r.provenance) as ItemProvenance & { className?: string | null };
   return {
@@ -82,7 +85,6 @@ function toItem(r: Row): GalleryItem {
     favourite: r.favourite === 1,
     rejected: r.rejected === 1,
     tags: JSON.parse(r.tags) as string[],
-    png: pngDataUrl(r.png),
     modelId: r.model_id,
     checkpointId: r.checkpoint_id,
     runId: r.run_id,
@@ -90,6 +92,10 @@ function toItem(r: Row): GalleryItem {
     createdAt: r.created_at,
   };
 }
+
+const toItem = (r: Row): GalleryItem => ({ ...recordOf(r), png: pngDataUrl(r.png) });
+
+const notFound = (id: number): UserError => new UserError('not-found', `There is no kept item ${id} in this project (deleted?).`);
 
 const ITEM_COLUMNS = 'id, model_id, checkpoint_id, run_id, origin, seed, psi, class_index, png, favourite, rejected, tags, provenance, created_at';
 const now = (): string => new Date().toISOString();
@@ -149,8 +155,15 @@ export class GalleryStore {
 
   require(id: number): GalleryItem {
     const item = this.get(id);
-    if (!item) throw new UserError('not-found', `There is no kept item ${id} in this project (deleted?).`);
+    if (!item) throw notFound(id);
     return item;
+  }
+
+  /** A kept item's stored PNG and the rest of it, for exports (no data URL made). */
+  pngAndRecord(id: number): { png: Buffer; record: ItemRecord } {
+    const r = this.s.get.get(id);
+    if (!r) throw notFound(id);
+    return { png: r.png, record: recordOf(r) };
   }
 
   /** The latents of a kept item, for interpolation and arithmetic. */

@@ -496,11 +496,11 @@ export class GalleryState {
   /** The kept items shown (e.g. the favourites) as PNGs with a manifest of where each came from; a .zip path makes one archive. */
   async exportKept(out: string, overwrite = false): Promise<boolean> {
     const ids = this.keptShown.map((i) => i.id);
-    if (!this.source || ids.length === 0) return false;
+    if (ids.length === 0) return false;
     this.exporting = true;
     this.exported = null;
     try {
-      const r = await this.act('models.export', { source: this.source, format: 'images', out, overwrite, images: { itemIds: ids } });
+      const r = await this.act('gallery.exportItems', { ids, out, overwrite });
       this.exported = r;
       return r !== null;
     } finally {
