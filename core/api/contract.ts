@@ -712,8 +712,8 @@ export const methods = {
       .strict(),
   ),
 
-  /** Favourite / reject / tag kept items. */
-  'gallery.update': returns<GalleryItem[]>()(
+  /** Favourite / reject / tag kept items (all or none); the items are re-read after the `gallery.changed` event. */
+  'gallery.update': returns<{ updated: number[] }>()(
     z
       .object({
         ids: z.array(galleryId).min(1).max(10000),

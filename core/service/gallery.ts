@@ -124,10 +124,10 @@ export class Gallery {
     return this.items.page({ offset: p.offset, limit: p.limit, ...(p.filter ? { filter: p.filter } : {}), ...(p.tag !== undefined ? { tag: p.tag } : {}), ...(scope ? { scope } : {}) });
   }
 
-  update(p: Params<'gallery.update'>): GalleryItem[] {
-    const items = this.items.update(p.ids, p);
+  update(p: Params<'gallery.update'>): { updated: number[] } {
+    const updated = this.items.update(p.ids, p);
     this.changed();
-    return items;
+    return { updated };
   }
 
   delete(ids: readonly number[]): number {

@@ -117,6 +117,7 @@ export class GalleryStore {
       latents: db.prepare<[number], { id: number; model_id: number | null; checkpoint_id: number | null; seed: number | null; psi: number | null; class_index: number | null; latent: Buffer | null; z: Buffer | null }>(
         'SELECT id, model_id, checkpoint_id, seed, psi, class_index, latent, z FROM gallery_items WHERE id = ?',
       ),
+      tags: db.prepare<[number], { tags: string }>('SELECT tags FROM gallery_items WHERE id = ?'),
       setFlags: db.prepare<[number | null, number | null, string | null, string, number]>(
         'UPDATE gallery_items SET favourite = coalesce(?, favourite), rejected = coalesce(?, rejected), tags = coalesce(?, tags), updated_at = ? WHERE id = ?',
       ),
@@ -201,22 +202,23 @@ export class GalleryStore {
     return { total, offset: o.offset, items: rows.map(toItem), tags: this.s.allTags.all().map((r) => r.tag) };
   }
 
-  /** Favourite / reject / add and remove tags, in one transaction. Returns the items after. */
-  update(ids: readonly number[], o: { favourite?: boolean; rejected?: boolean; addTags?: readonly string[]; removeTags?: readonly string[] }): GalleryItem[] {
+  /** Favourite / reject / add and remove tags, in one transaction (all or none). Returns the ids updated. */
+  update(ids: readonly number[], o: { favourite?: boolean; rejected?: boolean; addTags?: readonly string[]; removeTags?: readonly string[] }): number[] {
     return this.db.transaction(() => {
-      const out: GalleryItem[] = [];
+      const out: number[] = [];
       for (const id of ids) {
-        const item = this.require(id);
+        const row = this.s.tags.get(id);
+        if (!row) throw notFound(id);
         let tags: string[] | null = null;
         if (o.addTags !== undefined || o.removeTags !== undefined) {
           const remove = new Set(o.removeTags ?? []);
-          tags = normaliseTags([...item.tags.filter((t) => !remove.has(t)), ...(o.addTags ?? [])]);
+          tags = normaliseTags([...(JSON.parse(row.tags) as string[]).filter((t) => !remove.has(t)), ...(o.addTags ?? [])]);
         }
         // Favourite and rejected exclude each other: setting one clears the other.
         const favourite = o.favourite === undefined ? (o.rejected === true ? 0 : null) : o.favourite ? 1 : 0;
         const rejected = o.rejected === undefined ? (o.favourite === true ? 0 : null) : o.rejected ? 1 : 0;
         this.s.setFlags.run(favourite, rejected, tags === null ? null : JSON.stringify(tags), now(), id);
-        out.push(this.get(id)!);
+        out.push(id);
       }
       return out;
     })();

@@ -151,7 +151,8 @@ describe('sampling in the worker’s host', () => {
     assert.deepEqual(page.items.map((i) => i.id), [A.id]);
     assert.deepEqual(page.tags, ['a', 'mix', 'smile']);
     assert.deepEqual(store.page({ offset: 0, limit: 10, tag: 'mix' }).items.map((i) => i.id), [D.id]);
-    const [rejected] = store.update([A.id], { rejected: true });
+    assert.deepEqual(store.update([A.id], { rejected: true }), [A.id]);
+    const rejected = store.get(A.id);
     assert.equal(rejected!.rejected, true);
     assert.equal(rejected!.favourite, false, 'rejecting clears the star');
     assert.deepEqual(store.page({ offset: 0, limit: 10, filter: 'unrated', scope: { checkpointId: fx.checkpointId } }).items.map((i) => i.id), [D.id, B.id]);

@@ -384,44 +384,36 @@ export class GalleryState {
     const item = this.keptFor(seed);
     if (item) await this.act('gallery.update', { ids: [item.id], favourite: !item.favourite });
     else if (this.source) await this.act('gallery.save', { source: this.source, spec: this.seedSpec(seed), favourite: true });
-    await this.loadKept();
   }
 
   async toggleReject(seed: number): Promise<void> {
     const item = this.keptFor(seed);
     if (item) await this.act('gallery.update', { ids: [item.id], rejected: !item.rejected });
     else if (this.source) await this.act('gallery.save', { source: this.source, spec: this.seedSpec(seed), rejected: true });
-    await this.loadKept();
   }
 
   async keep(spec: SampleSpec, tags: string[] = []): Promise<GalleryItem | null> {
     if (!this.source) return null;
-    const item = await this.act('gallery.save', { source: this.source, spec, tags });
-    await this.loadKept();
-    return item;
+    return this.act('gallery.save', { source: this.source, spec, tags });
   }
 
   async setFlags(id: number, flags: { favourite?: boolean; rejected?: boolean }): Promise<void> {
     await this.act('gallery.update', { ids: [id], ...flags });
-    await this.loadKept();
   }
 
   async addTag(id: number, tag: string): Promise<void> {
     const t = tag.trim();
     if (!t) return;
     await this.act('gallery.update', { ids: [id], addTags: [t] });
-    await this.loadKept();
   }
 
   async removeTag(id: number, tag: string): Promise<void> {
     await this.act('gallery.update', { ids: [id], removeTags: [tag] });
-    await this.loadKept();
   }
 
   async deleteKept(id: number): Promise<void> {
     await this.act('gallery.delete', { ids: [id] });
     this.picks = this.picks.filter((p) => !('itemId' in p.ref && p.ref.itemId === id));
-    await this.loadKept();
   }
 
   // -------------------------------------------------------------------------------------------
