@@ -699,11 +699,15 @@ export const methods = {
     z.object({ source: gallerySource, spec: sampleSpec, favourite: z.boolean().optional(), rejected: z.boolean().optional(), tags: z.array(tagName).max(32).optional() }).strict(),
   ),
 
-  /** Kept items, newest first: all, favourites, rejected or neither; optionally one generator's, or one tag's. */
+  /**
+   * Kept items, newest first: all, favourites, rejected or neither; optionally one generator's, or
+   * (`orphaned`) those whose generator is gone — its model deleted, its checkpoint pruned — or one tag's.
+   */
   'gallery.items': returns<GalleryPage>()(
     z
       .object({
         source: gallerySource.optional(),
+        orphaned: z.literal(true).optional(),
         filter: z.enum(['all', 'favourites', 'rejected', 'unrated']).optional(),
         tag: tagName.optional(),
         offset: z.number().int().min(0),
@@ -931,6 +935,8 @@ export interface GallerySources {
   models: ModelSummary[];
   /** Runs with at least one checkpoint, newest first. */
   runs: Array<{ id: number; name: string; status: RunStatusName; checkpoints: CheckpointSummary[] }>;
+  /** Kept items whose generator is gone (listed with `gallery.items` and `orphaned: true`). */
+  orphaned: number;
 }
 
 /** A latent to start from: a seed drawn now (with ψ and class), or a saved gallery item. */

@@ -22,7 +22,7 @@ import { writeItemsExport } from '../export/images-export.js';
 import { modelSummary } from '../gallery/model-summary.js';
 import type { OpResults, SamplerOp } from '../gallery/sample-protocol.js';
 import { SamplerClient, type RequestHandlers } from '../gallery/sampler-client.js';
-import { GalleryStore } from '../store/gallery.js';
+import { GalleryStore, type GalleryScope } from '../store/gallery.js';
 import { ModelStore } from '../store/models.js';
 import type { Project } from '../store/project.js';
 import { RunStore } from '../store/runs.js';
@@ -78,7 +78,7 @@ export class Gallery {
       .listRuns()
       .map((r) => ({ id: r.id, name: r.name, status: r.status, checkpoints: this.runs.listCheckpoints(r.id).map(({ runId: _r, ...c }) => c) }))
       .filter((r) => r.checkpoints.length > 0);
-    return { models: this.listModels(), runs };
+    return { models: this.listModels(), runs, orphaned: this.items.orphanedCount() };
   }
 
   async open(source: GallerySource): Promise<GeneratorInfo> {
@@ -120,7 +120,14 @@ export class Gallery {
   }
 
   page(p: Params<'gallery.items'>): GalleryPage {
-    const scope = p.source === undefined ? undefined : p.source.kind === 'model' ? { modelId: p.source.modelId } : { checkpointId: p.source.checkpointId };
+    if (p.orphaned && p.source !== undefined) throw new UserError('invalid-request', "Ask for one generator's kept items or for those of deleted generators, not both.");
+    const scope: GalleryScope | undefined = p.orphaned
+      ? { orphaned: true }
+      : p.source === undefined
+        ? undefined
+        : p.source.kind === 'model'
+          ? { modelId: p.source.modelId }
+          : { checkpointId: p.source.checkpointId };
     return this.items.page({ offset: p.offset, limit: p.limit, ...(p.filter ? { filter: p.filter } : {}), ...(p.tag !== undefined ? { tag: p.tag } : {}), ...(scope ? { scope } : {}) });
   }
 

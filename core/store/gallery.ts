@@ -10,8 +10,17 @@ import { pngDataUrl } from '../data/png.js';
 
 export type GalleryFilter = 'all' | 'favourites' | 'rejected' | 'unrated';
 
+/**
+ * Whose items: one generator's (a model's, or a checkpoint's when no model holds them), or those
+ * whose generator is gone (its model deleted, its checkpoint pruned or its run deleted).
+ */
+export type GalleryScope = { modelId: number } | { checkpointId: number } | { orphaned: true };
+
 /** A kept item without its image (what an export's manifest says about it). */
 export type ItemRecord = Omit<GalleryItem, 'png'>;
+
+/** Items whose generator is gone: deleting a model or a checkpoint sets its column to NULL. */
+const ORPHANED = 'model_id IS NULL AND checkpoint_id IS NULL';
 
 export interface NewItem {
   modelId: number | null;
@@ -118,6 +127,7 @@ export class GalleryStore {
         'SELECT id, model_id, checkpoint_id, seed, psi, class_index, latent, z FROM gallery_items WHERE id = ?',
       ),
       tags: db.prepare<[number], { tags: string }>('SELECT tags FROM gallery_items WHERE id = ?'),
+      orphaned: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM gallery_items WHERE ${ORPHANED}`),
       setFlags: db.prepare<[number | null, number | null, string | null, string, number]>(
         'UPDATE gallery_items SET favourite = coalesce(?, favourite), rejected = coalesce(?, rejected), tags = coalesce(?, tags), updated_at = ? WHERE id = ?',
       ),
@@ -167,6 +177,11 @@ export class GalleryStore {
     return { png: r.png, record: recordOf(r) };
   }
 
+  /** How many items' generators are gone (see GalleryScope). */
+  orphanedCount(): number {
+    return this.s.orphaned.get()!.n;
+  }
+
   /** The latents of a kept item, for interpolation and arithmetic. */
   latents(id: number): ItemLatents {
     const r = this.s.latents.get(id);
@@ -176,8 +191,8 @@ export class GalleryStore {
     return { id: r.id, modelId: r.model_id, checkpointId: r.checkpoint_id, seed: r.seed, psi: r.psi, classIndex: r.class_index, w, z: floatsFromBlob(r.z) };
   }
 
-  /** One page, newest first. `scope`: one generator's items (a model's, or a checkpoint's). */
-  page(o: { offset: number; limit: number; filter?: GalleryFilter; tag?: string; scope?: { modelId: number } | { checkpointId: number } }): GalleryPage {
+  /** One page, newest first; `scope`: whose items (absent: everyone's). */
+  page(o: { offset: number; limit: number; filter?: GalleryFilter; tag?: string; scope?: GalleryScope }): GalleryPage {
     const where: string[] = [];
     const args: Array<string | number> = [];
     if (o.filter === 'favourites') where.push('favourite = 1');
@@ -188,7 +203,9 @@ export class GalleryStore {
       args.push(o.tag);
     }
     if (o.scope !== undefined) {
-      if ('modelId' in o.scope) {
+      if ('orphaned' in o.scope) {
+        where.push(ORPHANED);
+      } else if ('modelId' in o.scope) {
         where.push('model_id = ?');
         args.push(o.scope.modelId);
       } else {
