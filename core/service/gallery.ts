@@ -1,9 +1,10 @@
 /**
  * The gallery, models and exports of the open project, behind StudioApi. Every tensor operation
  * runs in the sampling worker (core/gallery/sample-worker.ts): one long-lived worker answers the
- * gallery (images stream back as `gallery.image` events), and each export gets a worker of its
- * own, so a long export never holds up the grid. Reads and curation (favourite, reject, tags)
- * are plain SQLite on the service's connection.
+ * gallery (images stream back as `gallery.image` events), and each generator export gets a
+ * worker of its own, so a long export never holds up the grid. Reads, curation (favourite,
+ * reject, tags) and exports of kept items (their stored PNGs) are plain SQLite on the service's
+ * connection.
  */
 import type {
   ExportResult,
