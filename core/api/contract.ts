@@ -9,12 +9,15 @@
  */
 import { z } from 'zod';
 import type { ApiError, Result } from './errors.js';
-import { classValue, filePath, galleryId, gallerySource, modelName, psiValue, requestId, sampleSpec, tagName } from './gallery-schemas.js';
+import { classValue, galleryId, gallerySource, modelName, psiValue, requestId, sampleSpec, tagName } from './gallery-schemas.js';
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes.
 
-/** A project file path as the user picked it: absolute, no NUL bytes, a sane length. */
+/**
+ * A path as the user picked it (a project file, what to import, where to export): no NUL bytes, a
+ * sane length. The service makes it absolute and checks it against its path policy.
+ */
 export const projectPath = z
   .string()
   .min(1, 'A project path is required.')
@@ -696,11 +699,15 @@ export const methods = {
     z.object({ source: gallerySource, spec: sampleSpec, favourite: z.boolean().optional(), rejected: z.boolean().optional(), tags: z.array(tagName).max(32).optional() }).strict(),
   ),
 
-  /** Kept items, newest first: all, favourites, rejected or neither; optionally one generator's, or one tag's. */
+  /**
+   * Kept items, newest first: all, favourites, rejected or neither; optionally one generator's, or
+   * (`orphaned`) those whose generator is gone — its model deleted, its checkpoint pruned — or one tag's.
+   */
   'gallery.items': returns<GalleryPage>()(
     z
       .object({
         source: gallerySource.optional(),
+        orphaned: z.literal(true).optional(),
         filter: z.enum(['all', 'favourites', 'rejected', 'unrated']).optional(),
         tag: tagName.optional(),
         offset: z.number().int().min(0),
@@ -709,8 +716,8 @@ export const methods = {
       .strict(),
   ),
 
-  /** Favourite / reject / tag kept items. */
-  'gallery.update': returns<GalleryItem[]>()(
+  /** Favourite / reject / tag kept items (all or none); the items are re-read after the `gallery.changed` event. */
+  'gallery.update': returns<{ updated: number[] }>()(
     z
       .object({
         ids: z.array(galleryId).min(1).max(10000),
@@ -725,6 +732,15 @@ export const methods = {
   /** Deletes kept items (the generator is untouched). */
   'gallery.delete': returns<{ deleted: number }>()(z.object({ ids: z.array(galleryId).min(1).max(10000) }).strict()),
 
+  /**
+   * Writes kept items as their stored PNGs (item-12.png, …) with manifest.json giving each one's
+   * provenance, in a folder or a .zip (when `out` ends in .zip). Needs no generator: items of a
+   * deleted model export too.
+   */
+  'gallery.exportItems': returns<ExportResult>()(
+    z.object({ ids: z.array(galleryId).min(1).max(100000), out: projectPath, overwrite: z.boolean().optional() }).strict(),
+  ),
+
   /** Writes frames (an interpolation strip) as an animated GIF or a folder of PNGs. */
   'gallery.exportStrip': returns<ExportResult>()(
     z
@@ -732,7 +748,7 @@ export const methods = {
         source: gallerySource,
         specs: z.array(sampleSpec).min(2).max(256),
         format: z.enum(['gif', 'png-sequence']),
-        out: filePath,
+        out: projectPath,
         fps: z.number().min(1).max(60).optional(),
         overwrite: z.boolean().optional(),
       })
@@ -751,25 +767,25 @@ export const methods = {
   'models.delete': returns<ModelSummary[]>()(z.object({ modelId: galleryId }).strict()),
 
   /** Imports a TF.js export made by this studio (its folder, model.json or atelier.json) as a model. */
-  'models.import': returns<ModelSummary>()(z.object({ path: filePath, name: modelName.optional() }).strict()),
+  'models.import': returns<ModelSummary>()(z.object({ path: projectPath, name: modelName.optional() }).strict()),
 
   /**
    * Exports a generator: tfjs (a folder for @tensorflow/tfjs), onnx (a file, checked against TF.js
-   * before it is written), html (a folder that samples in any browser), images (PNGs with a
+   * before it is written), html (a folder that samples in any browser), images (PNGs of seeds with a
    * provenance manifest, in a folder or a .zip). Progress arrives as `export.progress` events.
+   * Kept items are exported with `gallery.exportItems`.
    */
   'models.export': returns<ExportResult>()(
     z
       .object({
         source: gallerySource,
         format: z.enum(['tfjs', 'onnx', 'html', 'images']),
-        out: filePath,
+        out: projectPath,
         overwrite: z.boolean().optional(),
         exportId: requestId.optional(),
         images: z
           .object({
             seeds: z.string().min(1).max(2000).optional(),
-            itemIds: z.array(galleryId).min(1).max(100000).optional(),
             psi: psiValue.optional(),
             classIndex: classValue.optional(),
           })
@@ -919,6 +935,8 @@ export interface GallerySources {
   models: ModelSummary[];
   /** Runs with at least one checkpoint, newest first. */
   runs: Array<{ id: number; name: string; status: RunStatusName; checkpoints: CheckpointSummary[] }>;
+  /** Kept items whose generator is gone (listed with `gallery.items` and `orphaned: true`). */
+  orphaned: number;
 }
 
 /** A latent to start from: a seed drawn now (with ψ and class), or a saved gallery item. */

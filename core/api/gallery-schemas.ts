@@ -6,12 +6,6 @@ import { z } from 'zod';
 
 const SEED_RANGE = 'Seeds are whole numbers from 0 to 4,294,967,295.';
 
-/** A path the user picked (as contract.ts's projectPath): absolute, no NUL, a sane length. */
-export const filePath = z
-  .string()
-  .min(1, 'A path is required.')
-  .max(4096, 'The path is longer than 4,096 characters.')
-  .refine((p) => !p.includes('\0'), 'The path contains a NUL character.');
 export const galleryId = z.number().int().positive();
 export const gallerySource = z.union([
   z.object({ kind: z.literal('model'), modelId: galleryId }).strict(),

@@ -14,13 +14,12 @@ import { basename, dirname, resolve } from 'node:path';
 import type { ExportResult, ModelExportFormat } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { exportDatasetZip } from '../export/dataset-zip.js';
-import { classFromText } from '../gallery/meta.js';
 import { SamplerClient } from '../gallery/sampler-client.js';
 import { DatasetStore } from '../store/dataset.js';
 import { Project } from '../store/project.js';
 import { parseCommand, type CommandIO } from './args.js';
 import { generatorSource } from './generator-option.js';
-import { backendOption, psiOption } from './sample-command.js';
+import { backendOption, exportSeedImages, psiOption } from './sample-command.js';
 
 const USAGE = `Usage: atelier export <project.atelier> --format FORMAT [--out PATH] [options]
 
@@ -58,7 +57,7 @@ const GENERATOR_FORMATS: readonly ModelExportFormat[] = ['tfjs', 'onnx', 'html',
 type Exporter = (args: ExportArgs) => Promise<{ json: Record<string, unknown>; text: string }>;
 
 const exportDataset: Exporter = async ({ project, out, labels, force }) => {
-  const r = await exportDatasetZip(new DatasetStore(project.db), out, { labels, overwrite: force });
+  const r = await exportDatasetZip(new DatasetStore(project.db), out, { labels, overwrite: force, forceHint: 'pass --force to replace it' });
   const classes = r.labelled ? `${r.classes.length} classes (${r.classes.join(', ')})` : 'no labels';
   return { json: { ...r }, text: `Wrote ${r.path}: ${r.images} images, ${classes}, ${(r.bytes / 1e6).toFixed(1)} MB. Train with StyleGAN2-ADA: python train.py --outdir=training-runs --data=${r.path}${r.labelled ? ' --cond=1' : ''}` };
 };
@@ -83,20 +82,10 @@ const exportGenerator: Exporter = async ({ project, format, out, force, values }
   const psi = psiOption(values.psi as string | undefined);
   const client = new SamplerClient(project.path, backend !== undefined ? { backend } : {});
   try {
-    let classIndex: number | null | undefined;
-    if (format === 'images') {
-      const info = await client.request({ op: 'open', source }).done;
-      classIndex = values.class === undefined ? (info.classNames.length > 0 ? 0 : null) : classFromText(info.classNames, values.class as string);
-    }
-    const r = await client.request({
-      op: 'export',
-      source,
-      format: format as ModelExportFormat,
-      out,
-      overwrite: force,
-      forceHint: 'pass --force to replace it',
-      ...(format === 'images' ? { images: { seeds: (values.seeds as string | undefined) ?? '0-15', psi, classIndex: classIndex ?? null } } : {}),
-    }).done;
+    const r =
+      format === 'images'
+        ? (await exportSeedImages(client, source, { out, seeds: (values.seeds as string | undefined) ?? '0-15', psi, classText: values.class as string | undefined, overwrite: force })).result
+        : await client.request({ op: 'export', source, format: format as ModelExportFormat, out, overwrite: force, forceHint: 'pass --force to replace it' }).done;
     return { json: { ...r, generator: label, backend: client.backend }, text: describeResult(r, label) };
   } finally {
     await client.dispose();

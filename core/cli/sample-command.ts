@@ -6,7 +6,7 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { BACKEND_CHOICES } from '../api/contract.js';
+import { BACKEND_CHOICES, type ExportResult, type GallerySource } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { classFromText } from '../gallery/meta.js';
 import { parseSeeds } from '../gallery/latents.js';
@@ -42,6 +42,30 @@ export function backendOption(raw: string | undefined): string | undefined {
   if (raw === undefined || raw === 'auto') return undefined;
   if (!(BACKEND_CHOICES as readonly string[]).includes(raw)) throw new UserError('invalid-request', `--backend must be one of ${BACKEND_CHOICES.join(', ')}, not "${raw}".`, '--backend');
   return raw;
+}
+
+/**
+ * PNGs of `seeds` with a manifest, made in the sampling worker (`atelier sample`, and `atelier
+ * export --format images`). `classText`: a class name or index; absent: the first class of a
+ * conditional generator.
+ */
+export async function exportSeedImages(
+  client: SamplerClient,
+  source: GallerySource,
+  o: { out: string; seeds: string; psi: number; classText: string | undefined; overwrite: boolean },
+): Promise<{ result: ExportResult; classIndex: number | null; classNames: string[] }> {
+  const { classNames } = await client.request({ op: 'open', source }).done;
+  const classIndex = o.classText === undefined ? (classNames.length > 0 ? 0 : null) : classFromText(classNames, o.classText);
+  const result = await client.request({
+    op: 'export',
+    source,
+    format: 'images',
+    out: o.out,
+    overwrite: o.overwrite,
+    forceHint: 'pass --force to replace it',
+    images: { seeds: o.seeds, psi: o.psi, classIndex },
+  }).done;
+  return { result, classIndex, classNames };
 }
 
 function emptyDir(p: string): boolean {
@@ -82,21 +106,17 @@ export async function sampleCommand(argv: string[], io: CommandIO): Promise<numb
   })();
   const client = new SamplerClient(project.path, backend !== undefined ? { backend } : {});
   try {
-    const info = await client.request({ op: 'open', source }).done;
-    const classIndex = values.class === undefined ? (info.classNames.length > 0 ? 0 : null) : classFromText(info.classNames, values.class as string);
-    const result = await client.request({
-      op: 'export',
-      source,
-      format: 'images',
+    const { result, classIndex, classNames } = await exportSeedImages(client, source, {
       out,
+      seeds: values.seeds as string,
+      psi,
+      classText: values.class as string | undefined,
       overwrite: values.force === true || emptyDir(out),
-      forceHint: 'pass --force to replace it',
-      images: { seeds: values.seeds as string, psi, classIndex },
-    }).done;
+    });
     if (values.json) {
       io.out(JSON.stringify({ ok: true, path: result.path, images: result.images, files: result.files, generator: label, backend: client.backend, psi, classIndex, seeds: seeds.length }));
     } else {
-      io.out(`Wrote ${result.images} images of "${label}" (ψ ${psi}${classIndex !== null ? `, class ${info.classNames[classIndex]}` : ''}) to ${result.path} on ${client.backend}, with manifest.json.`);
+      io.out(`Wrote ${result.images} images of "${label}" (ψ ${psi}${classIndex !== null ? `, class ${classNames[classIndex]}` : ''}) to ${result.path} on ${client.backend}, with manifest.json.`);
     }
     return 0;
   } finally {

@@ -1,13 +1,15 @@
 /**
  * Export 4: images as PNGs — a folder, or a .zip when the destination ends in .zip — with
  * `manifest.json`: for every file, where it came from (generator, run, checkpoint, seed, ψ,
- * class, how it was made), so a picked image can be made again.
+ * class, how it was made), so a picked image can be made again. Seeds are rendered in the
+ * sampling worker; kept items are copied from the project file (`writeItemsExport`).
  */
-import { open, writeFile, type FileHandle } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Zip, ZipPassThrough } from 'fflate';
 import type { ExportResult } from '../api/contract.js';
+import type { GalleryStore } from '../store/gallery.js';
 import { writeAtomically } from './output.js';
+import { writeZip } from './zip-writer.js';
 
 export interface ImageEntry {
   /** File name inside the folder or archive (e.g. 'seed-000042.png'). */
@@ -35,9 +37,9 @@ export async function writeImagesExport(out: string, entries: AsyncIterable<Imag
   return writeAtomically(out, { kind: zip ? 'file' : 'dir', overwrite: o.overwrite, ...(o.forceHint ? { forceHint: o.forceHint } : {}) }, async (tmp) => {
     const records: Array<Record<string, unknown>> = [];
     const files: string[] = [];
-    let bytes = 0;
     const manifestOf = (): string => `${JSON.stringify({ ...o.manifest, exportedAt: new Date().toISOString(), images: records }, null, 2)}\n`;
     if (!zip) {
+      let bytes = 0;
       for await (const e of entries) {
         await writeFile(join(tmp, e.file), e.png);
         bytes += e.png.byteLength;
@@ -49,41 +51,32 @@ export async function writeImagesExport(out: string, entries: AsyncIterable<Imag
       await writeFile(join(tmp, MANIFEST_FILE), manifest);
       return { format: 'images', path: out, files: [...files, MANIFEST_FILE], bytes: bytes + Buffer.byteLength(manifest), images: records.length };
     }
-    // A zip, streamed to disk (the PNGs are stored: they are compressed already).
-    const fh: FileHandle = await open(tmp, 'w');
-    try {
-      const pending: Uint8Array[] = [];
-      let failed: Error | null = null;
-      const archive = new Zip((err, chunk) => {
-        if (err) failed = err;
-        else pending.push(chunk);
-      });
-      const flush = async (): Promise<void> => {
-        if (failed) throw failed;
-        while (pending.length > 0) {
-          const chunk = pending.shift()!;
-          await fh.write(chunk);
-          bytes += chunk.byteLength;
-        }
-      };
-      const add = (name: string, data: Uint8Array): void => {
-        const f = new ZipPassThrough(name);
-        archive.add(f);
-        f.push(data, true);
-      };
+    // A zip, streamed to disk.
+    const { bytes } = await writeZip(tmp, async (archive) => {
       for await (const e of entries) {
-        add(e.file, e.png);
+        archive.add(e.file, e.png);
         files.push(e.file);
         records.push({ file: e.file, ...e.record });
-        await flush();
+        await archive.flush();
         o.onProgress?.(records.length);
       }
-      add(MANIFEST_FILE, new TextEncoder().encode(manifestOf()));
-      archive.end();
-      await flush();
-    } finally {
-      await fh.close();
-    }
+      archive.add(MANIFEST_FILE, new TextEncoder().encode(manifestOf()));
+    });
     return { format: 'images', path: out, files: [...files, MANIFEST_FILE], bytes, images: records.length };
   });
+}
+
+/**
+ * Kept items as their stored PNGs (item-12.png, …), each item's provenance in the manifest. Read
+ * from the project file: no generator, no worker, so the items of a deleted model export too.
+ */
+export function writeItemsExport(store: GalleryStore, ids: readonly number[], out: string, o: { overwrite: boolean; studioVersion: string }): Promise<ExportResult> {
+  async function* items(): AsyncGenerator<ImageEntry> {
+    for (const id of ids) {
+      const { png, record } = store.pngAndRecord(id);
+      yield { file: `item-${id}.png`, png, record: { itemId: id, ...record } };
+    }
+  }
+  const manifest = { generator: null, note: 'kept items, each with its own provenance', studioVersion: o.studioVersion };
+  return writeImagesExport(out, items(), { overwrite: o.overwrite, manifest });
 }

@@ -4,7 +4,7 @@
  * G_ema tensors ('G_ema.…', renamed). Building a Generator from them checks every name and shape.
  */
 import { Generator } from '../nets/generator.js';
-import { assignNamed, checkTensors, decodeTensors, encodeTensors, type NamedArray, readNamed } from '../train/checkpoint-format.js';
+import { assignNamed, checkTensors, decodeTensors, type NamedArray, readNamed } from '../train/checkpoint-format.js';
 import type { GeneratorMeta } from './meta.js';
 
 /** G_ema's tensors of a checkpoint, named as a Generator names its parameters. */
@@ -14,11 +14,6 @@ export function emaTensors(checkpointWeights: Uint8Array, what: string): NamedAr
   for (const [name, t] of decoded) if (name.startsWith('G_ema.')) out.push({ ...t, name: `G.${name.slice('G_ema.'.length)}` });
   if (out.length === 0) throw new Error(`${what} has no G_ema tensors`);
   return out;
-}
-
-/** The model-row weights of a checkpoint's G_ema (a fresh copy: no view into the checkpoint). */
-export function modelWeightsFromCheckpoint(checkpointWeights: Uint8Array, what: string): Buffer {
-  return encodeTensors(emaTensors(checkpointWeights, what));
 }
 
 /** Builds the generator `meta` describes and loads `weights` into it (throws naming what does not fit). */
@@ -34,11 +29,6 @@ export function buildGenerator(meta: GeneratorMeta, weights: Uint8Array | Readon
     G.dispose();
     throw err;
   }
-}
-
-/** A generator's parameters as model-row weights. */
-export async function encodeGenerator(G: Generator): Promise<Buffer> {
-  return encodeTensors(await readNamed(G.params.all().map((p) => ({ name: p.name, tensor: p.variable }))));
 }
 
 /** Parameter names and shapes of a generator (what an export must carry). */

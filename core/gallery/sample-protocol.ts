@@ -30,8 +30,6 @@ export interface OpenedInfo {
 export interface ImageSelection {
   /** Seeds as a user types them ("0-99"). */
   seeds?: string;
-  /** Kept items (their stored PNGs and provenance). */
-  itemIds?: number[];
   psi?: number;
   classIndex?: number | null;
 }

@@ -6,7 +6,8 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { UserError } from '../api/errors.js';
-import { forkWorker } from '../jobs/fork-worker.js';
+import { forkWorker, stderrTail } from '../jobs/fork-worker.js';
+import { describeDeath } from '../jobs/job-manager.js';
 import type { FromSampler, OpResults, SamplerOp, ToSampler } from './sample-protocol.js';
 
 export const SAMPLE_WORKER = new URL('./sample-worker.ts', import.meta.url);
@@ -24,7 +25,6 @@ interface Pending extends RequestHandlers {
 interface Worker {
   child: ChildProcess;
   ready: Promise<{ backend: string; detail: string }>;
-  stderr: string;
 }
 
 export interface SamplerClientOptions {
@@ -56,13 +56,10 @@ export class SamplerClient {
       settle = res;
       fail = rej;
     });
-    const w: Worker = { child, ready, stderr: '' };
+    const w: Worker = { child, ready };
     ready.catch(() => {});
     this.worker = w;
-    child.stderr?.on('data', (chunk: Buffer) => {
-      process.stderr.write(chunk);
-      w.stderr = (w.stderr + chunk.toString()).slice(-4000);
-    });
+    const stderr = stderrTail(child);
     child.on('message', (msg: FromSampler) => {
       switch (msg.type) {
         case 'ready':
@@ -95,23 +92,17 @@ export class SamplerClient {
           break;
       }
     });
-    const died = (why: string): void => {
+    const died = (message: string): void => {
       if (this.worker !== w) return;
       this.worker = null;
       this.backend = null;
-      const oom = /heap out of memory|Allocation failed|out of memory/i.test(w.stderr);
-      const err = new UserError(
-        'internal',
-        oom
-          ? 'The sampling worker ran out of memory. Nothing stored was lost; try a smaller export, or fewer images at once.'
-          : `The sampling worker stopped (${why}). Nothing stored was lost; try again.`,
-      );
+      const err = new UserError('internal', message);
       fail(err);
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
-    child.on('exit', (code, signal) => died(signal ? `killed by ${signal}` : `exit code ${code}`));
-    child.on('error', (err) => died(err.message));
+    child.on('exit', (code, signal) => died(describeDeath('sample', code, signal, stderr())));
+    child.on('error', (err) => died(`The sampling worker could not start: ${err.message}. Nothing stored was lost; try again.`));
     const init: ToSampler = { type: 'init', projectPath: this.projectPath, ...(this.options.backend !== undefined ? { backend: this.options.backend } : {}) };
     child.send(init);
     return ready;

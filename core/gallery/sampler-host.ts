@@ -8,6 +8,7 @@
 import type Database from 'better-sqlite3';
 import type { ExportResult, GalleryItem, GallerySource, ItemProvenance, ModelSummary, SampleSpec } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
+import { encodePng } from '../data/png.js';
 import { type ExportableGenerator } from '../export/generator-files.js';
 import { writeHtmlExport } from '../export/html-export.js';
 import { type ImageEntry, isZipPath, writeImagesExport } from '../export/images-export.js';
@@ -24,7 +25,7 @@ import { LATENT_ALGORITHM, parseSeeds } from './latents.js';
 import { checkClass, type GeneratorMeta, META_FORMAT } from './meta.js';
 import { modelSummary } from './model-summary.js';
 import type { ImageSelection, OpenedInfo, OpResults, SamplerOp } from './sample-protocol.js';
-import { encodePng, oneHot, Sampler } from './sampler.js';
+import { oneHot, Sampler } from './sampler.js';
 import { checkpointMeta, type LoadedSource, loadSource, sourceKey } from './source.js';
 import { resolveSpecs, type ResolvedSpec } from './specs.js';
 
@@ -36,8 +37,16 @@ export interface RequestContext {
 }
 
 interface Loaded {
+  /** The generator's identity: source and when its row was written. */
+  key: string;
   loaded: LoadedSource;
   sampler: Sampler;
+}
+
+/** An image as rendered: its PNG and the w synthesis used. */
+interface Rendered {
+  png: Buffer;
+  w: Float32Array;
 }
 
 /** Generators kept loaded (the gallery's, plus one more while comparing). */
@@ -45,8 +54,68 @@ const KEEP_LOADED = 2;
 /** Images per export at most (seed lists). */
 const MAX_EXPORT_IMAGES = 100_000;
 
+/** Bytes of recently rendered images kept for `save` (a few grid pages at 256²; many more when small). */
+const RECENT_BYTES = 32 << 20;
+
+/** A spec as a string independent of key order; null when it names kept items (ids are used again after a delete). */
+function specKey(spec: SampleSpec): string | null {
+  const canonical = (v: unknown): string =>
+    Array.isArray(v)
+      ? `[${v.map(canonical).join(',')}]`
+      : v !== null && typeof v === 'object'
+        ? `{${Object.keys(v)
+            .sort()
+            .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+            .join(',')}}`
+        : JSON.stringify(v);
+  const key = canonical(spec);
+  return key.includes('"itemId"') ? null : key;
+}
+
+/**
+ * Images the grid was just sent, by generator and spec, so that keeping one (a star) stores those
+ * bytes instead of rendering it again behind every queued page. Least recently used go first.
+ */
+class RecentRenders {
+  private readonly map = new Map<string, Rendered>();
+  private bytes = 0;
+
+  get(key: string): Rendered | undefined {
+    const hit = this.map.get(key);
+    if (hit) {
+      this.map.delete(key);
+      this.map.set(key, hit);
+    }
+    return hit;
+  }
+
+  set(key: string, r: Rendered): void {
+    const old = this.map.get(key);
+    if (old) {
+      this.map.delete(key);
+      this.bytes -= old.png.byteLength + old.w.byteLength;
+    }
+    this.map.set(key, r);
+    this.bytes += r.png.byteLength + r.w.byteLength;
+    while (this.bytes > RECENT_BYTES && this.map.size > 1) {
+      const [oldest, v] = this.map.entries().next().value as [string, Rendered];
+      this.map.delete(oldest);
+      this.bytes -= v.png.byteLength + v.w.byteLength;
+    }
+  }
+
+  clear(): void {
+    this.map.clear();
+    this.bytes = 0;
+  }
+}
+
+/** PNG bytes of one rendered image ([R, R, C] uint8). */
+const pngOf = (s: Sampler, pixels: Uint8Array): Buffer => encodePng(pixels, s.resolution, s.resolution, s.channels as 1 | 3);
+
 export class SamplerHost {
   private readonly cache = new Map<string, Loaded>();
+  private readonly recent = new RecentRenders();
   private readonly models: ModelStore;
   private readonly gallery: GalleryStore;
 
@@ -101,9 +170,10 @@ export class SamplerHost {
       this.cache.set(key, hit);
       return hit;
     }
-    const loaded = loadSource(this.db, source);
-    const G = buildGenerator(loaded.meta, loaded.weights, `The weights of "${loaded.label}"`);
-    const entry = { loaded, sampler: new Sampler(G, loaded.meta) };
+    // The weights go once the generator holds them.
+    const { weights, ...loaded } = loadSource(this.db, source);
+    const G = buildGenerator(loaded.meta, weights, `The weights of "${loaded.label}"`);
+    const entry = { key, loaded, sampler: new Sampler(G, loaded.meta) };
     this.cache.set(key, entry);
     while (this.cache.size > KEEP_LOADED) {
       const [oldKey, old] = this.cache.entries().next().value as [string, Loaded];
@@ -150,9 +220,15 @@ export class SamplerHost {
     const entry = await this.get(source);
     const resolved = await this.resolve(entry, specs);
     const { sampler } = entry;
+    const keys = specs.map((s) => specKey(s));
     const count = await sampler.render(
       resolved.map((r) => r.latent),
-      async (index, r) => ctx.item(index, await encodePng(r.pixels, sampler.resolution, sampler.channels)),
+      (index, r) => {
+        const png = pngOf(sampler, r.pixels);
+        const key = keys[index];
+        if (key !== null && key !== undefined) this.recent.set(`${entry.key}|${key}`, { png, w: r.w });
+        ctx.item(index, png);
+      },
       () => ctx.cancelled(),
     );
     return { count, cancelled: count < specs.length };
@@ -164,8 +240,8 @@ export class SamplerHost {
     const { sampler } = entry;
     await sampler.render(
       resolved.map((r) => r.latent),
-      async (_i, r) => {
-        out.push({ pixels: r.pixels, png: await encodePng(r.pixels, sampler.resolution, sampler.channels), w: r.w });
+      (_i, r) => {
+        out.push({ pixels: r.pixels, png: pngOf(sampler, r.pixels), w: r.w });
       },
     );
     return out;
@@ -193,7 +269,9 @@ export class SamplerHost {
   private async save(source: GallerySource, spec: SampleSpec, o: { favourite: boolean; rejected: boolean; tags: string[] }): Promise<GalleryItem> {
     const entry = await this.get(source);
     const [resolved] = await this.resolve(entry, [spec]);
-    const [image] = await this.renderAll(entry, [resolved!]);
+    // Usually just shown in the grid: those bytes, not a second render.
+    const key = specKey(spec);
+    const image = (key !== null ? this.recent.get(`${entry.key}|${key}`) : undefined) ?? (await this.renderAll(entry, [resolved!]))[0];
     const l = entry.loaded;
     const r = resolved!;
     return this.gallery.insert({
@@ -222,7 +300,7 @@ export class SamplerHost {
   private promote(runId: number, checkpointId: number, name: string): ModelSummary {
     const c = checkpointMeta(this.db, checkpointId);
     if (c.runId !== runId) throw new UserError('invalid-request', `Checkpoint ${checkpointId} belongs to run ${c.runId}, not run ${runId}. Pick the checkpoint from that run's list.`);
-    const row = this.models.insert({ name, checkpointId, runId, source: 'checkpoint', weights: c.weights, metadata: JSON.stringify(c.meta) });
+    const row = this.models.insert({ name, checkpointId, runId, source: 'checkpoint', weights: encodeTensors(c.tensors), metadata: JSON.stringify(c.meta) });
     return modelSummary(row);
   }
 
@@ -302,19 +380,7 @@ export class SamplerHost {
     const l = entry.loaded;
     const hint = forceHint !== undefined ? { forceHint } : {};
     const manifest = this.manifestBase(l);
-    if (sel.itemIds !== undefined) {
-      const ids = sel.itemIds;
-      const gallery = this.gallery;
-      async function* items(): AsyncGenerator<ImageEntry> {
-        for (const id of ids) {
-          const item = gallery.require(id);
-          const { png, ...rest } = item;
-          yield { file: `item-${id}.png`, png: Buffer.from(png.slice(png.indexOf(',') + 1), 'base64'), record: { itemId: id, ...rest } };
-        }
-      }
-      return writeImagesExport(out, items(), { overwrite, ...hint, manifest: { ...manifest, generator: null, note: 'kept items, each with its own provenance' }, onProgress: (d) => ctx.progress('writing', d, ids.length) });
-    }
-    if (sel.seeds === undefined) throw new UserError('invalid-request', 'Say which images to export: seeds (e.g. 0-99) or kept items.');
+    if (sel.seeds === undefined) throw new UserError('invalid-request', 'Say which images to export: seeds, e.g. 0-99.');
     const seeds = parseSeeds(sel.seeds, MAX_EXPORT_IMAGES, 'seeds');
     const psi = sel.psi ?? 1;
     const classIndex = checkClass(l.meta, sel.classIndex ?? null);
@@ -349,5 +415,6 @@ export class SamplerHost {
   dispose(): void {
     for (const e of this.cache.values()) e.sampler.dispose();
     this.cache.clear();
+    this.recent.clear();
   }
 }

@@ -11,7 +11,6 @@
  * made from that seed's stored w are the same image. A sample does not depend on the others in
  * its batch (checked on wasm and cpu), so batching changes speed, not pixels.
  */
-import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { readFloatsAndDispose } from '../backend/read.js';
 import type { Generator } from '../nets/generator.js';
@@ -117,6 +116,9 @@ export class Sampler {
     const c = this.channels;
     let start = 0;
     while (start < latents.length) {
+      // A turn of the event loop before each batch, so a cancel (an IPC message) gets in: nothing
+      // else here waits on more than promises (reads on wasm/cpu, the PNG encoder).
+      await new Promise<void>((resolve) => setImmediate(resolve));
       if (cancelled()) break;
       const size = start === 0 && latents.length > 1 ? 1 : this.batch;
       const chunk = latents.slice(start, start + size);
@@ -149,17 +151,3 @@ export class Sampler {
     this.G.dispose();
   }
 }
-
-/** PNG bytes of one image ([R, R, C] uint8, C = 1 or 3). */
-export function encodePng(pixels: Uint8Array, size: number, channels: number, compressionLevel = 6): Promise<Buffer> {
-  let img = sharp(pixels, { raw: { width: size, height: size, channels: channels as 1 | 3 } });
-  if (channels === 1) img = img.toColourspace('b-w');
-  return img.png({ compressionLevel }).toBuffer();
-}
-
-/** Decoded pixels of a PNG as [H, W, C] (tests and imports compare pixels, not bytes). */
-export async function decodePng(png: Uint8Array): Promise<{ data: Uint8Array; width: number; height: number; channels: number }> {
-  const { data, info } = await sharp(png).raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), width: info.width, height: info.height, channels: info.channels };
-}
-

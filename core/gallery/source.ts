@@ -1,6 +1,6 @@
 /**
  * What the gallery samples, read from the project file: a model (its own weights and meta) or a
- * run's checkpoint (its G_ema, and a meta made from the run's config). No tensors here: the
+ * run's checkpoint (its G_ema, and a meta made from the run's config). No TF.js tensors here: the
  * sampling worker builds the Generator from what this returns.
  */
 import type Database from 'better-sqlite3';
@@ -9,7 +9,8 @@ import { UserError } from '../api/errors.js';
 import { ModelStore } from '../store/models.js';
 import { RunStore } from '../store/runs.js';
 import { checkpointState } from '../train/session.js';
-import { modelWeightsFromCheckpoint } from './generator-weights.js';
+import type { NamedArray } from '../train/checkpoint-format.js';
+import { emaTensors } from './generator-weights.js';
 import { type GeneratorMeta, metaFromCheckpoint, parseGeneratorMeta, type TrainingSummary } from './meta.js';
 
 export interface LoadedSource {
@@ -17,12 +18,17 @@ export interface LoadedSource {
   /** "Faces, 40 kimg" or "Run 3 · baseline at 12.8 kimg". */
   label: string;
   meta: GeneratorMeta;
-  /** Model-row weights ('G.…' tensors). */
-  weights: Buffer;
   model: { id: number; name: string } | null;
   run: { id: number; name: string } | null;
   checkpoint: { id: number; kimg: number; step: number } | null;
 }
+
+/**
+ * A generator's weights as `buildGenerator` takes them: a model row's (encoded), or a checkpoint's
+ * G_ema tensors already decoded and renamed 'G.…' (views into the decoded checkpoint: build from
+ * them, do not keep them).
+ */
+export type GeneratorWeights = Uint8Array | ReadonlyMap<string, NamedArray>;
 
 const kimgText = (kimg: number): string => String(Math.round(kimg * 1000) / 1000);
 
@@ -42,7 +48,7 @@ export function metricsAt(runs: RunStore, runId: number, kimg: number): Record<s
 }
 
 /** The meta of a checkpoint's generator, with the training summary and metrics at that point. */
-export function checkpointMeta(db: Database.Database, checkpointId: number): { meta: GeneratorMeta; weights: Buffer; runName: string; kimg: number; step: number; runId: number } {
+export function checkpointMeta(db: Database.Database, checkpointId: number): { meta: GeneratorMeta; tensors: NamedArray[]; runName: string; kimg: number; step: number; runId: number } {
   const runs = new RunStore(db);
   const cp = runs.getCheckpoint(checkpointId);
   if (!cp) throw new UserError('not-found', `There is no checkpoint ${checkpointId} in this project (pruned or deleted?). Pick another in the Gallery's source list.`);
@@ -67,11 +73,11 @@ export function checkpointMeta(db: Database.Database, checkpointId: number): { m
     source: { kind: 'checkpoint', runId: cp.runId, runName, checkpointId, kimg: cp.kimg, step: cp.step },
     training,
   });
-  return { meta, weights: modelWeightsFromCheckpoint(cp.weights, what), runName, kimg: cp.kimg, step: cp.step, runId: cp.runId };
+  return { meta, tensors: emaTensors(cp.weights, what), runName, kimg: cp.kimg, step: cp.step, runId: cp.runId };
 }
 
 /** Reads a source's generator from the project file. */
-export function loadSource(db: Database.Database, source: GallerySource): LoadedSource {
+export function loadSource(db: Database.Database, source: GallerySource): LoadedSource & { weights: GeneratorWeights } {
   if (source.kind === 'model') {
     const models = new ModelStore(db);
     const row = models.require(source.modelId);
@@ -92,7 +98,7 @@ export function loadSource(db: Database.Database, source: GallerySource): Loaded
     source,
     label: `${c.runName} at ${kimgText(c.kimg)} kimg`,
     meta: c.meta,
-    weights: c.weights,
+    weights: new Map(c.tensors.map((t) => [t.name, t])),
     model: null,
     run: { id: c.runId, name: c.runName },
     checkpoint: { id: source.checkpointId, kimg: c.kimg, step: c.step },

@@ -42,6 +42,19 @@ export function forkWorker(entry: URL, options: ForkWorkerOptions = {}): ChildPr
 }
 
 /**
+ * Echoes a worker's stderr (forked with `stderr: 'pipe'`) to ours and keeps its last `keep`
+ * characters: what it printed before dying explains the death (see `describeDeath`).
+ */
+export function stderrTail(child: ChildProcess, keep = 4000): () => string {
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    process.stderr.write(chunk);
+    tail = (tail + chunk.toString()).slice(-keep);
+  });
+  return () => tail;
+}
+
+/**
  * The file to run for a worker entry: its prebuilt `.js` beside the `.ts`; else, in a bundled app
  * (this module bundled into main.js, the workers bundled beside it), `<name>.js` beside this
  * module; else the TypeScript source, through tsx.

@@ -8,7 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { UserError } from '../api/errors.js';
 import { JobStore } from '../store/jobs.js';
 import type { Project } from '../store/project.js';
-import { forkWorker } from './fork-worker.js';
+import { forkWorker, stderrTail } from './fork-worker.js';
 import type { ControlAction, FromWorker, JobInfo, JobKind, JobOutcome, ToWorker } from './protocol.js';
 
 export interface JobEvents {
@@ -30,12 +30,10 @@ export interface StartJob {
 interface Live {
   child: ChildProcess;
   finished: boolean;
-  stderrTail: string;
+  stderrTail: () => string;
   settle: (job: JobInfo) => void;
   done: Promise<JobInfo>;
 }
-
-const STDERR_TAIL = 4000;
 
 export class JobManager {
   private readonly store: JobStore;
@@ -70,13 +68,9 @@ export class JobManager {
     const created = this.store.create(kind, runId, params);
     const child = forkWorker(entry, { env, stderr: 'pipe' });
     let settle!: (job: JobInfo) => void;
-    const live: Live = { child, finished: false, stderrTail: '', settle: (j) => settle(j), done: new Promise((r) => (settle = r)) };
+    const live: Live = { child, finished: false, stderrTail: stderrTail(child), settle: (j) => settle(j), done: new Promise((r) => (settle = r)) };
     this.live.set(created.id, live);
 
-    child.stderr?.on('data', (chunk: Buffer) => {
-      process.stderr.write(chunk);
-      live.stderrTail = (live.stderrTail + chunk.toString()).slice(-STDERR_TAIL);
-    });
     child.on('message', (msg: FromWorker) => this.onMessage(created.id, live, msg));
     child.on('exit', (code, signal) => this.onExit(created.id, live, code, signal));
     child.on('error', (err) => this.finish(created.id, live, 'failed', `The ${kind} worker could not start: ${err.message}.`));
@@ -128,7 +122,7 @@ export class JobManager {
 
   private onExit(jobId: number, live: Live, code: number | null, signal: NodeJS.Signals | null): void {
     if (live.finished) return;
-    this.finish(jobId, live, 'failed', describeDeath(this.store.get(jobId)!.kind, code, signal, live.stderrTail));
+    this.finish(jobId, live, 'failed', describeDeath(this.store.get(jobId)!.kind, code, signal, live.stderrTail()));
   }
 
   private finish(jobId: number, live: Live, status: JobInfo['status'], error: string | null): void {
@@ -153,9 +147,30 @@ function statusFor(outcome: JobOutcome): JobInfo['status'] {
   return outcome === 'paused' ? 'paused' : outcome === 'stopped' ? 'cancelled' : 'done';
 }
 
+/**
+ * Workers that answer requests instead of resuming from a checkpoint (the sampling worker): what
+ * they are called, and what to do after one ran out of memory. Its request is simply tried again.
+ */
+const ONE_SHOT: Partial<Record<JobKind, { name: string; oom: string }>> = {
+  sample: { name: 'sampling', oom: 'try a smaller export, or fewer images at once' },
+};
+
 /** Why a worker died, in words: the signal, the exit code, what it last printed. */
 export function describeDeath(kind: JobKind, code: number | null, signal: NodeJS.Signals | null, stderrTail: string): string {
-  const oom = /heap out of memory|Allocation failed|OOM|out of memory/i.test(stderrTail);
+  // 'OOM' as a word and in capitals (TensorFlow's "OOM when allocating"): not the 'oom' of 'room' or 'boom'.
+  const oom = /heap out of memory|Allocation failed|out of memory/i.test(stderrTail) || /\bOOM\b/.test(stderrTail);
+  const last = stderrTail.trim().split('\n').filter(Boolean).pop();
+  const oneShot = ONE_SHOT[kind];
+  if (oneShot) {
+    if (oom) return `The ${oneShot.name} worker ran out of memory. Nothing stored was lost; ${oneShot.oom}.`;
+    const how =
+      signal === 'SIGKILL'
+        ? 'was killed (SIGKILL) — often the system running out of memory'
+        : signal
+          ? `was stopped by ${signal}`
+          : `exited unexpectedly (code ${code})${last ? `: ${last.slice(0, 300)}` : ''}`;
+    return `The ${oneShot.name} worker ${how}. Nothing stored was lost; try again.`;
+  }
   if (oom) {
     return `The ${kind} worker ran out of memory. Everything saved before is kept; use a smaller batch (or resolution) and resume.`;
   }
@@ -163,6 +178,5 @@ export function describeDeath(kind: JobKind, code: number | null, signal: NodeJS
     return `The ${kind} worker was killed (SIGKILL) — often the system running out of memory. Everything saved before is kept; resume to continue from the last checkpoint.`;
   }
   if (signal) return `The ${kind} worker was stopped by ${signal}. Everything saved before is kept; resume to continue.`;
-  const last = stderrTail.trim().split('\n').filter(Boolean).pop();
   return `The ${kind} worker exited unexpectedly (code ${code})${last ? `: ${last.slice(0, 300)}` : ''}. Everything saved before is kept.`;
 }

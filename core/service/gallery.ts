@@ -1,9 +1,10 @@
 /**
  * The gallery, models and exports of the open project, behind StudioApi. Every tensor operation
  * runs in the sampling worker (core/gallery/sample-worker.ts): one long-lived worker answers the
- * gallery (images stream back as `gallery.image` events), and each export gets a worker of its
- * own, so a long export never holds up the grid. Reads and curation (favourite, reject, tags)
- * are plain SQLite on the service's connection.
+ * gallery (images stream back as `gallery.image` events), and each generator export gets a
+ * worker of its own, so a long export never holds up the grid. Reads, curation (favourite,
+ * reject, tags) and exports of kept items (their stored PNGs) are plain SQLite on the service's
+ * connection.
  */
 import type {
   ExportResult,
@@ -17,20 +18,21 @@ import type {
   StudioEvent,
 } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
+import { pngDataUrl } from '../data/png.js';
+import { writeItemsExport } from '../export/images-export.js';
 import { modelSummary } from '../gallery/model-summary.js';
 import type { OpResults, SamplerOp } from '../gallery/sample-protocol.js';
 import { SamplerClient, type RequestHandlers } from '../gallery/sampler-client.js';
-import { GalleryStore } from '../store/gallery.js';
+import { GalleryStore, type GalleryScope } from '../store/gallery.js';
 import { ModelStore } from '../store/models.js';
 import type { Project } from '../store/project.js';
 import { RunStore } from '../store/runs.js';
+import { APP_VERSION } from './version.js';
 
 export interface GalleryOptions {
   /** Backend for sampling workers by name; absent: ATELIER_BACKEND, else the best that loads. */
   backend?: string;
 }
-
-const dataUrl = (png: Uint8Array): string => `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
 
 export class Gallery {
   readonly models: ModelStore;
@@ -77,7 +79,7 @@ export class Gallery {
       .listRuns()
       .map((r) => ({ id: r.id, name: r.name, status: r.status, checkpoints: this.runs.listCheckpoints(r.id).map(({ runId: _r, ...c }) => c) }))
       .filter((r) => r.checkpoints.length > 0);
-    return { models: this.listModels(), runs };
+    return { models: this.listModels(), runs, orphaned: this.items.orphanedCount() };
   }
 
   async open(source: GallerySource): Promise<GeneratorInfo> {
@@ -92,7 +94,7 @@ export class Gallery {
     const client = this.sampler();
     const { id, done } = client.request(
       { op: 'render', source: p.source, specs: p.specs },
-      { onItem: (index, png) => this.emit({ type: 'gallery.image', requestId, index, dataUrl: dataUrl(png) }) },
+      { onItem: (index, png) => this.emit({ type: 'gallery.image', requestId, index, dataUrl: pngDataUrl(png) }) },
     );
     this.inflight.set(requestId, id);
     void done.then(
@@ -119,14 +121,21 @@ export class Gallery {
   }
 
   page(p: Params<'gallery.items'>): GalleryPage {
-    const scope = p.source === undefined ? undefined : p.source.kind === 'model' ? { modelId: p.source.modelId } : { checkpointId: p.source.checkpointId };
+    if (p.orphaned && p.source !== undefined) throw new UserError('invalid-request', "Ask for one generator's kept items or for those of deleted generators, not both.");
+    const scope: GalleryScope | undefined = p.orphaned
+      ? { orphaned: true }
+      : p.source === undefined
+        ? undefined
+        : p.source.kind === 'model'
+          ? { modelId: p.source.modelId }
+          : { checkpointId: p.source.checkpointId };
     return this.items.page({ offset: p.offset, limit: p.limit, ...(p.filter ? { filter: p.filter } : {}), ...(p.tag !== undefined ? { tag: p.tag } : {}), ...(scope ? { scope } : {}) });
   }
 
-  update(p: Params<'gallery.update'>): GalleryItem[] {
-    const items = this.items.update(p.ids, p);
+  update(p: Params<'gallery.update'>): { updated: number[] } {
+    const updated = this.items.update(p.ids, p);
     this.changed();
-    return items;
+    return { updated };
   }
 
   delete(ids: readonly number[]): number {
@@ -138,6 +147,11 @@ export class Gallery {
   private changed(): void {
     this.emit({ type: 'gallery.changed' });
     this.emit({ type: 'project.changed', project: this.project.summary() });
+  }
+
+  /** Kept items' stored PNGs and provenance: read here, no worker (their generator may be gone). */
+  exportItems(p: Params<'gallery.exportItems'>, out: string): Promise<ExportResult> {
+    return writeItemsExport(this.items, p.ids, out, { overwrite: p.overwrite ?? false, studioVersion: APP_VERSION });
   }
 
   exportStrip(p: Params<'gallery.exportStrip'>, out: string): Promise<ExportResult> {

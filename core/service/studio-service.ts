@@ -353,6 +353,7 @@ export class StudioService {
       'gallery.items': (params) => this.galleryFor().page(params),
       'gallery.update': (params) => this.galleryFor().update(params),
       'gallery.delete': ({ ids }) => ({ deleted: this.galleryFor().delete(ids) }),
+      'gallery.exportItems': (params) => this.galleryFor().exportItems(params, this.allowedOutput(params.out)),
       'gallery.exportStrip': (params) => this.galleryFor().exportStrip(params, this.allowedOutput(params.out)),
       'models.list': () => this.galleryFor().listModels(),
       'models.promote': (params) => this.galleryFor().promote(params),

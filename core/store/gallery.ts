@@ -6,8 +6,21 @@
 import type Database from 'better-sqlite3';
 import type { GalleryItem, GalleryPage, ItemProvenance, SampleSpec } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
+import { pngDataUrl } from '../data/png.js';
 
 export type GalleryFilter = 'all' | 'favourites' | 'rejected' | 'unrated';
+
+/**
+ * Whose items: one generator's (a model's, or a checkpoint's when no model holds them), or those
+ * whose generator is gone (its model deleted, its checkpoint pruned or its run deleted).
+ */
+export type GalleryScope = { modelId: number } | { checkpointId: number } | { orphaned: true };
+
+/** A kept item without its image (what an export's manifest says about it). */
+export type ItemRecord = Omit<GalleryItem, 'png'>;
+
+/** Items whose generator is gone: deleting a model or a checkpoint sets its column to NULL. */
+const ORPHANED = 'model_id IS NULL AND checkpoint_id IS NULL';
 
 export interface NewItem {
   modelId: number | null;
@@ -68,7 +81,7 @@ export function floatsFromBlob(b: Buffer | null): Float32Array | null {
 
 const blobOf = (f: Float32Array): Buffer => Buffer.from(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength));
 
-function toItem(r: Row): GalleryItem {
+function recordOf(r: Row): ItemRecord {
   // The class's name is kept beside the provenance, so it shows after the generator is gone.
   const { className = null, ...provenance } = JSON.parse(r.provenance) as ItemProvenance & { className?: string | null };
   return {
@@ -81,7 +94,6 @@ function toItem(r: Row): GalleryItem {
     favourite: r.favourite === 1,
     rejected: r.rejected === 1,
     tags: JSON.parse(r.tags) as string[],
-    png: `data:image/png;base64,${r.png.toString('base64')}`,
     modelId: r.model_id,
     checkpointId: r.checkpoint_id,
     runId: r.run_id,
@@ -89,6 +101,10 @@ function toItem(r: Row): GalleryItem {
     createdAt: r.created_at,
   };
 }
+
+const toItem = (r: Row): GalleryItem => ({ ...recordOf(r), png: pngDataUrl(r.png) });
+
+const notFound = (id: number): UserError => new UserError('not-found', `There is no kept item ${id} in this project (deleted?).`);
 
 const ITEM_COLUMNS = 'id, model_id, checkpoint_id, run_id, origin, seed, psi, class_index, png, favourite, rejected, tags, provenance, created_at';
 const now = (): string => new Date().toISOString();
@@ -110,6 +126,8 @@ export class GalleryStore {
       latents: db.prepare<[number], { id: number; model_id: number | null; checkpoint_id: number | null; seed: number | null; psi: number | null; class_index: number | null; latent: Buffer | null; z: Buffer | null }>(
         'SELECT id, model_id, checkpoint_id, seed, psi, class_index, latent, z FROM gallery_items WHERE id = ?',
       ),
+      tags: db.prepare<[number], { tags: string }>('SELECT tags FROM gallery_items WHERE id = ?'),
+      orphaned: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM gallery_items WHERE ${ORPHANED}`),
       setFlags: db.prepare<[number | null, number | null, string | null, string, number]>(
         'UPDATE gallery_items SET favourite = coalesce(?, favourite), rejected = coalesce(?, rejected), tags = coalesce(?, tags), updated_at = ? WHERE id = ?',
       ),
@@ -148,8 +166,20 @@ export class GalleryStore {
 
   require(id: number): GalleryItem {
     const item = this.get(id);
-    if (!item) throw new UserError('not-found', `There is no kept item ${id} in this project (deleted?).`);
+    if (!item) throw notFound(id);
     return item;
+  }
+
+  /** A kept item's stored PNG and the rest of it, for exports (no data URL made). */
+  pngAndRecord(id: number): { png: Buffer; record: ItemRecord } {
+    const r = this.s.get.get(id);
+    if (!r) throw notFound(id);
+    return { png: r.png, record: recordOf(r) };
+  }
+
+  /** How many items' generators are gone (see GalleryScope). */
+  orphanedCount(): number {
+    return this.s.orphaned.get()!.n;
   }
 
   /** The latents of a kept item, for interpolation and arithmetic. */
@@ -161,8 +191,8 @@ export class GalleryStore {
     return { id: r.id, modelId: r.model_id, checkpointId: r.checkpoint_id, seed: r.seed, psi: r.psi, classIndex: r.class_index, w, z: floatsFromBlob(r.z) };
   }
 
-  /** One page, newest first. `scope`: one generator's items (a model's, or a checkpoint's). */
-  page(o: { offset: number; limit: number; filter?: GalleryFilter; tag?: string; scope?: { modelId: number } | { checkpointId: number } }): GalleryPage {
+  /** One page, newest first; `scope`: whose items (absent: everyone's). */
+  page(o: { offset: number; limit: number; filter?: GalleryFilter; tag?: string; scope?: GalleryScope }): GalleryPage {
     const where: string[] = [];
     const args: Array<string | number> = [];
     if (o.filter === 'favourites') where.push('favourite = 1');
@@ -173,7 +203,9 @@ export class GalleryStore {
       args.push(o.tag);
     }
     if (o.scope !== undefined) {
-      if ('modelId' in o.scope) {
+      if ('orphaned' in o.scope) {
+        where.push(ORPHANED);
+      } else if ('modelId' in o.scope) {
         where.push('model_id = ?');
         args.push(o.scope.modelId);
       } else {
@@ -187,22 +219,23 @@ export class GalleryStore {
     return { total, offset: o.offset, items: rows.map(toItem), tags: this.s.allTags.all().map((r) => r.tag) };
   }
 
-  /** Favourite / reject / add and remove tags, in one transaction. Returns the items after. */
-  update(ids: readonly number[], o: { favourite?: boolean; rejected?: boolean; addTags?: readonly string[]; removeTags?: readonly string[] }): GalleryItem[] {
+  /** Favourite / reject / add and remove tags, in one transaction (all or none). Returns the ids updated. */
+  update(ids: readonly number[], o: { favourite?: boolean; rejected?: boolean; addTags?: readonly string[]; removeTags?: readonly string[] }): number[] {
     return this.db.transaction(() => {
-      const out: GalleryItem[] = [];
+      const out: number[] = [];
       for (const id of ids) {
-        const item = this.require(id);
+        const row = this.s.tags.get(id);
+        if (!row) throw notFound(id);
         let tags: string[] | null = null;
         if (o.addTags !== undefined || o.removeTags !== undefined) {
           const remove = new Set(o.removeTags ?? []);
-          tags = normaliseTags([...item.tags.filter((t) => !remove.has(t)), ...(o.addTags ?? [])]);
+          tags = normaliseTags([...(JSON.parse(row.tags) as string[]).filter((t) => !remove.has(t)), ...(o.addTags ?? [])]);
         }
         // Favourite and rejected exclude each other: setting one clears the other.
         const favourite = o.favourite === undefined ? (o.rejected === true ? 0 : null) : o.favourite ? 1 : 0;
         const rejected = o.rejected === undefined ? (o.favourite === true ? 0 : null) : o.rejected ? 1 : 0;
         this.s.setFlags.run(favourite, rejected, tags === null ? null : JSON.stringify(tags), now(), id);
-        out.push(this.get(id)!);
+        out.push(id);
       }
       return out;
     })();

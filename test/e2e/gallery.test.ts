@@ -6,11 +6,11 @@
  * seeds and ψ; change ψ, star an image, reload — the star is still there; walk between two
  * picked images (the first frame is the first image); promote the checkpoint to a model in the
  * Train view, find it in Models, export the standalone page, rename it, delete it (the kept
- * image stays).
+ * image stays); delete the run: the image is under "Kept from deleted generators" and exports.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
@@ -164,6 +164,25 @@ test('explore by seed and ψ, star, reload, walk; promote, export, rename and de
   // The kept image is still in the Gallery.
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Gallery' }).click();
   await page.getByRole('list', { name: 'Kept items' }).locator('li').first().waitFor();
+
+  // Delete the run too: the kept image's generator is gone, and the Gallery still has it, under
+  // "Kept from deleted generators" (the only entry left), where it exports as a PNG.
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
+  await page.getByRole('button', { name: 'Delete run Run 1 · baseline' }).click();
+  await page.getByRole('dialog', { name: 'Delete run' }).getByRole('button', { name: 'Delete run' }).click();
+  await page.getByRole('button', { name: 'Delete run Run 1 · baseline' }).waitFor({ state: 'detached' });
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Gallery' }).click();
+  await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('select[aria-label="Generator"]')?.value === 'orphaned');
+  assert.match((await page.getByRole('combobox', { name: 'Generator' }).locator('option:checked').textContent()) ?? '', /Kept from deleted generators \(1\)/);
+  const orphans = page.getByRole('list', { name: 'Kept items' });
+  await orphans.locator('li').first().waitFor();
+  assert.match((await orphans.locator('li').first().textContent()) ?? '', /seed 2, ψ 0\.5 · Run 1 · baseline at 0\.32 kimg/);
+  await page.getByRole('button', { name: 'Export these 1 as PNGs…' }).click();
+  const keptDialog = page.getByRole('dialog', { name: 'Export kept images' });
+  await keptDialog.getByLabel('File name').fill('orphans');
+  await keptDialog.getByRole('button', { name: 'Export', exact: true }).click();
+  await page.getByRole('status', { name: 'Export result' }).filter({ hasText: 'orphans' }).waitFor();
+  assert.equal(readdirSync(join(root, 'orphans')).filter((f) => f.endsWith('.png')).length, 1);
 
   assert.equal(((await page.getByRole('alert').first().textContent()) ?? '').trim(), '', 'no error was shown');
   assert.deepEqual(listProblems(w.problems), [], 'the page logged errors or CSP violations');

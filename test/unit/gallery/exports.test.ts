@@ -26,7 +26,9 @@ import { loadSource } from '../../../core/gallery/source.js';
 import { buildGenerator } from '../../../core/gallery/generator-weights.js';
 import { Sampler, oneHot } from '../../../core/gallery/sampler.js';
 import { ONNX_TOLERANCE, writeOnnxExport } from '../../../core/export/onnx-export.js';
+import { writeItemsExport } from '../../../core/export/images-export.js';
 import { EXPORT_MARKER, writeAtomically } from '../../../core/export/output.js';
+import { GalleryStore } from '../../../core/store/gallery.js';
 import { type Fixture, pixelsOf, projectWithCheckpoint } from './helpers.js';
 
 const REPO = new URL('../../../', import.meta.url).pathname;
@@ -225,7 +227,7 @@ describe('generator exports', () => {
     // Kept items: their own PNGs and provenance.
     const kept = await host.run({ op: 'save', source, spec: seed(8, 0.9), favourite: true, rejected: false, tags: ['best'] }, noCtx);
     const keptOut = join(dir, 'kept');
-    const k = await host.run({ op: 'export', source, format: 'images', out: keptOut, overwrite: false, images: { itemIds: [kept.id] } }, noCtx);
+    const k = await writeItemsExport(new GalleryStore(fx.project.db), [kept.id], keptOut, { overwrite: false, studioVersion: 'test' });
     assert.deepEqual(k.files, [`item-${kept.id}.png`, 'manifest.json']);
     const km = JSON.parse(readFileSync(join(keptOut, 'manifest.json'), 'utf8'));
     assert.equal(km.images[0].itemId, kept.id);

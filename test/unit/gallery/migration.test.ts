@@ -38,7 +38,8 @@ test('migration 4: a schema-3 project with a model and a kept item opens at the 
   assert.deepEqual(item, { seed: 42, psi: 0.7, favourite: 1, tags: '["a"]', origin: 'seed', provenance: '{}', z: null, recipe: null });
   // The store reads the old row, and curation works on it.
   const store = new GalleryStore(p.db);
-  const [updated] = store.update([5], { addTags: ['b'] });
+  assert.deepEqual(store.update([5], { addTags: ['b'] }), [5]);
+  const updated = store.get(5);
   assert.deepEqual(updated!.tags, ['a', 'b']);
   assert.equal(updated!.favourite, true);
   assert.throws(() => p.db.prepare("UPDATE gallery_items SET origin = 'painted' WHERE id = 5").run(), /CHECK constraint failed/);

@@ -14,6 +14,7 @@ import { UserError } from '../../../core/api/errors.js';
 import type { GallerySource, SampleSpec } from '../../../core/api/contract.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { seedToZ } from '../../../core/gallery/latents.js';
+import { Sampler } from '../../../core/gallery/sampler.js';
 import { SamplerHost } from '../../../core/gallery/sampler-host.js';
 import { GalleryStore } from '../../../core/store/gallery.js';
 import { type Fixture, pixelsOf, projectWithCheckpoint, tempDir } from './helpers.js';
@@ -150,7 +151,8 @@ describe('sampling in the worker’s host', () => {
     assert.deepEqual(page.items.map((i) => i.id), [A.id]);
     assert.deepEqual(page.tags, ['a', 'mix', 'smile']);
     assert.deepEqual(store.page({ offset: 0, limit: 10, tag: 'mix' }).items.map((i) => i.id), [D.id]);
-    const [rejected] = store.update([A.id], { rejected: true });
+    assert.deepEqual(store.update([A.id], { rejected: true }), [A.id]);
+    const rejected = store.get(A.id);
     assert.equal(rejected!.rejected, true);
     assert.equal(rejected!.favourite, false, 'rejecting clears the star');
     assert.deepEqual(store.page({ offset: 0, limit: 10, filter: 'unrated', scope: { checkpointId: fx.checkpointId } }).items.map((i) => i.id), [D.id, B.id]);
@@ -209,5 +211,29 @@ describe('sampling in the worker’s host', () => {
     const r = await host.run({ op: 'render', source, specs: Array.from({ length: 64 }, (_, i) => seed(i)) }, { item: () => void seen++, progress: () => {}, cancelled: () => seen >= 1 });
     assert.equal(r.cancelled, true);
     assert.ok(r.count < 64 && r.count === seen, `stopped after ${r.count}`);
+  });
+
+  it('keeping an image the grid just showed stores those bytes and w without rendering it again', async (t) => {
+    const shown: Buffer[] = [];
+    await host.run({ op: 'render', source, specs: [seed(40), seed(41)] }, { item: (i, png) => void (shown[i] = Buffer.from(png)), progress: () => {}, cancelled: () => false });
+    let renders = 0;
+    const original = Sampler.prototype.render;
+    Sampler.prototype.render = function (this: Sampler, ...args: Parameters<Sampler['render']>) {
+      renders++;
+      return original.apply(this, args);
+    };
+    t.after(() => (Sampler.prototype.render = original));
+    const kept = await host.run({ op: 'save', source, spec: { psi: 0.7, classIndex: null, seed: 41, kind: 'seed' }, favourite: true, rejected: false, tags: [] }, noCtx);
+    assert.equal(renders, 0, 'no second render (the key does not depend on the order of the spec\'s fields)');
+    assert.ok(Buffer.from(kept.png.slice(kept.png.indexOf(',') + 1), 'base64').equals(shown[1]!), 'the PNG the grid was sent');
+    // What a host that never showed it stores: the same image and w.
+    const fresh = new SamplerHost(fx.project.db, 'wasm', 'test');
+    t.after(() => fresh.dispose());
+    const again = await fresh.run({ op: 'save', source, spec: seed(41), favourite: false, rejected: false, tags: [] }, noCtx);
+    assert.equal(renders, 1, 'a spec not shown before is rendered');
+    const store = new GalleryStore(fx.project.db);
+    assert.deepEqual(store.latents(kept.id).w, store.latents(again.id).w);
+    assert.ok((await pixelsOf(kept.png)).equals(await pixelsOf(again.png)));
+    store.delete([kept.id, again.id]);
   });
 });

@@ -151,10 +151,11 @@ describe('gallery through the service and the CLI', () => {
   it('keeps, rates and lists items; renames and deletes the model without losing them', async () => {
     const item = await value(call('gallery.save', { source: { kind: 'model', modelId: 1 }, spec: { kind: 'seed', seed: 3, psi: 0.7, classIndex: null }, favourite: true }));
     assert.equal(item.favourite, true);
-    const [updated] = await value(call('gallery.update', { ids: [item.id], addTags: ['keeper'] }));
-    assert.deepEqual(updated!.tags, ['keeper']);
+    // The answer is the ids (the items are read again on 'gallery.changed').
+    assert.deepEqual(await value(call('gallery.update', { ids: [item.id], addTags: ['keeper'] })), { updated: [item.id] });
     const page = await value(call('gallery.items', { offset: 0, limit: 10, filter: 'favourites', source: { kind: 'model', modelId: 1 } }));
     assert.deepEqual(page.items.map((i) => i.id), [item.id]);
+    assert.deepEqual(page.items[0]!.tags, ['keeper']);
     assert.equal((await value(call('project.current', {})))!.counts.galleryItems, 1);
     const renamed = await value(call('models.rename', { modelId: 1, name: 'Tiny faces' }));
     assert.equal(renamed.name, 'Tiny faces');
@@ -183,5 +184,40 @@ describe('gallery through the service and the CLI', () => {
     assert.equal(!overProject.ok && overProject.error.code, 'forbidden');
     assert.match(!overProject.ok ? overProject.error.message : '', /holds the open project/);
     assert.ok(existsSync(fx.path), 'the project file is still there');
+  });
+
+  it('kept items of a deleted generator stay reachable: listed, rated, exported as PNGs (no generator needed) and deleted', async () => {
+    // An imported model (the TF.js export just written): its items have no checkpoint to fall back on.
+    const imported = await value(call('models.import', { path: join(root, 'ok-tfjs'), name: 'Imported' }));
+    const source: GallerySource = { kind: 'model', modelId: imported.id };
+    const item = await value(call('gallery.save', { source, spec: { kind: 'seed', seed: 5, psi: 0.7, classIndex: null }, tags: ['from-import'] }));
+    assert.equal((await value(call('gallery.sources', {}))).orphaned, 0);
+    await value(call('models.delete', { modelId: imported.id }));
+
+    assert.equal((await value(call('gallery.sources', {}))).orphaned, 1, 'the Gallery offers them');
+    const orphaned = await value(call('gallery.items', { orphaned: true, offset: 0, limit: 10 }));
+    assert.deepEqual(orphaned.items.map((i) => i.id), [item.id]);
+    assert.equal(orphaned.items[0]!.provenance.model!.name, 'Imported');
+    const both = await call('gallery.items', { orphaned: true, source: { kind: 'checkpoint', checkpointId: fx.checkpointId }, offset: 0, limit: 10 });
+    assert.equal(!both.ok && both.error.code, 'invalid-request');
+
+    assert.deepEqual(await value(call('gallery.update', { ids: [item.id], favourite: true })), { updated: [item.id] });
+    assert.deepEqual((await value(call('gallery.items', { orphaned: true, filter: 'favourites', offset: 0, limit: 10 }))).items.map((i) => i.id), [item.id]);
+
+    const out = join(root, 'orphans');
+    const r = await value(call('gallery.exportItems', { ids: [item.id], out }));
+    assert.deepEqual(r.files, [`item-${item.id}.png`, 'manifest.json']);
+    assert.ok((await pixelsOf(readFileSync(join(out, `item-${item.id}.png`)))).equals(await pixelsOf(item.png)), 'the kept PNG');
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+    assert.equal(manifest.generator, null);
+    assert.deepEqual(manifest.images[0].provenance.model, { id: imported.id, name: 'Imported' });
+    assert.equal(manifest.images[0].favourite, true);
+    const zip = await value(call('gallery.exportItems', { ids: [item.id], out: join(root, 'orphans.zip') }));
+    assert.equal(zip.images, 1);
+    const outside = await call('gallery.exportItems', { ids: [item.id], out: '/tmp/elsewhere-items' });
+    assert.equal(!outside.ok && outside.error.code, 'forbidden');
+
+    assert.deepEqual(await value(call('gallery.delete', { ids: [item.id] })), { deleted: 1 });
+    assert.equal((await value(call('gallery.sources', {}))).orphaned, 0);
   });
 });

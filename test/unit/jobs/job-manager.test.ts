@@ -100,6 +100,12 @@ test('out-of-memory deaths are named as such', () => {
   assert.match(describeDeath('import', 3, null, 'Error: something\n'), /exited unexpectedly \(code 3\): Error: something/);
 });
 
+test('the sampling worker\'s death is told the same way, with what to do for a request (try again, not resume)', () => {
+  assert.equal(describeDeath('sample', 134, null, 'JavaScript heap out of memory'), 'The sampling worker ran out of memory. Nothing stored was lost; try a smaller export, or fewer images at once.');
+  assert.equal(describeDeath('sample', null, 'SIGKILL', ''), 'The sampling worker was killed (SIGKILL) — often the system running out of memory. Nothing stored was lost; try again.');
+  assert.equal(describeDeath('sample', 1, null, 'Error: boom\n'), 'The sampling worker exited unexpectedly (code 1): Error: boom. Nothing stored was lost; try again.');
+});
+
 test('workers inherit loaders but never the parent\'s own script or test flags', async () => {
   const { workerExecArgv } = await import('../../../core/jobs/fork-worker.js');
   assert.deepEqual(workerExecArgv(['--import', 'tsx', '-e', 'fork()', '--max-old-space-size=4096']), ['--import', 'tsx', '--max-old-space-size=4096']);

@@ -3,7 +3,9 @@
  * and class, an endless grid of seeds filled page by page as it scrolls (the sampling worker
  * streams images as `gallery.image` events; pages that scroll away are cancelled), the items
  * kept from this generator (favourite, rejected, tags), picks for a walk between two images and
- * for latent arithmetic ("A − B + C", each letter one image or the average of a set).
+ * for latent arithmetic ("A − B + C", each letter one image or the average of a set). Instead of
+ * a generator, the items kept from generators since deleted can be shown (no grid: they can be
+ * rated, tagged, exported and deleted).
  */
 import { SvelteMap } from 'svelte/reactivity';
 import type {
@@ -46,6 +48,9 @@ export function sourceKey(s: GallerySource | null): string {
   return s === null ? '' : s.kind === 'model' ? `model:${s.modelId}` : `checkpoint:${s.checkpointId}`;
 }
 
+/** The generator picker's value for the items of deleted generators. */
+export const ORPHANED_KEY = 'orphaned';
+
 export function parseSourceKey(key: string): GallerySource | null {
   const m = /^(model|checkpoint):(\d+)$/.exec(key);
   if (!m) return null;
@@ -78,10 +83,15 @@ export class GalleryState {
   /** When the first image of the current grid arrived (ms after it was asked for). */
   firstImageMs = $state<number | null>(null);
 
-  /** Kept items of the open generator, newest first. */
+  /** Showing the items kept from deleted generators (no generator open, `source` null). */
+  orphaned = $state(false);
+  /** Kept items of the open generator, newest first (the grid's stars and crosses). */
   kept = $state.raw<GalleryItem[]>([]);
+  /** How many items the open generator (or the deleted ones) has kept. */
   keptTotal = $state(0);
   keptFilter = $state<KeptFilter>('all');
+  /** The kept items the filter lets through, newest first (filtered by the service). */
+  keptShown = $state.raw<GalleryItem[]>([]);
   tags = $state.raw<string[]>([]);
 
   /** Images picked for a walk or arithmetic (at most 8). */
@@ -126,9 +136,11 @@ export class GalleryState {
     if (projectPath === this.projectPath) return;
     this.projectPath = projectPath;
     this.source = null;
+    this.orphaned = false;
     this.info = null;
     this.sources = null;
     this.kept = [];
+    this.keptShown = [];
     this.picks = [];
     this.walk = [];
     this.arithmetic = { a: [], b: [], c: [] };
@@ -146,10 +158,24 @@ export class GalleryState {
     }
     this.sources = r.value;
     if (this.source && this.exists(this.source)) return;
-    const remembered = parseSourceKey(this.remembered()?.source ?? '');
-    const fallback = this.defaultSource();
-    const pick = remembered && this.exists(remembered) ? remembered : fallback;
+    if (this.orphaned && r.value.orphaned > 0) return;
+    const last = this.remembered()?.source ?? '';
+    const remembered = parseSourceKey(last);
+    if (last === ORPHANED_KEY && r.value.orphaned > 0) {
+      this.openOrphaned();
+      return;
+    }
+    const pick = remembered && this.exists(remembered) ? remembered : this.defaultSource();
     if (pick) await this.open(pick);
+    else if (r.value.orphaned > 0) this.openOrphaned();
+  }
+
+  /**
+   * Reads the sources again (once loaded): runs deleted or checkpoints pruned while another view
+   * was shown leave the picker, and the items they kept show under "Kept from deleted generators".
+   */
+  refresh(): void {
+    if (this.projectPath !== null && this.sources !== null) void this.load();
   }
 
   private storageKey(): string {
@@ -175,7 +201,7 @@ export class GalleryState {
 
   private remember(): void {
     try {
-      localStorage.setItem(this.storageKey(), JSON.stringify({ source: sourceKey(this.source), psi: this.psi, classIndex: this.classIndex }));
+      localStorage.setItem(this.storageKey(), JSON.stringify({ source: this.viewKey(), psi: this.psi, classIndex: this.classIndex }));
     } catch {
       // Storage off: the choice lasts this session.
     }
@@ -206,7 +232,7 @@ export class GalleryState {
         if (this.projectPath !== null) void this.load();
         break;
       case 'gallery.changed':
-        if (this.source) void this.loadKept();
+        void this.loadKept();
         break;
       case 'gallery.image':
         this.onImage(event.requestId, event.index, event.dataUrl);
@@ -240,6 +266,7 @@ export class GalleryState {
 
   async open(source: GallerySource): Promise<void> {
     this.source = source;
+    this.orphaned = false;
     this.info = null;
     this.classIndex = null;
     this.picks = [];
@@ -264,6 +291,27 @@ export class GalleryState {
     this.remember();
     this.resetGrid();
     void this.loadKept();
+  }
+
+  /** Shows the items kept from deleted generators: no generator, so no grid, picks or walks. */
+  openOrphaned(): void {
+    this.source = null;
+    this.orphaned = true;
+    this.info = null;
+    this.picks = [];
+    this.walk = [];
+    this.arithmetic = { a: [], b: [], c: [] };
+    this.arithmeticResult = null;
+    this.kept = [];
+    this.keptShown = [];
+    this.resetGrid();
+    this.remember();
+    void this.loadKept();
+  }
+
+  /** What the Gallery shows: a generator's key, or ORPHANED_KEY. */
+  viewKey(): string {
+    return this.orphaned ? ORPHANED_KEY : sourceKey(this.source);
   }
 
   private resetGrid(): void {
@@ -345,19 +393,30 @@ export class GalleryState {
   // -------------------------------------------------------------------------------------------
   // Kept items.
 
+  /** The kept items of what is shown, and those the filter lets through (one request when it lets all through). */
   async loadKept(): Promise<void> {
-    const source = this.source;
-    if (!source) return;
-    const r = await this.backend.call('gallery.items', { source, offset: 0, limit: KEPT_LIMIT });
-    if (!r.ok || sourceKey(source) !== sourceKey(this.source)) return;
-    this.kept = r.value.items;
-    this.keptTotal = r.value.total;
-    this.tags = r.value.tags;
+    const scope = this.source ? { source: this.source } : this.orphaned ? { orphaned: true as const } : null;
+    if (!scope) return;
+    const view = this.viewKey();
+    const filter = this.keptFilter;
+    const [all, shown] = await Promise.all([
+      this.backend.call('gallery.items', { ...scope, offset: 0, limit: KEPT_LIMIT }),
+      filter === 'all' ? null : this.backend.call('gallery.items', { ...scope, filter, offset: 0, limit: KEPT_LIMIT }),
+    ]);
+    if (!all.ok || (shown && !shown.ok) || view !== this.viewKey() || filter !== this.keptFilter) return;
+    this.kept = all.value.items;
+    this.keptTotal = all.value.total;
+    this.keptShown = shown?.ok ? shown.value.items : all.value.items;
+    this.tags = all.value.tags;
+    // The picker's count of items kept from deleted generators follows deletes made here.
+    if (this.orphaned && this.sources) this.sources = { ...this.sources, orphaned: all.value.total };
   }
 
-  get keptShown(): GalleryItem[] {
-    const f = this.keptFilter;
-    return this.kept.filter((i) => (f === 'favourites' ? i.favourite : f === 'rejected' ? i.rejected : f === 'unrated' ? !i.favourite && !i.rejected : true));
+  /** Shows favourites, rejected, neither or all: at once from the items loaded, then the service's full answer. */
+  setKeptFilter(filter: KeptFilter): void {
+    this.keptFilter = filter;
+    this.keptShown = this.kept.filter((i) => (filter === 'favourites' ? i.favourite : filter === 'rejected' ? i.rejected : filter === 'unrated' ? !i.favourite && !i.rejected : true));
+    void this.loadKept();
   }
 
   /** The kept item made from this seed with the grid's ψ and class, if any. */
@@ -384,44 +443,36 @@ export class GalleryState {
     const item = this.keptFor(seed);
     if (item) await this.act('gallery.update', { ids: [item.id], favourite: !item.favourite });
     else if (this.source) await this.act('gallery.save', { source: this.source, spec: this.seedSpec(seed), favourite: true });
-    await this.loadKept();
   }
 
   async toggleReject(seed: number): Promise<void> {
     const item = this.keptFor(seed);
     if (item) await this.act('gallery.update', { ids: [item.id], rejected: !item.rejected });
     else if (this.source) await this.act('gallery.save', { source: this.source, spec: this.seedSpec(seed), rejected: true });
-    await this.loadKept();
   }
 
   async keep(spec: SampleSpec, tags: string[] = []): Promise<GalleryItem | null> {
     if (!this.source) return null;
-    const item = await this.act('gallery.save', { source: this.source, spec, tags });
-    await this.loadKept();
-    return item;
+    return this.act('gallery.save', { source: this.source, spec, tags });
   }
 
   async setFlags(id: number, flags: { favourite?: boolean; rejected?: boolean }): Promise<void> {
     await this.act('gallery.update', { ids: [id], ...flags });
-    await this.loadKept();
   }
 
   async addTag(id: number, tag: string): Promise<void> {
     const t = tag.trim();
     if (!t) return;
     await this.act('gallery.update', { ids: [id], addTags: [t] });
-    await this.loadKept();
   }
 
   async removeTag(id: number, tag: string): Promise<void> {
     await this.act('gallery.update', { ids: [id], removeTags: [tag] });
-    await this.loadKept();
   }
 
   async deleteKept(id: number): Promise<void> {
     await this.act('gallery.delete', { ids: [id] });
     this.picks = this.picks.filter((p) => !('itemId' in p.ref && p.ref.itemId === id));
-    await this.loadKept();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -496,11 +547,11 @@ export class GalleryState {
   /** The kept items shown (e.g. the favourites) as PNGs with a manifest of where each came from; a .zip path makes one archive. */
   async exportKept(out: string, overwrite = false): Promise<boolean> {
     const ids = this.keptShown.map((i) => i.id);
-    if (!this.source || ids.length === 0) return false;
+    if (ids.length === 0) return false;
     this.exporting = true;
     this.exported = null;
     try {
-      const r = await this.act('models.export', { source: this.source, format: 'images', out, overwrite, images: { itemIds: ids } });
+      const r = await this.act('gallery.exportItems', { ids, out, overwrite });
       this.exported = r;
       return r !== null;
     } finally {
