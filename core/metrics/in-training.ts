@@ -109,14 +109,17 @@ export class RunMetrics {
     return this.store.addAlert(this.o.runId, this.health.diverged(kimg, d));
   }
 
-  /** Whether the checkpoint just saved should be evaluated now (counts checkpoints; checks the budget). */
+  /**
+   * Whether the checkpoint about to be saved should be evaluated (counts checkpoints; checks the
+   * budget). The first one decides the automatic sizes (asked before it is saved: it records them).
+   */
   due(reason: 'interval' | 'done', kimg: number): boolean {
     const m = this.o.metrics;
     if (m.everyCheckpoints <= 0) return false;
     this.checkpoints++;
+    if (m.budget > 0 && m.autoSize) this.size(kimg);
     if (reason !== 'done' && this.checkpoints % m.everyCheckpoints !== 0) return false;
     if (m.budget <= 0) return true;
-    if (m.autoSize) this.size(kimg);
     const predicted = this.predictedSeconds();
     const allowed = m.budget * this.trainSeconds;
     if (this.evalSeconds + predicted <= allowed) return true;

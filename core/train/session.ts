@@ -247,13 +247,15 @@ async function runLoop(
     },
     snapshot: async (reason: SnapshotReason) => {
       send({ phase: 'saving', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats });
+      // Evaluate G_ema at this checkpoint when due and within the time budget (not on pause or stop: the user is waiting).
+      // Asked before the checkpoint is built: the first one decides the evaluation sizes, which it must record.
+      const evaluate = (reason === 'interval' || reason === 'done') && metrics.due(reason, loop.kimg);
       const { weights, state } = await loop.capture();
       const full: CheckpointState = { format: 1, loop: state, config, classNames: [...classNames], backend };
       const checkpointId = runs.saveCheckpoint(o.runId, { kimg: loop.kimg, step: loop.step, weights, state: full }, config.keepCheckpoints);
       // A checkpoint between ticks (pause, stop) moves the run's progress too.
       if (reason === 'pause' || reason === 'stop') runs.reportTick(o.runId, loop.kimg, {});
-      // Evaluate G_ema at this checkpoint when due and within the time budget (not on pause or stop: the user is waiting).
-      if ((reason === 'interval' || reason === 'done') && metrics.due(reason, loop.kimg)) {
+      if (evaluate) {
         let lastSent = 0;
         try {
           const r = await metrics.evaluate(nets.G_ema, checkpointId, loop.kimg, {

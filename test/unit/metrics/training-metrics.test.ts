@@ -107,6 +107,10 @@ describe('metrics while training', () => {
     const kept = (runs.getRun(runId)!.config as TrainConfig).metrics;
     assert.deepEqual([kept.autoSize, kept.reals, kept.fakes], [false, 16, 8], 'a second of training affords only the smallest sizes');
     assert.equal((runs.latestCheckpoint(runId)!.state as CheckpointState).config.metrics.fakes, 8);
+    // Every checkpoint records the decided sizes, the first included (on-demand evaluations and resumes read them there).
+    const stored = runs.listCheckpoints(runId).map((c) => (runs.getCheckpoint(c.id)!.state as CheckpointState).config.metrics);
+    assert.deepEqual(runs.listCheckpoints(runId).map((c) => c.kimg), [0.008, 0.016]);
+    assert.deepEqual(stored.map((m) => [m.autoSize, m.reals, m.fakes]), [[false, 16, 8], [false, 16, 8]]);
     // …and not even those: the evaluation waits.
     assert.deepEqual(store.evaluations(runId), [], 'a second of training does not pay for an evaluation at 10%');
     assert.ok(logs.some((l) => /evaluation at 0\.008 kimg left for later \(about \d+ s; 10% of \d+ s of training allows/.test(l)), logs.join('\n'));
