@@ -212,29 +212,42 @@ export class RunMetrics {
       return null;
     }
     if (Number.isFinite(outcome.featuresPerSecond) && outcome.featuresPerSecond > 0) this.rate = outcome.featuresPerSecond;
-    this.runs.reportTick(this.o.runId, kimg, outcome.values);
-    const evaluation = this.store.addEvaluation({
-      runId: this.o.runId,
-      checkpointId,
-      kimg,
-      source: 'training',
-      extractor: outcome.extractor.id,
-      reference: outcome.extractor.reference,
-      realCount: outcome.realCount,
-      fakeCount: outcome.fakeCount,
-      metrics: outcome.values,
-      seconds: outcome.seconds,
-    });
     // The best snapshot by the run's metric (lower rank is better).
     const rank = METRICS[m.metric].rank(outcome.values);
-    let best = false;
-    if (Number.isFinite(rank) && rank < this.bestRank) {
-      this.runs.markBest(this.o.runId, checkpointId);
-      this.bestSnapshot = { checkpointId, kimg, metric: m.metric, value: shownValue(m.metric, rank) };
-      this.bestRank = rank;
-      best = true;
+    const best = Number.isFinite(rank) && rank < this.bestRank;
+    const before = { snapshot: this.bestSnapshot, rank: this.bestRank };
+    // The series, the evaluation, the best mark and the alerts: all of them or none.
+    let written: { evaluation: EvaluationSummary; alerts: RunAlert[] };
+    try {
+      written = this.o.db.transaction(() => {
+        this.runs.reportTick(this.o.runId, kimg, outcome.values);
+        const evaluation = this.store.addEvaluation({
+          runId: this.o.runId,
+          checkpointId,
+          kimg,
+          source: 'training',
+          extractor: outcome.extractor.id,
+          reference: outcome.extractor.reference,
+          realCount: outcome.realCount,
+          fakeCount: outcome.fakeCount,
+          metrics: outcome.values,
+          seconds: outcome.seconds,
+        });
+        if (best) {
+          this.runs.markBest(this.o.runId, checkpointId);
+          this.bestSnapshot = { checkpointId, kimg, metric: m.metric, value: shownValue(m.metric, rank) };
+          this.bestRank = rank;
+        }
+        const alerts = this.health.observeDiversity(kimg, outcome.values['Metrics/diversity'] ?? NaN).map((a) => this.store.addAlert(this.o.runId, a));
+        return { evaluation, alerts };
+      })();
+    } catch (err) {
+      // Rolled back: so is the best snapshot this session knows.
+      this.bestSnapshot = before.snapshot;
+      this.bestRank = before.rank;
+      throw err;
     }
-    const alerts = this.health.observeDiversity(kimg, outcome.values['Metrics/diversity'] ?? NaN).map((a) => this.store.addAlert(this.o.runId, a));
+    const { evaluation, alerts } = written;
     this.o.log(
       `run ${this.o.runId}: evaluated at ${kimg.toFixed(3)} kimg in ${outcome.seconds.toFixed(1)} s (${outcome.extracted} images, ${outcome.featuresPerSecond.toFixed(2)} features/s): ` +
         `KID ${fmt(outcome.values['Metrics/kid'])}, FID ${fmt(outcome.values['Metrics/fid'])}, precision ${fmt(outcome.values['Metrics/precision'])}, recall ${fmt(outcome.values['Metrics/recall'])}${best ? ' (best so far)' : ''}`,
