@@ -64,6 +64,8 @@ export class RunMetrics {
   private bestSnapshot: BestSnapshot | null;
   /** The best snapshot's rank (METRICS[metric].rank: lower is better). */
   private bestRank = Infinity;
+  /** Why evaluations failed in this session (each is an alert once). */
+  private readonly failedReasons = new Set<string>();
 
   constructor(private readonly o: RunMetricsOptions) {
     this.runs = new RunStore(o.db);
@@ -91,16 +93,18 @@ export class RunMetrics {
     return this.health.observeTick(kimg, stats).map((a) => this.store.addAlert(this.o.runId, a));
   }
 
-  /** An evaluation failed (the run goes on): an alert says so. */
-  failed(kimg: number, err: unknown): RunAlert {
+  /** An evaluation failed (the run goes on): an alert says so, once per reason in a session (null: already said). */
+  failed(kimg: number, err: unknown): RunAlert | null {
     const reason = ((err as Error)?.message ?? String(err)).split('\n')[0]!.replace(/\.$/, '');
     this.o.log(`run ${this.o.runId}: evaluation at ${kimg.toFixed(3)} kimg failed: ${reason}`);
+    if (this.failedReasons.has(reason)) return null;
+    this.failedReasons.add(reason);
     return this.store.addAlert(this.o.runId, {
       kimg,
       code: 'evaluation-failed',
       severity: 'info',
       what: `The metrics could not be computed at ${Number(kimg.toFixed(3))} kimg: ${reason}.`,
-      todo: 'Training goes on; fix what the message names (or turn evaluations off in the advanced settings), and evaluate the checkpoint again from its list.',
+      todo: 'Training goes on; fix what the message names (or turn evaluations off in a new run: the advanced settings apply to new runs), and evaluate the checkpoint again from its list.',
     });
   }
 
