@@ -1,7 +1,8 @@
 /**
  * Metrics while a run trains, as the train worker's session drives them: evaluations of G_ema at
  * checkpoints (so the best snapshot is always a real checkpoint, marked and kept through pruning),
- * inside a time budget, and the health monitor fed by every tick and every evaluation.
+ * inside a time budget, and the health monitor fed by every tick and every evaluation (and, at the
+ * start of a session, by the run's stored history).
  *
  * The budget: an evaluation that is due runs only if the time spent evaluating in this session,
  * plus what this one is expected to take, stays within `budget` of the training time so far. Its
@@ -15,7 +16,7 @@ import type { Generator } from '../nets/generator.js';
 import { MetricsStore } from '../store/metrics.js';
 import { RunStore } from '../store/runs.js';
 import { evaluateGenerator, type EvaluationOutcome, sampleRealIds } from './evaluate.js';
-import { type Divergence, HealthMonitor, type HealthOptions } from './health.js';
+import { type Divergence, type HealthHistory, HealthMonitor, type HealthOptions } from './health.js';
 import { bundledExtractorId } from './extractor-info.js';
 import { EVALUATION_OVERHEAD_S, type MetricsConfig, planSizes } from './options.js';
 import { currentBest, rankOf, shownValue } from './best.js';
@@ -81,6 +82,30 @@ export class RunMetrics {
       },
       o.health,
     );
+    this.health.resume(this.history());
+  }
+
+  /** What the run's earlier sessions left for the health monitor (a resume, a branch). */
+  private history(): HealthHistory {
+    const alerts = this.store.alerts(this.o.runId);
+    const diversity = this.store
+      .evaluations(this.o.runId)
+      .filter((e) => e.source === 'training' && e.metrics['Metrics/diversity'] !== undefined)
+      .map((e) => ({ kimg: e.kimg, ratio: e.metrics['Metrics/diversity']! }));
+    // The ticks since the newest overfitting alert (has it cleared since?).
+    const overfit = alerts.filter((a) => a.code === 'd-overfit').at(-1);
+    const ticks = new Map<number, Record<string, number>>();
+    if (overfit) {
+      for (const [name, points] of Object.entries(this.runs.metricSeries(this.o.runId, overfit.kimg))) {
+        for (const [kimg, value] of points) {
+          if (value === null) continue;
+          let stats = ticks.get(kimg);
+          if (!stats) ticks.set(kimg, (stats = {}));
+          stats[name] = value;
+        }
+      }
+    }
+    return { alerts, diversity, ticks: [...ticks].map(([kimg, stats]) => ({ kimg, stats })) };
   }
 
   get best(): BestSnapshot | null {
