@@ -329,12 +329,14 @@ export class Training {
       else configDiff.push({ key, values });
     }
     const keep = (name: string): boolean => name.startsWith('Metrics/') || name === 'Loss/G' || name === 'Loss/D';
+    const evaluated = runs.flatMap((r) => this.metricsStore.evaluations(r.id).filter((e) => e.source === 'training'));
     return {
       runs: runs.map((r) => this.summary(r)),
       configDiff,
       sameCount,
       series: runs.map((r) => Object.fromEntries(Object.entries(this.runs.metricSeries(r.id)).filter(([name]) => keep(name)))),
       best: runs.map((r) => this.metricsDetail(r).best),
+      evaluatedAlike: { sizes: new Set(evaluated.map((e) => `${e.realCount}/${e.fakeCount}`)).size <= 1, extractor: new Set(evaluated.map((e) => e.extractor)).size <= 1 },
     };
   }
 

@@ -58,3 +58,10 @@ export const METRIC_CHARTS: Record<MetricChoice, MetricChartSpec> = {
 export function metricOrder(first: MetricChoice): MetricChoice[] {
   return [first, ...(['kid', 'fid', 'pr'] as const).filter((m) => m !== first)];
 }
+
+/** The compare view's word when two runs' evaluations do not compare value for value; null when they do. */
+export function evaluatedAlikeNote(alike: { sizes: boolean; extractor: boolean }): string | null {
+  if (alike.sizes && alike.extractor) return null;
+  const how = !alike.sizes && !alike.extractor ? 'on different numbers of images, with different feature extractors' : !alike.sizes ? 'on different numbers of images' : 'with different feature extractors';
+  return `These runs were evaluated ${how}; compare the shapes of the curves, not the values.`;
+}
