@@ -446,6 +446,8 @@ export interface RunComparison {
   /** Per run: its 'Metrics/…' series and its losses. */
   series: Array<Record<string, Array<[number, number | null]>>>;
   best: Array<BestSnapshot | null>;
+  /** Whether every training evaluation of both runs looked at the same numbers of images (dataset, generated), and through the same extractor: only then do their values compare. */
+  evaluatedAlike: { sizes: boolean; extractor: boolean };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,9 +7,11 @@ import { resolve } from 'node:path';
 import { BACKEND_CHOICES, METRIC_CHOICES, type BackendChoiceName, type EvaluationProgress, type MetricChoice, type StudioEvent } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { DEFAULT_INPUT_RANGE, extractorInfo } from '../metrics/extractor-info.js';
-import { Training } from '../service/training.js';
+import { metricsDetail, Training } from '../service/training.js';
 import { DatasetStore } from '../store/dataset.js';
+import { MetricsStore } from '../store/metrics.js';
 import { Project } from '../store/project.js';
+import { RunStore } from '../store/runs.js';
 import { parseCommand, type CommandIO } from './args.js';
 import { metricsLine } from './train-command.js';
 
@@ -63,26 +65,20 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
   else if (values['input-range'] !== undefined) throw new UserError('invalid-request', '--input-range goes with --inception PATH.');
 
   const project = Project.open(resolve(projectArg));
-  const dataset = new DatasetStore(project.db);
-  // The studio (or `atelier train`) may be training in this project meanwhile: leave its runs and jobs alone.
-  const quiet = { recover: false };
   if (values.list === true) {
+    // Reads only: no workers, no jobs.
     try {
-      return listRun(new Training(project, () => dataset, () => {}, quiet), runId, json, io);
+      return listRun(project, runId, json, io);
     } finally {
       project.close();
     }
   }
+  const dataset = new DatasetStore(project.db);
   let jobId = -1;
-  const training = new Training(
-    project,
-    () => dataset,
-    (e: StudioEvent) => {
-      if (e.type !== 'run.evaluation' || e.progress.jobId !== jobId || e.progress.state !== 'running' || json) return;
-      io.err(`  ${e.progress.done} of ${e.progress.total} images through the feature extractor`);
-    },
-    quiet,
-  );
+  const training = new Training(project, () => dataset, (e: StudioEvent) => {
+    if (e.type !== 'run.evaluation' || e.progress.jobId !== jobId || e.progress.state !== 'running' || json) return;
+    io.err(`  ${e.progress.done} of ${e.progress.total} images through the feature extractor`);
+  });
   let onSigint: (() => void) | null = null;
   try {
     const { progress, done } = training.evaluate({
@@ -143,18 +139,22 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
 }
 
 /** The run's checkpoints and evaluations, for picking one. */
-function listRun(training: Training, runId: number, json: boolean, io: CommandIO): number {
-  const d = training.get(runId);
+function listRun(project: Project, runId: number, json: boolean, io: CommandIO): number {
+  const runs = new RunStore(project.db);
+  const run = runs.getRun(runId);
+  if (!run) throw new UserError('not-found', `There is no run ${runId} in this project.`);
+  const d = metricsDetail(runs, new MetricsStore(project.db), run);
+  const checkpoints = runs.listCheckpoints(runId).map(({ runId: _r, ...c }) => c);
   if (json) {
-    io.out(JSON.stringify({ ok: true, runId, name: d.name, metric: d.metrics.metric, best: d.best, checkpoints: d.checkpoints, evaluations: d.evaluations, note: d.metrics.extractor.note }));
+    io.out(JSON.stringify({ ok: true, runId, name: run.name, metric: d.metrics.metric, best: d.best, checkpoints, evaluations: d.evaluations, note: d.metrics.extractor.note }));
     return 0;
   }
-  io.out(`"${d.name}" (run ${runId}), best snapshot by ${d.metrics.metric.toUpperCase()}:`);
-  for (const c of d.checkpoints) {
+  io.out(`"${run.name}" (run ${runId}), best snapshot by ${d.metrics.metric.toUpperCase()}:`);
+  for (const c of checkpoints) {
     const e = d.evaluations.filter((x) => x.checkpointId === c.id).at(-1);
     io.out(`  checkpoint ${c.id} at ${c.kimg} kimg (step ${c.step})${c.isBest ? ' · best' : ''}${e ? ` · ${metricsLine(e.metrics)}` : ''}`);
   }
-  if (d.checkpoints.length === 0) io.out('  no checkpoints yet');
+  if (checkpoints.length === 0) io.out('  no checkpoints yet');
   return 0;
 }
 

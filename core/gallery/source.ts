@@ -8,6 +8,7 @@ import type { GallerySource } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { ModelStore } from '../store/models.js';
 import { RunStore } from '../store/runs.js';
+import type { TrainConfig } from '../train/config.js';
 import { checkpointState } from '../train/session.js';
 import type { NamedArray } from '../train/checkpoint-format.js';
 import { emaTensors } from './generator-weights.js';
@@ -47,8 +48,8 @@ export function metricsAt(runs: RunStore, runId: number, kimg: number): Record<s
   return out;
 }
 
-/** The meta of a checkpoint's generator, with the training summary and metrics at that point. */
-export function checkpointMeta(db: Database.Database, checkpointId: number): { meta: GeneratorMeta; tensors: NamedArray[]; runName: string; kimg: number; step: number; runId: number } {
+/** The meta of a checkpoint's generator, with the training summary and metrics at that point (and the config it trained with). */
+export function checkpointMeta(db: Database.Database, checkpointId: number): { meta: GeneratorMeta; tensors: NamedArray[]; runName: string; kimg: number; step: number; runId: number; config: TrainConfig } {
   const runs = new RunStore(db);
   const cp = runs.getCheckpoint(checkpointId);
   if (!cp) throw new UserError('not-found', `There is no checkpoint ${checkpointId} in this project (pruned or deleted?). Pick another in the Gallery's source list.`);
@@ -73,7 +74,7 @@ export function checkpointMeta(db: Database.Database, checkpointId: number): { m
     source: { kind: 'checkpoint', runId: cp.runId, runName, checkpointId, kimg: cp.kimg, step: cp.step },
     training,
   });
-  return { meta, tensors: emaTensors(cp.weights, what), runName, kimg: cp.kimg, step: cp.step, runId: cp.runId };
+  return { meta, tensors: emaTensors(cp.weights, what), runName, kimg: cp.kimg, step: cp.step, runId: cp.runId, config: state.config };
 }
 
 /** Reads a source's generator from the project file. */

@@ -39,22 +39,22 @@ export class JobManager {
   private readonly store: JobStore;
   private readonly live = new Map<number, Live>();
 
-  /**
-   * `recover: false` leaves other processes' jobs alone: for a command that only adds its own job
-   * (`atelier eval`) while the studio, or another command, may be working in the same project.
-   */
   constructor(
     private readonly project: Project,
     private readonly events: JobEvents,
-    options: { recover?: boolean } = {},
   ) {
     this.store = new JobStore(project.db);
-    if (options.recover ?? true) this.recoverInterrupted();
+    this.recoverInterrupted();
   }
 
-  /** Jobs the file says are running but no worker of ours runs: the studio stopped under them. */
+  /**
+   * Jobs the file says are running whose worker is gone: the studio (or a command) stopped under
+   * them. One whose worker is alive belongs to another process working in the same project (the
+   * studio, `atelier train`, `atelier eval`): left alone.
+   */
   private recoverInterrupted(): void {
     for (const job of this.store.live()) {
+      if (processAlive(job.pid)) continue;
       this.store.setStatus(
         job.id,
         'failed',
@@ -91,6 +91,11 @@ export class JobManager {
     const msg: ToWorker = { type: 'control', action };
     live.child.send(msg);
     return this.store.get(jobId)!;
+  }
+
+  /** Jobs the file says are queued or running: ours, and other processes' live ones. */
+  running(): JobInfo[] {
+    return this.store.live();
   }
 
   get(jobId: number): JobInfo | undefined {
@@ -140,6 +145,17 @@ export class JobManager {
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
     await Promise.race([Promise.all(running.map(([, l]) => l.done)), timeout]);
     for (const [, l] of running) if (!l.finished) l.child.kill('SIGKILL');
+  }
+}
+
+/** Whether process `pid` exists (signal 0 only checks; EPERM: it exists, under another user). */
+export function processAlive(pid: number | null): boolean {
+  if (pid === null || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -7,11 +7,11 @@ import type Database from 'better-sqlite3';
 import type { BackendChoiceName, EvaluationSummary } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { BackendUnavailableError, selectBackend } from '../backend/select.js';
-import { Generator } from '../nets/generator.js';
+import { buildGenerator } from '../gallery/generator-weights.js';
+import { checkpointMeta } from '../gallery/source.js';
 import { MetricsStore } from '../store/metrics.js';
 import { type Checkpoint, RunStore } from '../store/runs.js';
-import { assignNamed, checkTensors, CheckpointFormatError, decodeTensors } from '../train/checkpoint-format.js';
-import { trainConfigFromJson, type TrainConfig } from '../train/config.js';
+import { CheckpointFormatError } from '../train/checkpoint-format.js';
 import { evaluateGenerator } from './evaluate.js';
 import { type CustomExtractorSpec, loadCustomExtractor } from './inception.js';
 
@@ -25,22 +25,6 @@ export interface EvaluateCheckpointParams {
   backend?: BackendChoiceName;
   /** Another feature extractor (null: the bundled one); default: the one the run was evaluated with. */
   extractor?: CustomExtractorSpec | null;
-}
-
-/** A Generator holding a checkpoint's G_ema. */
-export function generatorFromCheckpoint(cp: Checkpoint, config: TrainConfig, what: string): Generator {
-  const G = new Generator(config.net);
-  try {
-    const targets = G.params.all().map((p) => ({ name: `G_ema.${p.name.replace(/^G\./, '')}`, variable: p.variable }));
-    const decoded = decodeTensors(cp.weights, what);
-    checkTensors(decoded, targets.map((t) => ({ name: t.name, shape: t.variable.shape })), what, 'ignore');
-    assignNamed(decoded, targets);
-    return G;
-  } catch (err) {
-    G.dispose();
-    if (err instanceof CheckpointFormatError) throw new UserError('corrupt', `${err.message} It cannot be evaluated.`);
-    throw err;
-  }
 }
 
 /** Resolves the checkpoint an evaluation is asked for, with a reason when there is none. */
@@ -68,15 +52,16 @@ export async function evaluateCheckpoint(
   const runs = new RunStore(db);
   const cp = checkpointToEvaluate(runs, p.runId, p.checkpointId);
   const run = runs.getRun(p.runId)!;
-  const saved = cp.state as { config?: unknown } | null;
-  const config = trainConfigFromJson(saved?.config ?? run.config, `the checkpoint of "${run.name}" at ${cp.kimg} kimg`);
+  // G_ema and the config it trained with, as the gallery reads a checkpoint.
+  const what = `The checkpoint of "${run.name}" at ${cp.kimg} kimg`;
+  const { meta, tensors, config } = corruptIsUserError(() => checkpointMeta(db, cp.id));
   try {
     await selectBackend({ prefer: p.backend ?? config.backend, preferSource: p.backend !== undefined ? '--backend' : `the settings of "${run.name}"` });
   } catch (err) {
     if (err instanceof BackendUnavailableError) throw new UserError('unavailable', err.message);
     throw err;
   }
-  const G = generatorFromCheckpoint(cp, config, `The checkpoint of "${run.name}" at ${cp.kimg} kimg`);
+  const G = corruptIsUserError(() => buildGenerator(meta, new Map(tensors.map((t) => [t.name, t])), what));
   try {
     const m = config.metrics;
     const outcome = await evaluateGenerator(
@@ -101,6 +86,16 @@ export async function evaluateCheckpoint(
     });
   } finally {
     G.dispose();
+  }
+}
+
+/** Runs `f`; a checkpoint that does not decode is a UserError saying it cannot be evaluated. */
+function corruptIsUserError<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof CheckpointFormatError) throw new UserError('corrupt', `${err.message} It cannot be evaluated.`);
+    throw err;
   }
 }
 

@@ -6,11 +6,11 @@
  * evaluation and disposed of after it; no tensor outlives the call.
  */
 import type Database from 'better-sqlite3';
-import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { readFloatsAndDispose } from '../backend/read.js';
 import { type Generator, oneHotLabels } from '../nets/generator.js';
 import { MetricsStore } from '../store/metrics.js';
+import { decodePixels } from '../train/data-source.js';
 import { hashInts, permutation, Rng } from '../train/rng.js';
 import { diagonal, FeaturePair, featureSet } from './features.js';
 import { type CustomExtractorSpec, type FeatureExtractor, loadExtractor } from './inception.js';
@@ -163,12 +163,7 @@ async function decodeImages(db: Database.Database, ids: readonly number[], resol
     ids.map(async (id, i) => {
       const png = get.get(id)?.pixels;
       if (!png) throw new Error(`Image ${id} vanished from the dataset during an evaluation.`);
-      const img = channels === 1 ? sharp(png).toColourspace('b-w') : sharp(png).removeAlpha().toColourspace('srgb');
-      const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
-      if (info.width !== resolution || info.height !== resolution || info.channels !== channels) {
-        throw new Error(`Image ${id} is ${info.width}×${info.height}×${info.channels}, not ${resolution}²×${channels}: the dataset changed since the run started.`);
-      }
-      out.set(data, i * per);
+      out.set(await decodePixels(png, resolution, channels, id), i * per);
     }),
   );
   return out;

@@ -12,7 +12,9 @@
  *                  itself, without a checkpoint of the broken weights.
  *
  * An alert is raised once when its condition starts; it can be raised again after the condition
- * has cleared. (An evaluation that fails is an 'evaluation-failed' alert from core/metrics/in-training.ts.)
+ * has cleared. A session that resumes a run picks up its history (`resume`): the best diversity so
+ * far, and the alerts raised before whose condition has not cleared since. (An evaluation that
+ * fails is an 'evaluation-failed' alert from core/metrics/in-training.ts.)
  */
 import type { AlertSeverity } from '../api/contract.js';
 import type { NewAlert } from '../store/metrics.js';
@@ -78,6 +80,16 @@ export function findDivergence(stats: Readonly<Record<string, number>>, explodeA
   return null;
 }
 
+/** What a run's earlier sessions left: `resume` picks up from it. */
+export interface HealthHistory {
+  /** 'Metrics/diversity' of the run's training evaluations. */
+  diversity: ReadonlyArray<{ kimg: number; ratio: number }>;
+  /** The alerts raised so far, oldest first. */
+  alerts: ReadonlyArray<{ kimg: number; code: string }>;
+  /** Tick statistics, at least those after the newest 'd-overfit' alert. */
+  ticks: ReadonlyArray<{ kimg: number; stats: Readonly<Record<string, number>> }>;
+}
+
 export class HealthMonitor {
   private readonly o: HealthOptions;
   private overfitRun = 0;
@@ -92,6 +104,29 @@ export class HealthMonitor {
     this.o = { ...DEFAULT_HEALTH, ...options };
   }
 
+  /**
+   * Continues from the run's history: a collapse is measured against the best diversity of the
+   * whole run, and an alert already raised is not raised again while its condition lasts.
+   */
+  resume(h: HealthHistory): void {
+    for (const d of h.diversity) if (Number.isFinite(d.ratio)) this.bestDiversity = Math.max(this.bestDiversity, d.ratio);
+    const newest = (code: AlertCode): { kimg: number } | undefined => h.alerts.filter((a) => a.code === code).at(-1);
+    const collapse = newest('mode-collapse');
+    this.collapseRaised = collapse !== undefined && !h.diversity.some((d) => d.kimg > collapse.kimg && d.ratio >= this.o.collapseRatio);
+    const overfit = newest('d-overfit');
+    this.overfitRaised = overfit !== undefined && !h.ticks.some((t) => t.kimg > overfit.kimg && !this.overfitting(t.stats));
+  }
+
+  /** Whether a tick's statistics count towards D overfitting. */
+  private overfitting(stats: Readonly<Record<string, number>>): boolean {
+    const rt = stats['r_t'];
+    const accReal = stats['D/acc/real'];
+    const accFake = stats['D/acc/fake'];
+    const rtHigh = rt !== undefined && rt >= this.o.overfitRt;
+    const separated = accReal !== undefined && accFake !== undefined && accReal >= this.o.separatedAcc && accFake >= this.o.separatedAcc;
+    return rtHigh || separated;
+  }
+
   /** One tick's means (STAT names). Returns the alerts it raises (a divergence is reported by `diverged`). */
   observeTick(kimg: number, stats: Readonly<Record<string, number>>): NewAlert[] {
     const out: NewAlert[] = [];
@@ -99,8 +134,7 @@ export class HealthMonitor {
     const accReal = stats['D/acc/real'];
     const accFake = stats['D/acc/fake'];
     const rtHigh = rt !== undefined && rt >= this.o.overfitRt;
-    const separated = accReal !== undefined && accFake !== undefined && accReal >= this.o.separatedAcc && accFake >= this.o.separatedAcc;
-    if (rtHigh || separated) this.overfitRun++;
+    if (this.overfitting(stats)) this.overfitRun++;
     else {
       this.overfitRun = 0;
       this.overfitRaised = false;

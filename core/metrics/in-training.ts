@@ -1,7 +1,8 @@
 /**
  * Metrics while a run trains, as the train worker's session drives them: evaluations of G_ema at
  * checkpoints (so the best snapshot is always a real checkpoint, marked and kept through pruning),
- * inside a time budget, and the health monitor fed by every tick and every evaluation.
+ * inside a time budget, and the health monitor fed by every tick and every evaluation (and, at the
+ * start of a session, by the run's stored history).
  *
  * The budget: an evaluation that is due runs only if the time spent evaluating in this session,
  * plus what this one is expected to take, stays within `budget` of the training time so far. Its
@@ -15,7 +16,7 @@ import type { Generator } from '../nets/generator.js';
 import { MetricsStore } from '../store/metrics.js';
 import { RunStore } from '../store/runs.js';
 import { evaluateGenerator, type EvaluationOutcome, sampleRealIds } from './evaluate.js';
-import { type Divergence, HealthMonitor, type HealthOptions } from './health.js';
+import { type Divergence, type HealthHistory, HealthMonitor, type HealthOptions } from './health.js';
 import { bundledExtractorId } from './extractor-info.js';
 import { EVALUATION_OVERHEAD_S, type MetricsConfig, planSizes } from './options.js';
 import { currentBest, rankOf, shownValue } from './best.js';
@@ -64,6 +65,8 @@ export class RunMetrics {
   private bestSnapshot: BestSnapshot | null;
   /** The best snapshot's rank (METRICS[metric].rank: lower is better). */
   private bestRank = Infinity;
+  /** Why evaluations failed in this session (each is an alert once). */
+  private readonly failedReasons = new Set<string>();
 
   constructor(private readonly o: RunMetricsOptions) {
     this.runs = new RunStore(o.db);
@@ -79,6 +82,30 @@ export class RunMetrics {
       },
       o.health,
     );
+    this.health.resume(this.history());
+  }
+
+  /** What the run's earlier sessions left for the health monitor (a resume, a branch). */
+  private history(): HealthHistory {
+    const alerts = this.store.alerts(this.o.runId);
+    const diversity = this.store
+      .evaluations(this.o.runId)
+      .filter((e) => e.source === 'training' && e.metrics['Metrics/diversity'] !== undefined)
+      .map((e) => ({ kimg: e.kimg, ratio: e.metrics['Metrics/diversity']! }));
+    // The ticks since the newest overfitting alert (has it cleared since?).
+    const overfit = alerts.filter((a) => a.code === 'd-overfit').at(-1);
+    const ticks = new Map<number, Record<string, number>>();
+    if (overfit) {
+      for (const [name, points] of Object.entries(this.runs.metricSeries(this.o.runId, overfit.kimg))) {
+        for (const [kimg, value] of points) {
+          if (value === null) continue;
+          let stats = ticks.get(kimg);
+          if (!stats) ticks.set(kimg, (stats = {}));
+          stats[name] = value;
+        }
+      }
+    }
+    return { alerts, diversity, ticks: [...ticks].map(([kimg, stats]) => ({ kimg, stats })) };
   }
 
   get best(): BestSnapshot | null {
@@ -91,16 +118,18 @@ export class RunMetrics {
     return this.health.observeTick(kimg, stats).map((a) => this.store.addAlert(this.o.runId, a));
   }
 
-  /** An evaluation failed (the run goes on): an alert says so. */
-  failed(kimg: number, err: unknown): RunAlert {
+  /** An evaluation failed (the run goes on): an alert says so, once per reason in a session (null: already said). */
+  failed(kimg: number, err: unknown): RunAlert | null {
     const reason = ((err as Error)?.message ?? String(err)).split('\n')[0]!.replace(/\.$/, '');
     this.o.log(`run ${this.o.runId}: evaluation at ${kimg.toFixed(3)} kimg failed: ${reason}`);
+    if (this.failedReasons.has(reason)) return null;
+    this.failedReasons.add(reason);
     return this.store.addAlert(this.o.runId, {
       kimg,
       code: 'evaluation-failed',
       severity: 'info',
       what: `The metrics could not be computed at ${Number(kimg.toFixed(3))} kimg: ${reason}.`,
-      todo: 'Training goes on; fix what the message names (or turn evaluations off in the advanced settings), and evaluate the checkpoint again from its list.',
+      todo: 'Training goes on; fix what the message names (or turn evaluations off in a new run: the advanced settings apply to new runs), and evaluate the checkpoint again from its list.',
     });
   }
 
@@ -109,14 +138,17 @@ export class RunMetrics {
     return this.store.addAlert(this.o.runId, this.health.diverged(kimg, d));
   }
 
-  /** Whether the checkpoint just saved should be evaluated now (counts checkpoints; checks the budget). */
+  /**
+   * Whether the checkpoint about to be saved should be evaluated (counts checkpoints; checks the
+   * budget). The first one decides the automatic sizes (asked before it is saved: it records them).
+   */
   due(reason: 'interval' | 'done', kimg: number): boolean {
     const m = this.o.metrics;
     if (m.everyCheckpoints <= 0) return false;
     this.checkpoints++;
+    if (m.budget > 0 && m.autoSize) this.size(kimg);
     if (reason !== 'done' && this.checkpoints % m.everyCheckpoints !== 0) return false;
     if (m.budget <= 0) return true;
-    if (m.autoSize) this.size(kimg);
     const predicted = this.predictedSeconds();
     const allowed = m.budget * this.trainSeconds;
     if (this.evalSeconds + predicted <= allowed) return true;
@@ -209,29 +241,42 @@ export class RunMetrics {
       return null;
     }
     if (Number.isFinite(outcome.featuresPerSecond) && outcome.featuresPerSecond > 0) this.rate = outcome.featuresPerSecond;
-    this.runs.reportTick(this.o.runId, kimg, outcome.values);
-    const evaluation = this.store.addEvaluation({
-      runId: this.o.runId,
-      checkpointId,
-      kimg,
-      source: 'training',
-      extractor: outcome.extractor.id,
-      reference: outcome.extractor.reference,
-      realCount: outcome.realCount,
-      fakeCount: outcome.fakeCount,
-      metrics: outcome.values,
-      seconds: outcome.seconds,
-    });
     // The best snapshot by the run's metric (lower rank is better).
     const rank = METRICS[m.metric].rank(outcome.values);
-    let best = false;
-    if (Number.isFinite(rank) && rank < this.bestRank) {
-      this.runs.markBest(this.o.runId, checkpointId);
-      this.bestSnapshot = { checkpointId, kimg, metric: m.metric, value: shownValue(m.metric, rank) };
-      this.bestRank = rank;
-      best = true;
+    const best = Number.isFinite(rank) && rank < this.bestRank;
+    const before = { snapshot: this.bestSnapshot, rank: this.bestRank };
+    // The series, the evaluation, the best mark and the alerts: all of them or none.
+    let written: { evaluation: EvaluationSummary; alerts: RunAlert[] };
+    try {
+      written = this.o.db.transaction(() => {
+        this.runs.reportTick(this.o.runId, kimg, outcome.values);
+        const evaluation = this.store.addEvaluation({
+          runId: this.o.runId,
+          checkpointId,
+          kimg,
+          source: 'training',
+          extractor: outcome.extractor.id,
+          reference: outcome.extractor.reference,
+          realCount: outcome.realCount,
+          fakeCount: outcome.fakeCount,
+          metrics: outcome.values,
+          seconds: outcome.seconds,
+        });
+        if (best) {
+          this.runs.markBest(this.o.runId, checkpointId);
+          this.bestSnapshot = { checkpointId, kimg, metric: m.metric, value: shownValue(m.metric, rank) };
+          this.bestRank = rank;
+        }
+        const alerts = this.health.observeDiversity(kimg, outcome.values['Metrics/diversity'] ?? NaN).map((a) => this.store.addAlert(this.o.runId, a));
+        return { evaluation, alerts };
+      })();
+    } catch (err) {
+      // Rolled back: so is the best snapshot this session knows.
+      this.bestSnapshot = before.snapshot;
+      this.bestRank = before.rank;
+      throw err;
     }
-    const alerts = this.health.observeDiversity(kimg, outcome.values['Metrics/diversity'] ?? NaN).map((a) => this.store.addAlert(this.o.runId, a));
+    const { evaluation, alerts } = written;
     this.o.log(
       `run ${this.o.runId}: evaluated at ${kimg.toFixed(3)} kimg in ${outcome.seconds.toFixed(1)} s (${outcome.extracted} images, ${outcome.featuresPerSecond.toFixed(2)} features/s): ` +
         `KID ${fmt(outcome.values['Metrics/kid'])}, FID ${fmt(outcome.values['Metrics/fid'])}, precision ${fmt(outcome.values['Metrics/precision'])}, recall ${fmt(outcome.values['Metrics/recall'])}${best ? ' (best so far)' : ''}`,

@@ -2,7 +2,7 @@
  * The core service: owns the open project and answers StudioApi. Electron's main process and
  * `atelier serve` each build one and wrap it in their transport; nothing here knows which.
  */
-import { basename, dirname, extname } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
 import type { AppInfo, DatasetStats, ImportProgress, Params, ProjectSummary, StudioEvent } from '../api/contract.js';
 import type { Handlers } from '../api/dispatch.js';
@@ -375,8 +375,10 @@ export class StudioService {
       'metrics.extractor': () => this.trainingFor().extractorInfo(),
       'metrics.setExtractor': ({ path, inputRange }) => {
         // The model file is one the user picked, like any other path from the renderer.
-        const file = path === null ? null : canonicalPath(path);
-        if (file !== null) this.host.paths.check(file, 'read');
+        const picked = path === null ? null : canonicalPath(path);
+        if (picked !== null) this.host.paths.check(picked, 'read');
+        // A folder (the desktop dialog picks folders on Windows and Linux): its model.json.
+        const file = picked !== null && statSync(picked, { throwIfNoEntry: false })?.isDirectory() ? join(picked, 'model.json') : picked;
         return this.trainingFor().setExtractor(file, inputRange);
       },
     };

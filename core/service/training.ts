@@ -66,12 +66,10 @@ export class Training {
   private readonly jobOfRun = new Map<number, number>();
   private backends: Promise<ComputeBackendReport> | null = null;
 
-  /** `recover: false`: the project may be in use elsewhere; leave its runs' and jobs' statuses alone (see JobManager). */
   constructor(
     private readonly project: Project,
     private readonly dataset: () => DatasetStore,
     private readonly emit: (event: StudioEvent) => void,
-    options: { recover?: boolean } = {},
   ) {
     this.runs = new RunStore(project.db);
     this.metricsStore = new MetricsStore(project.db);
@@ -81,14 +79,19 @@ export class Training {
         if (job.kind === 'train') this.emit({ type: 'run.progress', progress: progress as TrainProgress });
         else if (job.kind === 'evaluate') this.evaluationProgressed(job, progress);
       },
-    }, options);
+    });
     // Runs the studio was training when it stopped: the worker is gone, the checkpoints are not.
-    if (options.recover === false) return;
+    // (A run another process is training has a live job: left alone.)
     for (const run of this.runs.listRuns()) {
-      if (run.status === 'running' || run.status === 'queued') {
+      if ((run.status === 'running' || run.status === 'queued') && !this.trainedElsewhere(run.id)) {
         this.runs.setStatus(run.id, 'paused', 'The studio closed while this run was training. Resume to continue from its last checkpoint.');
       }
     }
+  }
+
+  /** Another process (the studio, `atelier train`) is training this run: its job is live and not ours. */
+  private trainedElsewhere(runId: number): boolean {
+    return this.jobs.running().some((j) => j.kind === 'train' && j.runId === runId && !this.jobs.isRunning(j.id));
   }
 
   private facts(): DatasetFacts {
@@ -144,6 +147,7 @@ export class Training {
   resume(runId: number, backend?: BackendChoiceName, checkpointId?: number): RunSummary {
     const run = this.requireRun(runId);
     if (this.jobOfRun.has(runId)) throw new UserError('exists', `"${run.name}" is already training.`);
+    if (this.trainedElsewhere(runId)) throw new UserError('exists', `"${run.name}" is being trained by another process (the studio or \`atelier train\`). Pause it there first.`);
     const latest = this.runs.latestCheckpoint(runId);
     if (checkpointId !== undefined && checkpointId !== latest?.id) {
       const cp = this.runs.getCheckpoint(checkpointId);
@@ -206,7 +210,7 @@ export class Training {
 
   delete(runId: number): RunSummary[] {
     const run = this.requireRun(runId);
-    if (this.jobOfRun.has(runId)) throw new UserError('invalid-request', `"${run.name}" is training: pause or stop it before deleting it.`);
+    if (this.jobOfRun.has(runId) || this.trainedElsewhere(runId)) throw new UserError('invalid-request', `"${run.name}" is training: pause or stop it before deleting it.`);
     this.runs.deleteRun(runId);
     return this.list();
   }
@@ -247,13 +251,7 @@ export class Training {
   // Metrics.
 
   private metricsDetail(run: RunInfo): Pick<RunDetail, 'alerts' | 'evaluations' | 'best' | 'metrics'> {
-    const m = metricsConfigFromJson((run.config as { metrics?: unknown } | null)?.metrics);
-    return {
-      alerts: this.metricsStore.alerts(run.id),
-      evaluations: this.metricsStore.evaluations(run.id),
-      best: currentBest(this.runs, this.metricsStore, run.id, m),
-      metrics: { metric: m.metric, extractor: extractorInfo(m.extractor) },
-    };
+    return metricsDetail(this.runs, this.metricsStore, run);
   }
 
   /**
@@ -331,12 +329,14 @@ export class Training {
       else configDiff.push({ key, values });
     }
     const keep = (name: string): boolean => name.startsWith('Metrics/') || name === 'Loss/G' || name === 'Loss/D';
+    const evaluated = runs.flatMap((r) => this.metricsStore.evaluations(r.id).filter((e) => e.source === 'training'));
     return {
       runs: runs.map((r) => this.summary(r)),
       configDiff,
       sameCount,
       series: runs.map((r) => Object.fromEntries(Object.entries(this.runs.metricSeries(r.id)).filter(([name]) => keep(name)))),
       best: runs.map((r) => this.metricsDetail(r).best),
+      evaluatedAlike: { sizes: new Set(evaluated.map((e) => `${e.realCount}/${e.fakeCount}`)).size <= 1, extractor: new Set(evaluated.map((e) => e.extractor)).size <= 1 },
     };
   }
 
@@ -359,6 +359,17 @@ export class Training {
     this.metricsStore.setExtractor(spec);
     return this.extractorInfo();
   }
+}
+
+/** A run's metrics as the detail shows them: alerts, evaluations, the best snapshot, the metric and extractor. From the store alone (no workers). */
+export function metricsDetail(runs: RunStore, store: MetricsStore, run: RunInfo): Pick<RunDetail, 'alerts' | 'evaluations' | 'best' | 'metrics'> {
+  const m = metricsConfigFromJson((run.config as { metrics?: unknown } | null)?.metrics);
+  return {
+    alerts: store.alerts(run.id),
+    evaluations: store.evaluations(run.id),
+    best: currentBest(runs, store, run.id, m),
+    metrics: { metric: m.metric, extractor: extractorInfo(m.extractor) },
+  };
 }
 
 /** A config flattened to 'net.channelBase' → '256' (arrays joined with ' × '). */

@@ -1,6 +1,7 @@
 /**
- * What the metrics keep in the project file (migration 4): the dataset images' features per
- * extractor, evaluations of checkpoints, health alerts, and the project's own feature extractor.
+ * What the metrics keep in the project file (migration 5, core/store/migrations/005-metrics.ts):
+ * the dataset images' features per extractor, evaluations of checkpoints, health alerts, and the
+ * project's own feature extractor.
  * Training workers and evaluation workers write here on their own connections; the service reads.
  */
 import type Database from 'better-sqlite3';

@@ -199,8 +199,8 @@ export async function loadProjectData(db: Database.Database, o: ProjectDataOptio
   return { source, report: { images: used.length, unlabelledSkipped: rows.length - used.length } };
 }
 
-/** A stored PNG's pixels, [R, R, C] uint8. */
-async function decodePixels(png: Buffer, resolution: number, channels: number, id: number): Promise<Uint8Array> {
+/** A stored PNG's pixels, [R, R, C] uint8 (training and the metrics read the dataset through this). */
+export async function decodePixels(png: Buffer, resolution: number, channels: number, id: number): Promise<Uint8Array> {
   const img = channels === 1 ? sharp(png).toColourspace('b-w') : sharp(png).removeAlpha().toColourspace('srgb');
   const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
   if (info.width !== resolution || info.height !== resolution || info.channels !== channels) {

@@ -110,3 +110,13 @@ export function outOfMemoryMessage(backend: string, batch: number, fit: BatchFit
     `Start a new run with batch ${suggest} or smaller (advanced: transfer from this run to keep its progress), or use a backend with more memory.`
   );
 }
+
+/** What to tell the user when the evaluation at a checkpoint ran out of memory (InceptionV3 at 299², not the training batch). */
+export function evaluationOutOfMemoryMessage(backend: string, kimg: number): string {
+  const at = `${Number(kimg.toFixed(3))} kimg`;
+  const cap = backend === 'wasm' ? ' (its memory is capped near 4 GB)' : '';
+  return (
+    `The evaluation at ${at} ran out of memory on the ${backend} backend${cap}: the InceptionV3 that computes the metrics looks at 299×299 images, whatever the training batch. ` +
+    `The checkpoint at ${at} is kept. Start a new run with evaluations off or smaller evaluation sizes (advanced settings; transfer from this run to keep its progress).`
+  );
+}

@@ -19,7 +19,7 @@ import { CheckpointFormatError } from './checkpoint-format.js';
 import { type TrainConfig, trainConfigFromJson, withBatch } from './config.js';
 import { loadProjectData } from './data-source.js';
 import { loadNetworks, type LoopState, type Nets, type SnapshotReason, type TickInfo, type TickVerdict, TrainingLoop } from './loop.js';
-import { type BatchFit, fitBatch, isOutOfMemory, memoryBudget, outOfMemoryMessage } from './memory.js';
+import { type BatchFit, evaluationOutOfMemoryMessage, fitBatch, isOutOfMemory, memoryBudget, outOfMemoryMessage } from './memory.js';
 import { PreviewGrid } from './preview.js';
 
 /** What a checkpoint's `state` column holds. */
@@ -170,6 +170,8 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
     if (t.evaluate > 0) log(`run ${o.runId}: evaluations took ${t.evaluate.toFixed(0)} s of ${t.train.toFixed(0)} s of training (${((100 * t.evaluate) / Math.max(1e-9, t.train)).toFixed(1)}%)`);
     return { outcome: outcome as SessionResult['outcome'], result };
   } catch (err) {
+    // Already said in words (an evaluation that ran out of memory, among others).
+    if (err instanceof UserError) throw err;
     if (isOutOfMemory(err)) throw new UserError('invalid-request', outOfMemoryMessage(choice.name, config.batch, fit), 'batch');
     if (err instanceof CheckpointFormatError) throw new UserError('corrupt', `${err.message} Start a new run, or transfer from another.`);
     throw err;
@@ -247,13 +249,15 @@ async function runLoop(
     },
     snapshot: async (reason: SnapshotReason) => {
       send({ phase: 'saving', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats });
+      // Evaluate G_ema at this checkpoint when due and within the time budget (not on pause or stop: the user is waiting).
+      // Asked before the checkpoint is built: the first one decides the evaluation sizes, which it must record.
+      const evaluate = (reason === 'interval' || reason === 'done') && metrics.due(reason, loop.kimg);
       const { weights, state } = await loop.capture();
       const full: CheckpointState = { format: 1, loop: state, config, classNames: [...classNames], backend };
       const checkpointId = runs.saveCheckpoint(o.runId, { kimg: loop.kimg, step: loop.step, weights, state: full }, config.keepCheckpoints);
       // A checkpoint between ticks (pause, stop) moves the run's progress too.
       if (reason === 'pause' || reason === 'stop') runs.reportTick(o.runId, loop.kimg, {});
-      // Evaluate G_ema at this checkpoint when due and within the time budget (not on pause or stop: the user is waiting).
-      if ((reason === 'interval' || reason === 'done') && metrics.due(reason, loop.kimg)) {
+      if (evaluate) {
         let lastSent = 0;
         try {
           const r = await metrics.evaluate(nets.G_ema, checkpointId, loop.kimg, {
@@ -266,9 +270,10 @@ async function runLoop(
           });
           if (r) send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats, evaluation: { ...r.evaluation, best: r.best }, ...(r.alerts.length > 0 ? { alerts: r.alerts } : {}) });
         } catch (err) {
-          // Out of memory leaves the backend unusable: that ends the run. Anything else ends only this evaluation.
-          if (isOutOfMemory(err)) throw err;
-          send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats, alerts: [metrics.failed(loop.kimg, err)] });
+          // Out of memory leaves the backend unusable: that ends the run (the evaluation's fault, not the batch's). Anything else ends only this evaluation.
+          if (isOutOfMemory(err)) throw new UserError('invalid-request', evaluationOutOfMemoryMessage(backend, loop.kimg));
+          const alert = metrics.failed(loop.kimg, err);
+          if (alert) send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(loop.kimg), stats, alerts: [alert] });
         }
         lastProgress = Date.now();
       }

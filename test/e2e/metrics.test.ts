@@ -4,7 +4,9 @@
  * made on the command line; two tiny runs are started from the view with evaluations at every
  * checkpoint (8 dataset and 8 generated images, no time limit): the KID chart draws, the best
  * snapshot's badge shows in the checkpoint list, the note says the features are not the reference
- * TF-Inception weights; then the compare view shows the two runs' differing settings and curves.
+ * TF-Inception weights, the finished run offers no resume from its newest checkpoint (only branches
+ * from older ones); then the compare view shows the two runs' differing settings and curves, and
+ * says they were evaluated on different numbers of images (the second run generates 4, not 8).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -28,7 +30,7 @@ after(async () => {
 });
 
 /** Fills the new-run form's advanced settings and starts a run. */
-async function startRun(page: Page, o: { kimg: string; channelMax: string; seed: string }): Promise<void> {
+async function startRun(page: Page, o: { kimg: string; channelMax: string; seed: string; evalFakes?: string }): Promise<void> {
   const form = page.getByRole('form', { name: 'New run' });
   await form.waitFor();
   // ADA is suggested for this small dataset; these runs compare baselines.
@@ -40,7 +42,7 @@ async function startRun(page: Page, o: { kimg: string; channelMax: string; seed:
   await form.getByLabel('Checkpoint every (ticks)').fill(RUN.snapshotTicks);
   await form.getByLabel('Evaluate every (checkpoints)').fill(RUN.evalEvery);
   await form.getByLabel('Dataset images per evaluation').fill(RUN.evalReals);
-  await form.getByLabel('Generated images per evaluation').fill(RUN.evalFakes);
+  await form.getByLabel('Generated images per evaluation').fill(o.evalFakes ?? RUN.evalFakes);
   await form.getByLabel('Evaluation time budget (%)').fill(RUN.evalBudget);
   await form.getByLabel('Best snapshot by').selectOption('kid');
   await form.getByLabel('Duration (kimg)').fill(o.kimg);
@@ -90,12 +92,20 @@ test('a short run with evaluations shows the KID chart and the best badge; the c
   assert.match((await bestRow.textContent()) ?? '', /KID -?[\d.]+ ± [\d.]+/);
   assert.match((await page.getByTestId('best-snapshot').textContent()) ?? '', /Best\s*KID -?[\d.]+ at [\d.]+ kimg/);
   assert.match((await page.getByTestId('metrics-note').textContent()) ?? '', /not the reference TF-Inception weights/);
+  // Finished: its newest checkpoint cannot be resumed (the service refuses), its older one branches.
+  const rows = page.locator('li[data-checkpoint-id]'); // newest first
+  assert.equal(await rows.count(), 2);
+  assert.equal(await rows.first().getByRole('button', { name: /^Resume/ }).count(), 0);
+  assert.match((await rows.first().getByTestId('finished-hint').textContent()) ?? '', /start a new run from its weights/);
+  assert.equal(await rows.last().getByRole('button', { name: 'Resume from here' }).count(), 1);
+  const bestIsNewest = (await rows.first().getByTestId('best-badge').count()) === 1;
+  assert.equal(await page.getByTestId('best-snapshot').getByRole('button', { name: 'Resume from the best snapshot' }).count(), bestIsNewest ? 0 : 1, `best is the newest: ${bestIsNewest}`);
   await panel.scrollIntoViewIfNeeded();
   await page.screenshot({ path: '/tmp/atelier-metrics.png' });
 
-  // Run 2: another seed and width, two ticks, one evaluation (the dataset's features are cached).
+  // Run 2: another seed and width, two ticks, one evaluation of 4 generated images (the dataset's features are cached).
   await page.getByRole('button', { name: 'New run', exact: true }).click();
-  await startRun(page, { kimg: '0.128', channelMax: '16', seed: '2' });
+  await startRun(page, { kimg: '0.128', channelMax: '16', seed: '2', evalFakes: '4' });
   await page.getByRole('region', { name: 'Run 2 · baseline' }).waitFor();
   await statusIs(page, 'done');
   await page.waitForFunction(() => Number(document.querySelector('figure[data-chart="KID"]')?.getAttribute('data-points') ?? 0) >= 1, undefined, { timeout: TIMEOUT });
@@ -117,6 +127,7 @@ test('a short run with evaluations shows the KID chart and the best badge; the c
   assert.ok(kidBoth.points >= 2);
   assert.match(kidBoth.legend, /Run 1 · baseline: KID.*Run 2 · baseline: KID/, kidBoth.legend);
   assert.equal(await compare.locator('figure[data-chart="Losses"]').count(), 1);
+  assert.equal(await compare.getByTestId('compare-samples').textContent(), 'These runs were evaluated on different numbers of images; compare the shapes of the curves, not the values.');
   await page.screenshot({ path: '/tmp/atelier-compare.png' });
   mark('compared');
 

@@ -23,7 +23,7 @@ export function bestValueText(metric: MetricChoice, value: number): string {
   return metric === 'pr' ? `F1 ${num(value, 2)}` : `${METRIC_TITLES[metric]} ${num(value, metric === 'kid' ? 4 : 2)}`;
 }
 
-/** One chart per metric: its title, a line on how to read it, its lines. */
+/** One chart per metric: its title, a line on how to read it, its lines (the second of two is dashed: the compare view colours by run). */
 export interface MetricChartSpec {
   title: string;
   hint: string;
@@ -45,10 +45,10 @@ export const METRIC_CHARTS: Record<MetricChoice, MetricChartSpec> = {
   fid: { title: 'FID', hint: 'Fréchet distance of the features (lower is closer); grows when there are fewer images.', lines: [{ name: 'Metrics/fid', label: 'FID', colour: '--chart-2' }], needs: 'Metrics/fid' },
   pr: {
     title: 'Precision and recall',
-    hint: 'Precision: samples that look like your images. Recall: your images the samples cover.',
+    hint: 'Precision (solid): samples that look like your images. Recall (dashed): your images the samples cover.',
     lines: [
       { name: 'Metrics/precision', label: 'precision', colour: '--chart-3' },
-      { name: 'Metrics/recall', label: 'recall', colour: '--chart-4' },
+      { name: 'Metrics/recall', label: 'recall', colour: '--chart-4', dashed: true },
     ],
     needs: 'Metrics/precision',
   },
@@ -57,4 +57,11 @@ export const METRIC_CHARTS: Record<MetricChoice, MetricChartSpec> = {
 /** The chosen metric first, then the others. */
 export function metricOrder(first: MetricChoice): MetricChoice[] {
   return [first, ...(['kid', 'fid', 'pr'] as const).filter((m) => m !== first)];
+}
+
+/** The compare view's word when two runs' evaluations do not compare value for value; null when they do. */
+export function evaluatedAlikeNote(alike: { sizes: boolean; extractor: boolean }): string | null {
+  if (alike.sizes && alike.extractor) return null;
+  const how = !alike.sizes && !alike.extractor ? 'on different numbers of images, with different feature extractors' : !alike.sizes ? 'on different numbers of images' : 'with different feature extractors';
+  return `These runs were evaluated ${how}; compare the shapes of the curves, not the values.`;
 }

@@ -1,9 +1,14 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { UserError } from '../../../core/api/errors.js';
 import { JobManager, describeDeath } from '../../../core/jobs/job-manager.js';
 import type { JobInfo } from '../../../core/jobs/protocol.js';
+import { Training } from '../../../core/service/training.js';
+import { DatasetStore } from '../../../core/store/dataset.js';
 import { Project } from '../../../core/store/project.js';
+import { RunStore } from '../../../core/store/runs.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const ENTRY = new URL('../../fixtures/workers/counting-worker.ts', import.meta.url);
@@ -93,6 +98,41 @@ test('jobs left "running" by a studio that died are marked interrupted on the ne
   assert.equal(job!.status, 'failed');
   assert.match(job!.error ?? '', /studio closed while this train job was running.*resume the run/);
   project.close();
+});
+
+test('on open, a job whose worker is alive (another process training) is left alone; one whose worker is gone is marked interrupted', (t) => {
+  const project = Project.create(join(tempDir(t), 'shared.atelier'), 'shared', { appVersion: 'test' });
+  t.after(() => project.close());
+  const runs = new RunStore(project.db);
+  const live = runs.createRun('trained elsewhere', 'baseline', {}, 1).id;
+  const dead = runs.createRun('left behind', 'baseline', {}, 1).id;
+  for (const id of [live, dead]) runs.setStatus(id, 'running');
+  const gone = spawnSync(process.execPath, ['-e', '']).pid!; // exited and reaped
+  const job = (runId: number, pid: number | null, status = 'running'): number =>
+    Number(project.db.prepare("INSERT INTO jobs (kind, status, run_id, pid, params, created_at, updated_at) VALUES ('train', ?, ?, ?, '{}', 'x', 'x')").run(status, runId, pid).lastInsertRowid);
+  const liveJob = job(live, process.pid);
+  const deadJob = job(dead, gone);
+  const queued = job(dead, null, 'queued');
+  const status = (id: number) => project.db.prepare('SELECT status FROM jobs WHERE id = ?').pluck().get(id);
+
+  // The JobManager alone…
+  const manager = new JobManager(project, { changed: () => undefined, progress: () => undefined });
+  assert.equal(status(liveJob), 'running', 'a live worker’s job stays running');
+  assert.equal(status(deadJob), 'failed');
+  assert.equal(status(queued), 'failed');
+  assert.match(manager.get(deadJob)!.error ?? '', /studio closed while this train job was running/);
+
+  // …and the service as `atelier train` or the studio opening the project makes it.
+  project.db.prepare("UPDATE jobs SET status = 'running', error = NULL WHERE id = ?").run(deadJob);
+  const training = new Training(project, () => new DatasetStore(project.db), () => {});
+  assert.equal(runs.getRun(live)!.status, 'running', 'the run another process trains is not paused');
+  assert.equal(status(liveJob), 'running');
+  assert.equal(runs.getRun(dead)!.status, 'paused');
+  assert.match(runs.getRun(dead)!.error ?? '', /closed while this run was training/);
+  assert.equal(status(deadJob), 'failed');
+  // It is not started a second time here, nor deleted under its worker.
+  assert.throws(() => training.resume(live), (err: unknown) => err instanceof UserError && err.code === 'exists' && /trained by another process/.test(err.message));
+  assert.throws(() => training.delete(live), /is training: pause or stop it/);
 });
 
 test('out-of-memory deaths are named as such', () => {

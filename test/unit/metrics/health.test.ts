@@ -1,10 +1,17 @@
 /**
  * Health alerts on constructed runs: an overfitting D (r_t high, or D separating everything), a
- * collapsing generator, a divergence (NaN, ±∞, an exploding loss) — and none on a healthy run.
+ * collapsing generator, a divergence (NaN, ±∞, an exploding loss) — and none on a healthy run;
+ * and a resumed session picking up the run's history (a collapse across a pause, no repeats).
  */
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { findDivergence, HealthMonitor } from '../../../core/metrics/health.js';
+import { RunMetrics } from '../../../core/metrics/in-training.js';
+import { MetricsStore } from '../../../core/store/metrics.js';
+import { Project } from '../../../core/store/project.js';
+import { RunStore } from '../../../core/store/runs.js';
+import { tempDir } from '../../helpers/tmp.js';
 import { Rng } from '../../../core/train/rng.js';
 
 const ctx = (ada = false, best: { kimg: number } | null = { kimg: 12 }) => ({ ada, best: () => best, lastCheckpoint: () => ({ kimg: 14 }) });
@@ -107,4 +114,57 @@ test('a collapsed batch of features gives a low diversity ratio, and the alert f
   const h = new HealthMonitor(ctx());
   assert.deepEqual(h.observeDiversity(1, ratio(healthy)), []);
   assert.equal(h.observeDiversity(2, ratio(bad))[0]?.code, 'mode-collapse');
+});
+
+test('a resumed monitor continues the run’s history: a collapse across a pause is flagged, a standing alert is not raised again, a cleared one can be', () => {
+  // Before the pause the samples reached 85% of the dataset's spread; after it, 30%.
+  const collapse = new HealthMonitor(ctx());
+  collapse.resume({ diversity: [{ kimg: 2, ratio: 0.4 }, { kimg: 4, ratio: 0.85 }], alerts: [], ticks: [] });
+  const [a] = collapse.observeDiversity(6, 0.3);
+  assert.equal(a?.code, 'mode-collapse');
+  assert.match(a!.what, /30% as much as your images do \(it was 85%\)/);
+  assert.deepEqual(new HealthMonitor(ctx()).observeDiversity(6, 0.3), [], 'a fresh monitor does not see it (what the resume fixes)');
+
+  // Raised before the pause and not recovered since: not again. Recovered since: again.
+  const standing = new HealthMonitor(ctx());
+  standing.resume({ diversity: [{ kimg: 4, ratio: 0.85 }, { kimg: 6, ratio: 0.3 }], alerts: [{ kimg: 6, code: 'mode-collapse' }], ticks: [] });
+  assert.deepEqual(standing.observeDiversity(8, 0.25), []);
+  const recovered = new HealthMonitor(ctx());
+  recovered.resume({ diversity: [{ kimg: 4, ratio: 0.85 }, { kimg: 6, ratio: 0.3 }, { kimg: 7, ratio: 0.7 }], alerts: [{ kimg: 6, code: 'mode-collapse' }], ticks: [] });
+  assert.equal(recovered.observeDiversity(8, 0.25).length, 1);
+
+  // D overfitting: raised at 19 kimg, still overfitting at every tick since: no repeat after 20 more ticks.
+  const overfit = new HealthMonitor(ctx());
+  overfit.resume({ diversity: [], alerts: [{ kimg: 19, code: 'd-overfit' }], ticks: [{ kimg: 20, stats: tick(0.95, 0.99, 0.6) }] });
+  assert.deepEqual(Array.from({ length: 25 }, (_, i) => overfit.observeTick(21 + i, tick(0.95, 0.99, 0.6))).flat(), []);
+  // …but it had cleared at 20 kimg: the new stretch is a new alert.
+  const cleared = new HealthMonitor(ctx());
+  cleared.resume({ diversity: [], alerts: [{ kimg: 19, code: 'd-overfit' }], ticks: [{ kimg: 20, stats: tick(0.6, 0.7, 0.7) }] });
+  assert.equal(Array.from({ length: 20 }, (_, i) => cleared.observeTick(21 + i, tick(0.95, 0.99, 0.6))).flat().length, 1);
+});
+
+test('a session’s metrics pick up the run’s stored history: its training evaluations’ best diversity and the alerts it raised', (t) => {
+  const project = Project.create(join(tempDir(t), 'h.atelier'), 'h', { appVersion: 'test' });
+  t.after(() => project.close());
+  const runs = new RunStore(project.db);
+  const store = new MetricsStore(project.db);
+  const run = runs.createRun('r', 'baseline', { seed: 1 }, 10);
+  // An earlier session: evaluations (one on demand, which does not count), ticks, an overfitting alert still standing.
+  const evaluation = (kimg: number, source: 'training' | 'on-demand', diversity: number): void => {
+    store.addEvaluation({ runId: run.id, checkpointId: null, kimg, source, extractor: 'x', reference: false, realCount: 4, fakeCount: 4, metrics: { 'Metrics/diversity': diversity }, seconds: 1 });
+  };
+  evaluation(1, 'training', 0.3);
+  evaluation(2, 'training', 0.9);
+  evaluation(3, 'on-demand', 2);
+  for (let k = 1; k <= 4; k++) runs.reportTick(run.id, k, tick(0.95, 0.99, 0.6));
+  store.addAlert(run.id, { kimg: 3, code: 'd-overfit', severity: 'warning', what: 'Memorised.', todo: 'ADA.' });
+  const session = () =>
+    new RunMetrics({ db: project.db, runId: run.id, metrics: { metric: 'kid', everyCheckpoints: 1, reals: 4, fakes: 4, budget: 0, autoSize: false, extractor: null }, startKimg: 4, kimgTotal: 10, kimgPerCheckpoint: 1, seed: 1, conditional: false, backend: 'cpu', ada: false, log: () => {} });
+
+  const m = session();
+  assert.deepEqual(Array.from({ length: 25 }, (_, i) => m.tick(5 + i / 10, tick(0.95, 0.99, 0.6), 1)).flat(), [], 'the overfitting alert is not raised again');
+  const [collapse] = m.health.observeDiversity(5, 0.4);
+  assert.equal(collapse?.code, 'mode-collapse', '0.4 after a best of 0.9 (stored) is a collapse');
+  assert.match(collapse!.what, /it was 90%/);
+  assert.deepEqual(store.alerts(run.id).map((a) => a.code), ['d-overfit']);
 });

@@ -13,7 +13,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { TrainProgress, TrainSettings } from '../../../core/api/contract.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { startImport } from '../../../core/data/import-job.js';
+import { UserError } from '../../../core/api/errors.js';
 import { bundledExtractorId } from '../../../core/metrics/extractor-info.js';
+import { RunMetrics } from '../../../core/metrics/in-training.js';
 import { DatasetStore } from '../../../core/store/dataset.js';
 import { MetricsStore } from '../../../core/store/metrics.js';
 import { Project } from '../../../core/store/project.js';
@@ -107,6 +109,10 @@ describe('metrics while training', () => {
     const kept = (runs.getRun(runId)!.config as TrainConfig).metrics;
     assert.deepEqual([kept.autoSize, kept.reals, kept.fakes], [false, 16, 8], 'a second of training affords only the smallest sizes');
     assert.equal((runs.latestCheckpoint(runId)!.state as CheckpointState).config.metrics.fakes, 8);
+    // Every checkpoint records the decided sizes, the first included (on-demand evaluations and resumes read them there).
+    const stored = runs.listCheckpoints(runId).map((c) => (runs.getCheckpoint(c.id)!.state as CheckpointState).config.metrics);
+    assert.deepEqual(runs.listCheckpoints(runId).map((c) => c.kimg), [0.008, 0.016]);
+    assert.deepEqual(stored.map((m) => [m.autoSize, m.reals, m.fakes]), [[false, 16, 8], [false, 16, 8]]);
     // …and not even those: the evaluation waits.
     assert.deepEqual(store.evaluations(runId), [], 'a second of training does not pay for an evaluation at 10%');
     assert.ok(logs.some((l) => /evaluation at 0\.008 kimg left for later \(about \d+ s; 10% of \d+ s of training allows/.test(l)), logs.join('\n'));
@@ -125,6 +131,37 @@ describe('metrics while training', () => {
     assert.equal(alert!.code, 'evaluation-failed');
     assert.match(alert!.what, /^The metrics could not be computed at 0\.016 kimg: The feature extractor .*gone\/model\.json cannot be read \(ENOENT\)/);
     assert.equal(runs.getRun(runId)!.kimgDone, 0.016);
+  });
+
+  it('an evaluation that fails the same way at every checkpoint is one alert in a session, and it says the settings apply to a new run', async () => {
+    const runId = create({ kimg: 0.024, batch: 8, seed: 3, advanced: { ...tiny, evalEvery: 1, evalReals: 4, evalFakes: 4, evalBudget: 0 } }, (c) => ({
+      ...c,
+      metrics: { ...c.metrics, extractor: { path: join(dir, 'also-gone', 'model.json'), inputRange: [0, 255] } },
+    }));
+    const pushed: NonNullable<TrainProgress['alerts']>[] = [];
+    const { done, logs } = session(runId, (p) => p.alerts && pushed.push(p.alerts));
+    assert.equal((await done).outcome, 'completed');
+    assert.equal(logs.filter((l) => /evaluation at [\d.]+ kimg failed: The feature extractor/.test(l)).length, 3, 'each of the three checkpoints tried');
+    const alerts = store.alerts(runId);
+    assert.deepEqual(alerts.map((a) => [a.code, a.kimg]), [['evaluation-failed', 0.008]], 'one alert, at the first failure');
+    assert.match(alerts[0]!.todo, /turn evaluations off in a new run/);
+    assert.deepEqual(pushed.flat().map((a) => a.id), [alerts[0]!.id]);
+  });
+
+  it('an evaluation that runs out of memory ends the session naming the evaluation, not the training batch; its checkpoint is kept', async (t) => {
+    const runId = create({ kimg: 0.024, batch: 8, seed: 6, advanced: { ...tiny, evalEvery: 1, evalReals: 4, evalFakes: 4, evalBudget: 0 } });
+    t.mock.method(RunMetrics.prototype, 'evaluate', async () => {
+      throw new RangeError('Array buffer allocation failed');
+    });
+    const { done } = session(runId);
+    await assert.rejects(done, (err: unknown) => {
+      assert.ok(err instanceof UserError);
+      assert.match(err.message, /^The evaluation at 0\.008 kimg ran out of memory on the wasm backend .*299×299 images.* The checkpoint at 0\.008 kimg is kept\. Start a new run with evaluations off or smaller evaluation sizes/);
+      assert.doesNotMatch(err.message, /at batch/);
+      return true;
+    });
+    assert.deepEqual(runs.listCheckpoints(runId).map((c) => c.kimg), [0.008]);
+    assert.deepEqual(store.alerts(runId), [], 'not an evaluation-failed alert: the run ended');
   });
 
   it('a run that diverges pauses itself: an alert, the reason, and no checkpoint of the broken weights', async () => {

@@ -135,3 +135,27 @@ test('desktop mode: a path picked to read from (an import, a drop) is not one th
   assert.doesNotThrow(() => paths.check(photos, 'write'));
   assert.throws(() => paths.check(join(dir, 'other'), 'read'), /was not picked in a dialog/);
 });
+
+test('desktop mode: a FID Inception is chosen in the dialog (a folder means its model.json), and only a chosen one is checked', async (t) => {
+  const dir = realpathSync(tempDir(t));
+  const fid = join(dir, 'fid-inception');
+  mkdirSync(fid);
+  writeFileSync(join(fid, 'model.json'), '{}');
+  let picked: string | null = fid;
+  const service = new StudioService({ mode: 'desktop', appHome: tempDir(t), paths: new GrantedPaths(), pickProject: async () => join(dir, 'P'), pickModelImport: async () => picked });
+  t.after(() => service.dispose());
+  const call = createClient(createDispatcher(service.handlers(), { log: () => undefined }), ctx);
+  assert.ok((await call('dialog.pickProject', { mode: 'create' })).ok);
+  assert.ok((await call('project.create', { path: join(dir, 'P') })).ok);
+
+  // Typed, not chosen: refused before anything reads it.
+  const typed = await call('metrics.setExtractor', { path: join(fid, 'model.json'), inputRange: [0, 255] });
+  assert.ok(!typed.ok && typed.error.code === 'forbidden', JSON.stringify(typed));
+  // Chosen (a folder, as Windows' and Linux's dialogs give): checked in a worker, from its model.json.
+  assert.deepEqual(await call('dialog.pickModelImport', {}), { ok: true, value: { path: fid } });
+  const chosen = await call('metrics.setExtractor', { path: fid, inputRange: [0, 255] });
+  assert.ok(!chosen.ok && chosen.error.code === 'invalid-request', JSON.stringify(chosen));
+  assert.ok(chosen.error.message.startsWith(`The feature extractor ${join(fid, 'model.json')} has no modelTopology or weightsManifest`), chosen.error.message);
+  picked = null;
+  assert.deepEqual(await call('dialog.pickModelImport', {}), { ok: true, value: { path: null } });
+});

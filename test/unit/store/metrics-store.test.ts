@@ -1,8 +1,9 @@
 /**
- * Migration 4 on a schema-3 project (data kept; features, evaluations and alerts tables), and what
- * the metrics keep: features per image and extractor (gone with their image), evaluations (kept
- * when their checkpoint is pruned), alerts (gone with their run), the project's extractor, and a
- * branch of a run from an earlier checkpoint.
+ * Migration 5 (core/store/migrations/005-metrics.ts) on a schema-3 and on a schema-4 project (data
+ * kept, a backup made; features, evaluations and alerts tables), and what the metrics keep:
+ * features per image and extractor (gone with their image), evaluations (kept when their checkpoint
+ * is pruned), alerts (gone with their run), the project's extractor, and a branch of a run from an
+ * earlier checkpoint.
  */
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
@@ -12,6 +13,7 @@ import Database from 'better-sqlite3';
 import { migration001 } from '../../../core/store/migrations/001-initial.js';
 import { migration002 } from '../../../core/store/migrations/002-dataset-import.js';
 import { migration003 } from '../../../core/store/migrations/003-removed-sources.js';
+import { migration004 } from '../../../core/store/migrations/004-gallery.js';
 import { migrate, SCHEMA_VERSION } from '../../../core/store/migrations/index.js';
 import { APPLICATION_ID } from '../../../core/store/project-file.js';
 import { Project } from '../../../core/store/project.js';
@@ -45,6 +47,41 @@ test('migration 5: a schema-3 project with images and a run opens at the current
   assert.deepEqual(store.evaluations(1), []);
   assert.deepEqual(store.alerts(1), []);
   assert.equal(store.extractor(), null);
+});
+
+test('migration 5: a schema-4 project (gallery and models) opens at the current schema (through 5) with its data and a .v4.bak backup', (t) => {
+  const path = join(tempDir(t), 'v4.atelier');
+  const v4 = new Database(path);
+  v4.pragma(`application_id = ${APPLICATION_ID}`);
+  migrate(v4, [migration001, migration002, migration003, migration004]);
+  for (const [k, v] of [['id', 'x'], ['name', 'V4'], ['created_at', 'now'], ['created_by', '0.1.0'], ['settings', '{}']]) v4.prepare('INSERT INTO project_meta (key, value) VALUES (?, ?)').run(k, v);
+  v4.prepare(`INSERT INTO images (width, height, channels, pixel_hash, source_path, source_format, created_at, thumb, pixels) VALUES (16, 16, 3, 'p1', '/a.png', 'png', 'now', x'00', x'01')`).run();
+  v4.prepare(`INSERT INTO runs (id, name, preset, config, status, kimg_done, created_at, updated_at) VALUES (1, 'gallery-era run', 'baseline', '{"seed":4}', 'done', 8, 'now', 'now')`).run();
+  v4.prepare(`INSERT INTO metrics (run_id, name, kimg, value, at) VALUES (1, 'Loss/D', 8, 0.25, 'now')`).run();
+  v4.prepare(`INSERT INTO checkpoints (id, run_id, kimg, step, weights, state, created_at) VALUES (3, 1, 8, 80, x'0a0b', '{}', 'now')`).run();
+  v4.prepare(`INSERT INTO models (id, name, checkpoint_id, weights, metadata, created_at, run_id, source) VALUES (2, 'kept model', 3, x'0102', '{}', 'now', 1, 'checkpoint')`).run();
+  v4.prepare(`INSERT INTO gallery_items (id, model_id, seed, psi, png, favourite, tags, created_at, run_id, origin) VALUES (5, 2, 42, 0.7, x'89', 1, '[]', 'now', 1, 'seed')`).run();
+  assert.equal(v4.pragma('user_version', { simple: true }), 4);
+  v4.close();
+
+  const p = Project.open(path);
+  t.after(() => p.close());
+  assert.ok(SCHEMA_VERSION >= 5);
+  assert.equal(p.db.pragma('user_version', { simple: true }), SCHEMA_VERSION, 'through migration 5');
+  assert.ok(existsSync(`${path}.v4.bak`), 'a backup of the schema-4 file');
+  assert.deepEqual(p.db.pragma('foreign_key_check'), []);
+  const runs = new RunStore(p.db);
+  assert.equal(runs.getRun(1)!.name, 'gallery-era run');
+  assert.deepEqual(runs.metricSeries(1), { 'Loss/D': [[8, 0.25]] });
+  assert.deepEqual(runs.listCheckpoints(1).map((c) => [c.id, c.kimg, c.step]), [[3, 8, 80]]);
+  assert.deepEqual(p.db.prepare('SELECT name, checkpoint_id, run_id, source FROM models WHERE id = 2').get(), { name: 'kept model', checkpoint_id: 3, run_id: 1, source: 'checkpoint' });
+  assert.deepEqual(p.db.prepare('SELECT model_id, seed, run_id, origin FROM gallery_items WHERE id = 5').get(), { model_id: 2, seed: 42, run_id: 1, origin: 'seed' });
+  // The metrics tables are there and work on the old rows.
+  const store = new MetricsStore(p.db);
+  assert.deepEqual(store.evaluations(1), []);
+  const e = store.addEvaluation({ runId: 1, checkpointId: 3, kimg: 8, source: 'on-demand', extractor: 'x', reference: false, realCount: 1, fakeCount: 4, metrics: { 'Metrics/kid': 0.5 }, seconds: 1 });
+  assert.equal(e.checkpointId, 3);
+  assert.equal(store.imageFeatures('x', [1]).size, 0);
 });
 
 test('features per image and extractor, evaluations, alerts and the extractor setting, with their lifetimes', (t) => {

@@ -533,6 +533,11 @@ export class TrainingState {
     if (gen === this.generation && r.ok) this.extractor = r.value;
   }
 
+  /** Desktop: the native dialog for the FID Inception's model.json (or its folder), which grants it for reading; null when cancelled. */
+  async pickExtractor(): Promise<string | null> {
+    return (await this.act('dialog.pickModelImport', {}))?.path ?? null;
+  }
+
   /** Uses the user's FID Inception (checked in a worker), or the bundled one again with null. */
   async setExtractor(path: string | null, inputRange?: [number, number]): Promise<boolean> {
     const info = await this.act('metrics.setExtractor', path === null ? { path } : { path, ...(inputRange ? { inputRange } : {}) });
