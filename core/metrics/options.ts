@@ -13,7 +13,7 @@
  *    keeps them for the rest of the run (evaluations of a run stay comparable);
  *  - an evaluation that would take the time spent evaluating past `budget` of the training time
  *    so far waits for a later checkpoint, whatever the sizes; one under way that turns out slower
- *    than predicted stops early (core/metrics/in-training.ts).
+ *    than predicted stops early (core/evaluation/in-training.ts).
  * Measured on a default 16² run here (493 Twemoji, wasm, 2 shared cores, nothing cached yet): sized
  * to 48 dataset + 16 generated images, evaluated at 30, 35, 40 and 50 kimg, 56 s of evaluation for
  * 587 s of training (9.6%).
