@@ -23,7 +23,6 @@ export type * from './train.js';
 export type * from './metrics.js';
 export type * from './gallery.js';
 export type * from './models.js';
-export type * from './wire.js';
 export { IPC_EVENT, IPC_INVOKE } from './channels.js';
 export { isAugPipe } from './train.js';
 
