@@ -7,7 +7,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { startImport } from '../core/data/import-job.js';
-import { DatasetStore } from '../core/store/dataset.js';
+import { JobManager } from '../core/jobs/job-manager.js';
 import { Project } from '../core/store/project.js';
 
 const SMALL = Number(process.env.BENCH_SMALL ?? 3000); // small PNGs
@@ -61,9 +61,8 @@ async function run(name: string, source: string, files: number) {
   const path = join(dir, `${name}.atelier`);
   const project = Project.create(path, name, { appVersion: 'bench' });
   try {
-    const store = new DatasetStore(project.db);
     const t0 = performance.now();
-    const handle = await startImport(path, store, { sources: [source], settings: { resolution: 256, fit: 'crop', colourMode: 'rgb' } });
+    const handle = await startImport(new JobManager(project), { sources: [source], settings: { resolution: 256, fit: 'crop', colourMode: 'rgb' } });
     // Steady state: from the first progress report past 10 % of the files to the end.
     let mark: { t: number; done: number } | null = null;
     handle.onProgress((p) => {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunSummary, StudioEvent, TrainProgress, TrainSettings } from '../../../core/api/contract.js';
 import { forkWorker } from '../../../core/jobs/fork-worker.js';
+import { JobManager } from '../../../core/jobs/job-manager.js';
 import type { FromWorker, ToWorker } from '../../../core/jobs/protocol.js';
 import { TRAIN_WORKER, Training } from '../../../core/service/training.js';
 import { DatasetStore } from '../../../core/store/dataset.js';
@@ -55,7 +56,7 @@ describe('train worker', () => {
     const store = new DatasetStore(project.db);
     const imported = await runImport({ dir, path: project.path, project, store }, [src], { resolution: 16 });
     assert.equal(imported.imported, 64);
-    training = new Training(project, () => store, (e: StudioEvent) => {
+    training = new Training(new JobManager(project), () => store, (e: StudioEvent) => {
       if (e.type === 'run.progress') progress.set(e.progress.runId, [...(progress.get(e.progress.runId) ?? []), e.progress]);
       if (e.type === 'run.changed') changes.push(e.run);
     });
