@@ -75,13 +75,16 @@ function ipcChannel<In, Out>(proc: ProcessLike): ParentChannel<In, Out> {
 function portChannel<In, Out>(port: ParentPortLike): ParentChannel<In, Out> {
   let open = true;
   const onClose = new Set<() => void>();
-  const closed = (): void => {
-    if (!open) return;
-    open = false;
-    for (const l of onClose) l();
-  };
+  const onMessage = new Set<(msg: In) => void>();
+  // Messages that arrive before the worker listens wait here (the entry may listen a turn late).
+  const held: In[] = [];
   port.on('message', (e) => {
-    if (isCloseMessage(e.data)) closed();
+    if (isCloseMessage(e.data)) {
+      if (!open) return;
+      open = false;
+      for (const l of onClose) l();
+    } else if (onMessage.size === 0) held.push(e.data as In);
+    else for (const l of onMessage) l(e.data as In);
   });
   return {
     transport: 'parent-port',
@@ -93,10 +96,10 @@ function portChannel<In, Out>(port: ParentPortLike): ParentChannel<In, Out> {
       // postMessage queues at once; what follows (a disconnect, an exit) waits a turn so it goes out first.
       if (then) setImmediate(then);
     },
-    onMessage: (listener) =>
-      void port.on('message', (e) => {
-        if (!isCloseMessage(e.data)) listener(e.data as In);
-      }),
+    onMessage(listener) {
+      onMessage.add(listener);
+      for (const msg of held.splice(0)) listener(msg);
+    },
     onDisconnect: (listener) => void onClose.add(listener),
     close() {
       open = false;

@@ -117,7 +117,6 @@ export function stderrTail(worker: { stderr: NodeJS.ReadableStream | null }, kee
 /** What `utilityProcess.fork` returns, as far as a worker needs it. */
 export interface UtilityProcessLike {
   readonly pid: number | undefined;
-  readonly stdout: NodeJS.ReadableStream | null;
   readonly stderr: NodeJS.ReadableStream | null;
   postMessage(message: unknown): void;
   kill(): boolean;
@@ -134,7 +133,7 @@ export type UtilityFork = (
 
 /**
  * A spawner over Electron's utility processes. The worker finds `process.parentPort` (channel.ts);
- * stdout goes to ours, stderr is piped when asked (death descriptions read it). A utility process
+ * stdout is shared with ours, as with fork; stderr is piped when asked (death descriptions read it). A utility process
  * has no disconnect: `disconnect()` sends CLOSE_MESSAGE, which the worker's channel takes as the
  * service going away. Its exit reports a code only, never a signal.
  */
@@ -145,10 +144,9 @@ export function utilitySpawner(fork: UtilityFork): WorkerSpawner {
       const child = fork(path, options.args ?? [], {
         env: { ...process.env, ...options.env },
         execArgv,
-        stdio: ['ignore', 'pipe', options.stderr ?? 'inherit'],
+        stdio: ['ignore', 'inherit', options.stderr ?? 'inherit'],
         serviceName: basename(path).replace(/\.[cm]?[jt]s$/, ''),
       });
-      child.stdout?.on('data', (chunk: Buffer) => process.stdout.write(chunk));
       let exited = false;
       let closed = false;
       child.on('exit', () => {

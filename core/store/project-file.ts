@@ -176,11 +176,13 @@ export function openProjectDb(path: string, { role }: OpenProjectOptions): Datab
 function openForWorker(path: string): Database.Database {
   const db = new Database(path, { fileMustExist: true });
   try {
-    configure(db, 'worker');
+    // The version first (a connection setting aside): a file this worker must not touch is left exactly as it was.
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS.worker}`);
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version !== SCHEMA_VERSION) {
       throw new UserError('too-new', `${path} has project format ${version}; this worker writes format ${SCHEMA_VERSION}. Open the project in the studio first.`, path);
     }
+    configure(db, 'worker');
     return db;
   } catch (err) {
     db.close();
