@@ -5,11 +5,11 @@
  * decided here, with why. A run stores the config resolved here as JSON; resuming reads it back,
  * so a run always continues with the settings it started with.
  */
-import { type BackendChoiceName, TRAIN_OPTIONS as O, type TrainSettings } from '../api/contract.js';
+import { TRAIN_OPTIONS as O, type TrainSettings } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { resolveNetConfig, type NetConfig } from '../nets/config.js';
 import { getPreset } from '../presets/index.js';
-import { type AugmentConfig, completeAugmentConfig, resolveAugmentConfig } from '../augment/config.js';
+import { completeAugmentConfig, resolveAugmentConfig } from '../augment/config.js';
 import type { CustomExtractorSpec, TrainConfig } from '../api/run-config.js';
 import { defaultMetricsConfig, metricsConfigFromJson, type MetricsConfig } from '../metrics/options.js';
 
