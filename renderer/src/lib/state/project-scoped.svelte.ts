@@ -32,7 +32,7 @@ export abstract class ProjectScopedState implements ProjectFollower {
     backend.onConnection((status) => {
       if (status.state === 'open' && this.#projectPath !== null) void this.load(); // events may have been missed
     });
-    studio.follow(this);
+    studio.addFollower(this);
   }
 
   /** The project this state describes; null when none is open. */

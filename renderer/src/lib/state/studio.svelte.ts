@@ -77,7 +77,7 @@ export class StudioState {
    * Tells `follower` the open project's path at every change. Registered while the follower is
    * being built, so a project already open is told on the next microtask, once it is complete.
    */
-  follow(follower: ProjectFollower): void {
+  addFollower(follower: ProjectFollower): void {
     this.#followers.push(follower);
     if (this.project) queueMicrotask(() => follower.follow(this.project?.path ?? null));
   }
