@@ -17,6 +17,8 @@ import { type ProjectEvent, projectMethods } from './project.js';
 import { type TrainEvent, trainMethods } from './train.js';
 
 export * from './vocabulary.js';
+export * from './train-options.js';
+export type * from './run-config.js';
 export type * from './project.js';
 export type * from './dataset.js';
 export type * from './train.js';
@@ -24,7 +26,6 @@ export type * from './metrics.js';
 export type * from './gallery.js';
 export type * from './models.js';
 export { IPC_EVENT, IPC_INVOKE } from './channels.js';
-export { isAugPipe } from './train.js';
 
 export const methods = {
   ...projectMethods,

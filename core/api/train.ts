@@ -3,9 +3,13 @@
  * option is declared once in ./train-options.ts; the request schema here is derived from it.
  */
 import { z } from 'zod';
+import type { TrainConfig } from './run-config.js';
 import { empty, returns, runId } from './schemas.js';
 import type { BestSnapshot, EvaluationSummary, ExtractorInfo, RunAlert } from './metrics.js';
-import { ADA_PIPELINES, BACKEND_CHOICES, DIFFAUGMENT_PARTS, METRIC_CHOICES, type MetricChoice, type RunStatusName } from './vocabulary.js';
+import { OPTION_KEYS, rangeMessage, TRAIN_OPTIONS, type TrainAdvanced, type TrainOption, type TrainSettings } from './train-options.js';
+import { BACKEND_CHOICES, type MetricChoice, type RunStatusName } from './vocabulary.js';
+
+export type { TrainAdvanced, TrainSettings } from './train-options.js';
 
 export interface PresetInfo {
   /** 'baseline', 'ada', … */
@@ -18,6 +22,8 @@ export interface PresetInfo {
   available: boolean;
   /** Why it cannot be picked yet (e.g. "needs at least 2 labels"), or null. */
   unavailableReason: string | null;
+  /** Its runs augment what D sees: the augmentation options apply. */
+  augments: boolean;
 }
 
 /** Defaults the Train view shows for the open dataset. */
@@ -71,8 +77,8 @@ export interface CheckpointSummary {
 }
 
 export interface RunDetail extends RunSummary {
-  /** The full resolved config. */
-  config: unknown;
+  /** The full resolved config (a run stored before a field existed has it filled in). */
+  config: TrainConfig;
   /** Metric series by name ('Loss/G', 'D/logit/real', 'r_t', 'img_s', …): [kimg, value|null][]. */
   series: Record<string, Array<[number, number | null]>>;
   checkpoints: CheckpointSummary[];
@@ -126,58 +132,36 @@ export interface RunComparison {
   evaluatedAlike: { sizes: boolean; extractor: boolean };
 }
 
-
-/** True for an ADA pipeline name, `diffaugment`, or `diffaugment:` with a comma-separated subset of DIFFAUGMENT_PARTS. */
-export function isAugPipe(name: string): boolean {
-  if ((ADA_PIPELINES as readonly string[]).includes(name) || name === 'diffaugment') return true;
-  const m = /^diffaugment:(.+)$/.exec(name);
-  if (!m) return false;
-  const parts = m[1]!.split(',');
-  return parts.every((p) => (DIFFAUGMENT_PARTS as readonly string[]).includes(p)) && new Set(parts).size === parts.length;
+/** The schema of one option, from its entry in the options table. */
+function optionSchema(o: TrainOption): z.ZodType {
+  switch (o.type) {
+    case 'number': {
+      let n = o.integer ? z.number().int('Use a whole number.') : z.number();
+      n = o.minInclusive ? n.min(o.min, rangeMessage(o, 'low')) : n.gt(o.min, rangeMessage(o, 'low'));
+      return n.max(o.max, rangeMessage(o, 'high'));
+    }
+    case 'choice':
+      return o.accepts ? z.string().refine(o.accepts, o.invalid) : z.enum(o.choices.map((c) => c.value) as [string, ...string[]]);
+    case 'boolean':
+      return z.boolean();
+    case 'text':
+      return (o.trim ? z.string().trim() : z.string()).min(1).max(o.maxLength);
+    case 'run-ref':
+      return z.object({ runId, checkpointId: z.number().int().positive().optional() }).strict();
+  }
 }
 
-const trainAdvanced = z
-  .object({
-    gLr: z.number().positive().max(1), // G's Adam learning rate
-    dLr: z.number().positive().max(1), // D's Adam learning rate
-    dStepsPerG: z.number().int().min(1).max(8), // D updates per G update
-    r1Gamma: z.number().min(0).max(10000), // R1 weight γ (auto: 0.0002·res²/batch)
-    loss: z.enum(['logistic', 'hinge', 'lsgan']), // adversarial loss
-    emaKimg: z.number().min(0).max(1000), // half-life of G's EMA, in kimg
-    channelBase: z.number().int().min(256).max(65536), // capacity knob
-    channelMax: z.number().int().min(8).max(1024), // widest layer
-    mappingLayers: z.number().int().min(1).max(8), // depth of the mapping network
-    conditional: z.boolean(), // use the labels as classes
-    tickKimg: z.number().positive().max(1000), // statistics and preview every this many kimg
-    snapshotTicks: z.number().int().min(1).max(1000), // checkpoint every this many ticks
-    transferFrom: z.object({ runId, checkpointId: z.number().int().positive().optional() }).strict(), // start from these weights
-    freezeD: z.number().int().min(0).max(10), // D's first blocks kept frozen when transferring
-    augPipe: z.string().refine(isAugPipe, `Use an ADA pipeline (${ADA_PIPELINES.join(', ')}) or diffaugment, optionally with its parts (diffaugment:color,translation,cutout).`), // what D's augmentation does
-    augTarget: z.number().gt(0, 'The r_t target must be above 0.').max(1, 'The r_t target must be at most 1.'), // ADA steers r_t toward this
-    augP: z.number().min(0, 'A fixed p must be from 0 to 1.').max(1, 'A fixed p must be from 0 to 1.'), // fixed augmentation strength (absent: adaptive)
-    augSpeedKimg: z.number().positive('The ADA speed must be more than 0 kimg.').max(100000), // kimg for p to go from 0 to 1 at the fastest
-    // Metrics.
-    metric: z.enum(METRIC_CHOICES), // picks the best snapshot
-    evalEvery: z.number().int().min(0).max(1000), // evaluate every this many checkpoints; 0: never while training
-    evalReals: z.number().int().min(4).max(5000), // dataset images per evaluation (features cached); 5000 at most: the metrics hold N² products
-    evalFakes: z.number().int().min(4).max(5000), // generated images per evaluation
-    evalBudget: z.number().min(0).max(1000), // % of training time evaluations may take; 0: no limit
-  })
-  .partial()
-  .strict();
-const trainSettings = z
-  .object({
-    preset: z.string().min(1).max(64),
-    name: z.string().trim().min(1).max(200).optional(),
-    kimg: z.number().positive('The duration must be more than 0 kimg.').max(100000),
-    batch: z.number().int().min(1).max(256).optional(),
-    seed: z.number().int().min(0).max(2147483647).optional(),
-    backend: z.enum(BACKEND_CHOICES).optional(),
-    advanced: trainAdvanced.optional(),
-  })
-  .strict();
-export type TrainSettings = z.infer<typeof trainSettings>;
-export type TrainAdvanced = z.infer<typeof trainAdvanced>;
+function optionSchemas(advanced: boolean): Record<string, z.ZodType> {
+  return Object.fromEntries(OPTION_KEYS.filter((k) => TRAIN_OPTIONS[k].advanced === advanced).map((k) => {
+    const o: TrainOption = TRAIN_OPTIONS[k];
+    const schema = optionSchema(o);
+    return [k, o.required === true || advanced ? schema : schema.optional()];
+  }));
+}
+
+/** TrainSettings as the table declares it: main settings, then `advanced` (every one optional). */
+const trainAdvanced = z.object(optionSchemas(true)).partial().strict() as unknown as z.ZodType<TrainAdvanced>;
+const trainSettings = z.object({ ...optionSchemas(false), advanced: trainAdvanced.optional() }).strict() as unknown as z.ZodType<TrainSettings>;
 
 export const trainMethods = {
   'train.presets': returns<{ presets: PresetInfo[]; defaults: TrainDefaults | null }>()(empty),

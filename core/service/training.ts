@@ -24,7 +24,7 @@ import type { JobInfo } from '../jobs/protocol.js';
 import { presetInfos } from '../presets/index.js';
 import type { DatasetStore } from '../store/dataset.js';
 import { RunStore, type RunInfo, type RunStatus } from '../store/runs.js';
-import { computeClassOf, defaultBatch, defaultKimg, resolveTrainConfig, type ComputeClass, type DatasetFacts } from '../train/config.js';
+import { computeClassOf, defaultBatch, defaultKimg, resolveTrainConfig, trainConfigFromJson, type ComputeClass, type DatasetFacts, type TrainConfig } from '../train/config.js';
 import { probeBackends } from '../backend/probe.js';
 import { currentBest } from '../evaluation/best.js';
 import { extractorInfo } from '../metrics/extractor-info.js';
@@ -180,7 +180,7 @@ export class Training {
     const run = this.requireRun(runId);
     return {
       ...this.summary(run),
-      config: run.config,
+      config: storedConfig(run),
       series: this.runs.metricSeries(runId, afterKimg),
       checkpoints: this.runs.listCheckpoints(runId).map(({ runId: _r, ...c }) => c),
       previews: this.runs.listPreviews(runId),
@@ -274,6 +274,19 @@ export function metricsDetail(runs: RunStore, store: MetricsStore, run: RunInfo)
     best: currentBest(runs, store, run.id, m),
     metrics: { metric: m.metric, extractor: extractorInfo(m.extractor) },
   };
+}
+
+/**
+ * A run's stored config as the renderer sees it: completed with fields added since it was written.
+ * A config too old or damaged to complete is shown as stored (the run cannot resume; its settings
+ * are still worth reading).
+ */
+function storedConfig(run: RunInfo): TrainConfig {
+  try {
+    return trainConfigFromJson(run.config, `run ${run.id}`);
+  } catch {
+    return run.config as TrainConfig;
+  }
 }
 
 /** A config flattened to 'net.channelBase' → '256' (arrays joined with ' × '). */

@@ -6,14 +6,9 @@
  */
 import type Database from 'better-sqlite3';
 import type { AlertSeverity, EvaluationSummary, RunAlert } from '../api/contract.js';
+import type { CustomExtractorSpec } from '../api/run-config.js';
 
-/** The user's own extractor: a TF.js conversion of the standard FID Inception. */
-export interface CustomExtractorSpec {
-  /** Path of its model.json (layers or graph model). */
-  path: string;
-  /** The pixel range it expects: [0, 255] for TTUR's graph, [0, 1] or [−1, 1] for others. */
-  inputRange: [number, number];
-}
+export type { CustomExtractorSpec } from '../api/run-config.js';
 
 /** An alert before it is stored. */
 export interface NewAlert {

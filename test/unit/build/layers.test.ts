@@ -71,3 +71,11 @@ test('the repository itself keeps its layers', () => {
   const r = check();
   assert.equal(r.status, 0, r.out);
 });
+
+test('the layer table in docs/ARCHITECTURE.md is the one lint enforces', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { LAYERS } = await import('../../../scripts/layers.js');
+  const doc = readFileSync(join(root, 'docs', 'ARCHITECTURE.md'), 'utf8');
+  const rows = [...doc.matchAll(/^\| (\d+) \| ((?:`[a-z]+`(?:, )?)+) \|/gm)].map((m) => ({ layer: Number(m[1]), folders: [...m[2]!.matchAll(/`([a-z]+)`/g)].map((f) => f[1]!) }));
+  assert.deepEqual(rows, LAYERS.map(({ layer, folders }) => ({ layer, folders })));
+});
