@@ -12,6 +12,7 @@ import { DatasetStore } from '../../../core/store/dataset.js';
 import { Project } from '../../../core/store/project.js';
 import { RunStore } from '../../../core/store/runs.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { until } from '../../helpers/poll.js';
 
 const ENTRY = new URL('../../fixtures/workers/counting-worker.ts', import.meta.url);
 
@@ -28,13 +29,6 @@ function setup(t: TestContext) {
   return { project, manager, changes, progress, steps };
 }
 
-async function until(pred: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('a job runs in its own process, reports progress and finishes', async (t) => {
   const { manager, changes, progress, steps } = setup(t);
