@@ -21,6 +21,8 @@ export interface ImportRequest {
   sources: string[];
   settings?: Partial<NormaliseSettings>;
   options?: Partial<ImportOptions>;
+  /** A folder nothing may be read outside of, links inside the sources included (the browser mode's root). */
+  confine?: string | null;
 }
 
 export interface ImportHandle {
@@ -43,7 +45,7 @@ export interface ImportHandle {
  * different ones is an error (the dataset would mix sizes). Without images, requested values
  * win, then stored ones, then a suggestion from the data, then the defaults.
  */
-export async function resolveSettings(store: DatasetStore, sources: string[], requested: Partial<NormaliseSettings> = {}): Promise<NormaliseSettings> {
+export async function resolveSettings(store: DatasetStore, sources: string[], requested: Partial<NormaliseSettings> = {}, confine: string | null = null): Promise<NormaliseSettings> {
   const stored = store.settings();
   const given = Object.fromEntries(Object.entries(requested).filter(([, v]) => v !== undefined)) as Partial<NormaliseSettings>;
   if (stored && store.imageCount() > 0) {
@@ -60,7 +62,7 @@ export async function resolveSettings(store: DatasetStore, sources: string[], re
     return stored;
   }
   let base: NormaliseSettings = stored ?? { ...DEFAULT_NORMALISE };
-  if (!stored && (given.resolution === undefined || given.colourMode === undefined)) base = (await suggestSettings(sources)).settings;
+  if (!stored && (given.resolution === undefined || given.colourMode === undefined)) base = (await suggestSettings(sources, confine)).settings;
   const settings = { ...base, ...given };
   if (!isValidResolution(settings.resolution)) {
     throw new UserError('invalid-request', `The resolution must be a power of two from 16 to 1024 (16, 32, 64, 128, 256, 512 or 1024), not ${settings.resolution}.`, 'resolution');
@@ -81,11 +83,11 @@ export function resolveOptions(partial: Partial<ImportOptions> = {}): ImportOpti
 export async function startImport(projectPath: string, store: DatasetStore, request: ImportRequest): Promise<ImportHandle> {
   if (request.sources.length === 0) throw new UserError('invalid-request', 'Nothing to import: pick at least one file, folder or zip archive.');
   const options = resolveOptions(request.options);
-  const settings = await resolveSettings(store, request.sources, request.settings);
+  const settings = await resolveSettings(store, request.sources, request.settings, request.confine ?? null);
   if (store.imageCount() === 0) store.saveSettings(settings);
   store.markInterrupted();
   const importId = store.beginImport(request.sources, settings, options);
-  const job: ImportJob = { projectPath, importId, sources: request.sources, settings, options };
+  const job: ImportJob = { projectPath, importId, sources: request.sources, settings, options, confine: request.confine ?? null };
   return launch(job, store);
 }
 

@@ -22,6 +22,8 @@ export interface ImportJob {
   sources: string[];
   settings: NormaliseSettings;
   options: ImportOptions;
+  /** A folder nothing may be read outside of, links included (the browser mode's root); null: anywhere. */
+  confine?: string | null;
 }
 
 export interface PipelineHooks {
@@ -62,7 +64,7 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
     pool = decoders;
 
     // List the sources.
-    const listed = await expandSources(job.sources, options.labels);
+    const listed = await expandSources(job.sources, options.labels, job.confine ?? null);
     const entries = listed.entries;
     const counts: ImportCounts = { total: entries.length + listed.skipped.length, imported: 0, unchanged: 0, duplicates: 0, skipped: 0 };
     let batch: Batch = { images: [], duplicates: [], skipped: [] };

@@ -74,10 +74,14 @@ export class StudioService {
     return this.project;
   }
 
-  /** A path from the renderer: canonical, and one the user picked (or one in the recent list). */
+  /**
+   * A path from the renderer: canonical, and one the user picked (on the desktop, a project in the
+   * recent list counts as picked). In the browser mode the root is the only rule: the recent list
+   * is shared with the desktop app, and a project opened there may lie outside `--root`.
+   */
   private allowed(raw: string): string {
     const path = canonicalPath(raw);
-    if (!this.recent.has(path)) this.host.paths.check(path, 'project');
+    if (this.host.mode === 'browser' || !this.recent.has(path)) this.host.paths.check(path, 'project');
     return path;
   }
 
@@ -185,6 +189,11 @@ export class StudioService {
     return path;
   }
 
+  /** The folder reads are confined to, links inside a picked folder included: the browser mode's root; null on the desktop. */
+  private readRoot(): string | null {
+    return this.host.paths instanceof RootedPaths ? this.host.paths.root : null;
+  }
+
   /** Starts an import in a worker; progress and the end arrive as events. */
   async importSources(params: Params<'dataset.import'>): Promise<{ importId: number; settings: ImportHandle['settings'] }> {
     const project = this.requireProject();
@@ -199,6 +208,7 @@ export class StudioService {
         sources,
         settings: params.settings,
         options: { labels: params.labels, nearThreshold: params.nearThreshold },
+        confine: this.readRoot(),
       });
     } finally {
       this.importStarting = false;
@@ -308,7 +318,7 @@ export class StudioService {
         if (path !== null) this.host.paths.grant(path, 'write');
         return { path };
       },
-      'dataset.suggest': ({ sources }) => suggestSettings(sources.map((s) => this.allowedSource(s))),
+      'dataset.suggest': ({ sources }) => suggestSettings(sources.map((s) => this.allowedSource(s)), this.readRoot()),
       'dataset.settings': () => this.datasetStore().settings(),
       'dataset.import': (params) => this.importSources(params),
       'dataset.cancelImport': () => ({ cancelled: this.cancelImport() }),
