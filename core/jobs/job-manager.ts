@@ -10,6 +10,9 @@ import { JobStore } from '../store/jobs.js';
 import type { Project } from '../store/project.js';
 import { forkWorker, stderrTail } from './fork-worker.js';
 import type { ControlAction, FromWorker, JobInfo, JobKind, JobOutcome, ToWorker } from './protocol.js';
+import { claimRun, processAlive } from './run-lock.js';
+
+export { processAlive };
 
 export interface JobEvents {
   /** A job's status changed (started, paused, done, failed…). */
@@ -25,6 +28,8 @@ export interface StartJob {
   params: unknown;
   runId?: number | null;
   env?: NodeJS.ProcessEnv;
+  /** Take the run's lock (core/jobs/run-lock.ts) with the job row: refused when another process trains the run. */
+  exclusive?: boolean;
 }
 
 interface Live {
@@ -64,8 +69,8 @@ export class JobManager {
     }
   }
 
-  start({ kind, entry, params, runId = null, env }: StartJob): { job: JobInfo; done: Promise<JobInfo> } {
-    const created = this.store.create(kind, runId, params);
+  start({ kind, entry, params, runId = null, env, exclusive = false }: StartJob): { job: JobInfo; done: Promise<JobInfo> } {
+    const created = exclusive && runId !== null ? this.store.get(claimRun(this.project.db, { runId, params }))! : this.store.create(kind, runId, params);
     const child = forkWorker(entry, { env, stderr: 'pipe' });
     let settle!: (job: JobInfo) => void;
     const live: Live = { child, finished: false, stderrTail: stderrTail(child), settle: (j) => settle(j), done: new Promise((r) => (settle = r)) };
@@ -145,17 +150,6 @@ export class JobManager {
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
     await Promise.race([Promise.all(running.map(([, l]) => l.done)), timeout]);
     for (const [, l] of running) if (!l.finished) l.child.kill('SIGKILL');
-  }
-}
-
-/** Whether process `pid` exists (signal 0 only checks; EPERM: it exists, under another user). */
-export function processAlive(pid: number | null): boolean {
-  if (pid === null || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

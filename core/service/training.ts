@@ -21,6 +21,7 @@ import type {
 } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { JobManager } from '../jobs/job-manager.js';
+import { runBusyError, runHolder } from '../jobs/run-lock.js';
 import type { JobInfo } from '../jobs/protocol.js';
 import { presetInfos } from '../presets/index.js';
 import type { DatasetStore } from '../store/dataset.js';
@@ -147,7 +148,9 @@ export class Training {
   resume(runId: number, backend?: BackendChoiceName, checkpointId?: number): RunSummary {
     const run = this.requireRun(runId);
     if (this.jobOfRun.has(runId)) throw new UserError('exists', `"${run.name}" is already training.`);
-    if (this.trainedElsewhere(runId)) throw new UserError('exists', `"${run.name}" is being trained by another process (the studio or \`atelier train\`). Pause it there first.`);
+    // A quick refusal; the lock itself is taken in launch(), in one transaction with the job row.
+    const holder = runHolder(this.project.db, runId);
+    if (holder) throw runBusyError(runId, holder);
     const latest = this.runs.latestCheckpoint(runId);
     if (checkpointId !== undefined && checkpointId !== latest?.id) {
       const cp = this.runs.getCheckpoint(checkpointId);
@@ -164,7 +167,7 @@ export class Training {
   private launch(runId: number, backend?: BackendChoiceName, reseed?: number): RunSummary {
     const params: TrainJobParams = { runId, ...(backend ? { backend } : {}), ...(reseed !== undefined ? { reseed } : {}) };
     this.runs.setStatus(runId, 'running');
-    const { job } = this.jobs.start({ kind: 'train', entry: TRAIN_WORKER, params, runId });
+    const { job } = this.jobs.start({ kind: 'train', entry: TRAIN_WORKER, params, runId, exclusive: true });
     this.jobOfRun.set(runId, job.id);
     return this.summary(this.requireRun(runId));
   }

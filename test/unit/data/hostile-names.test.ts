@@ -75,7 +75,7 @@ test('browser mode: links inside a picked folder are not followed out of the roo
   // dataset.suggest reads a sample of the files: it is confined the same way.
   const suggested = await call('dataset.suggest', { sources: [src] }, ctx);
   assert.ok(suggested.ok);
-  assert.equal(suggested.value.sampled, 2, 'inside.png and the link to it; nothing through the links out');
+  assert.equal((suggested.value as { sampled: number }).sampled, 2, 'inside.png and the link to it; nothing through the links out');
 });
 
 test('desktop and CLI (no root): links are followed as before', async (t) => {
