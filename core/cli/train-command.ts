@@ -169,7 +169,8 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
       if (end.error) io.err(`atelier train: ${end.error}`); // paused itself (it diverged)
       io.out(`${end.status === 'paused' ? 'Paused' : 'Stopped'} at ${kimg} kimg (step ${step}). Resume with: ${resume}`);
     }
-    return end.status === 'failed' ? 1 : 0;
+    // Paused by the user: done for now (0). Paused by itself (diverged, the disk full) or failed: 1, with the reason said.
+    return end.status === 'failed' || (end.status === 'paused' && end.error !== null) ? 1 : 0;
   } finally {
     if (onSigint) process.off('SIGINT', onSigint);
     await training.dispose();

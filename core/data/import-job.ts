@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { ImportProgress, ImportReport, NormaliseSettings } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { forkWorker } from '../jobs/fork-worker.js';
+import { diskFullMessage, isDiskFull } from '../store/disk-full.js';
 import type { DatasetStore } from '../store/dataset.js';
 import type { ImportJob } from './import-pipeline.js';
 import type { FromWorker, ToWorker } from './import-worker.js';
@@ -92,6 +93,7 @@ export async function startImport(projectPath: string, store: DatasetStore, requ
 }
 
 function launch(job: ImportJob, store: DatasetStore): ImportHandle {
+  const { projectPath } = job;
   const listeners = new Set<(p: ImportProgress) => void>();
   let latest: ImportProgress | null = null;
   let child: ChildProcess;
@@ -115,12 +117,18 @@ function launch(job: ImportJob, store: DatasetStore): ImportHandle {
       if (cancelTimer) clearTimeout(cancelTimer);
       if (report) return resolve(report);
       // The worker ended without a report: record why, keep what it committed.
-      const current = store.report(job.importId);
-      if (current?.status === 'running') {
-        if (cancelRequested) store.finishImport(job.importId, 'cancelled');
-        else store.finishImport(job.importId, 'failed', failure ?? `The import worker stopped unexpectedly (${how}). What was committed before is kept; import the same files again to finish.`);
+      const current = store.report(job.importId)!;
+      if (current.status !== 'running') return resolve(current);
+      const status = cancelRequested ? 'cancelled' : 'failed';
+      const error = cancelRequested ? null : (failure ?? `The import worker stopped unexpectedly (${how}). What was committed before is kept; import the same files again to finish.`);
+      try {
+        store.finishImport(job.importId, status, error ?? undefined);
+        resolve(store.report(job.importId)!);
+      } catch (err) {
+        // The disk is full (what stopped the worker, most likely): the report says so; the row is repaired on the next import.
+        const why = isDiskFull(err) ? diskFullMessage(projectPath) : error;
+        resolve({ ...current, status, error: status === 'failed' ? why : null });
       }
-      resolve(store.report(job.importId)!);
     };
     child.once('error', (err) => {
       failure ??= `Cannot start the import worker: ${err.message}`;

@@ -6,6 +6,7 @@
  */
 import type { ImportProgress, ImportReport, NormaliseSettings, SkippedFile } from '../api/contract.js';
 import { DatasetStore, openDatasetDb, type Batch, type ImportCounts, type KeptRef, type NewImage } from '../store/dataset.js';
+import { DiskReserve, explainDiskFull, isDiskFull } from '../store/disk-full.js';
 import { Checkpointer } from './checkpointer.js';
 import { DecodePool } from './decode-pool.js';
 import { DuplicateIndex } from './dedupe.js';
@@ -39,6 +40,9 @@ const DEFAULT_AUTOCHECKPOINT = 1000; // SQLite's own, should the checkpoint thre
 export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Promise<ImportReport> {
   const db = openDatasetDb(job.projectPath);
   const store = new DatasetStore(db);
+  // Room for the import's last write should the disk fill: it then ends 'failed', saying why, not 'running'.
+  const reserve = new DiskReserve(job.projectPath);
+  reserve.hold();
   let pool: DecodePool | null = null;
   let checkpointer: Checkpointer | null = null;
   const { importId, options } = job;
@@ -144,7 +148,10 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
     store.finishImport(importId, cancelled ? 'cancelled' : 'done');
     progress(true);
     return store.report(importId)!;
-  } catch (err) {
+  } catch (raw) {
+    // A full disk in one line naming the project, not SQLite's "database or disk is full".
+    const err = explainDiskFull(raw, job.projectPath);
+    if (isDiskFull(raw)) reserve.release();
     try {
       store.finishImport(importId, 'failed', (err as Error)?.message ?? String(err));
     } catch {
@@ -152,6 +159,7 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
     }
     throw err;
   } finally {
+    reserve.release();
     await pool?.close();
     await checkpointer?.close(true);
     db.close();

@@ -3,9 +3,16 @@
  * relays pause/stop, records status and progress in the project's `jobs` table, and notices a
  * worker that dies (killed, out of memory) — its job is marked failed with the reason, and what
  * the worker committed to the project file stays.
+ *
+ * Writing a job's progress or end can fail (a full disk above all): that never ends the process
+ * hosting the studio. The job is asked to pause, its end is reported all the same, and on a full
+ * disk its reason is the one line of core/store/disk-full.ts. A little space is held in reserve
+ * while jobs run and given back for the writes that record how a job ended (from memory when
+ * even that fails; the next open repairs a row left 'running').
  */
 import type { ChildProcess } from 'node:child_process';
 import { UserError } from '../api/errors.js';
+import { DiskReserve, diskFullMessage, isDiskFull } from '../store/disk-full.js';
 import { JobStore } from '../store/jobs.js';
 import type { Project } from '../store/project.js';
 import { forkWorker, stderrTail } from './fork-worker.js';
@@ -35,6 +42,8 @@ export interface StartJob {
 interface Live {
   child: ChildProcess;
   finished: boolean;
+  /** A write for this job hit a full disk: it was asked to pause, and ends paused with the disk-full line. */
+  diskFull: boolean;
   stderrTail: () => string;
   settle: (job: JobInfo) => void;
   done: Promise<JobInfo>;
@@ -43,12 +52,14 @@ interface Live {
 export class JobManager {
   private readonly store: JobStore;
   private readonly live = new Map<number, Live>();
+  private readonly reserve: DiskReserve;
 
   constructor(
     private readonly project: Project,
     private readonly events: JobEvents,
   ) {
     this.store = new JobStore(project.db);
+    this.reserve = new DiskReserve(project.path);
     this.recoverInterrupted();
   }
 
@@ -71,9 +82,10 @@ export class JobManager {
 
   start({ kind, entry, params, runId = null, env, exclusive = false }: StartJob): { job: JobInfo; done: Promise<JobInfo> } {
     const created = exclusive && runId !== null ? this.store.get(claimRun(this.project.db, { runId, params }))! : this.store.create(kind, runId, params);
+    this.reserve.hold();
     const child = forkWorker(entry, { env, stderr: 'pipe' });
     let settle!: (job: JobInfo) => void;
-    const live: Live = { child, finished: false, stderrTail: stderrTail(child), settle: (j) => settle(j), done: new Promise((r) => (settle = r)) };
+    const live: Live = { child, finished: false, diskFull: false, stderrTail: stderrTail(child), settle: (j) => settle(j), done: new Promise((r) => (settle = r)) };
     this.live.set(created.id, live);
 
     child.on('message', (msg: FromWorker) => this.onMessage(created.id, live, msg));
@@ -120,13 +132,53 @@ export class JobManager {
   private onMessage(jobId: number, live: Live, msg: FromWorker): void {
     if (live.finished) return;
     if (msg.type === 'progress') {
-      this.store.setProgress(jobId, msg.progress);
-      this.events.progress(this.store.get(jobId)!, msg.progress);
+      // Progress is passed on even when it cannot be stored.
+      this.tryWrite(live, () => this.store.setProgress(jobId, msg.progress));
+      this.events.progress({ ...this.store.get(jobId)!, progress: msg.progress }, msg.progress);
     } else if (msg.type === 'done') {
-      if (msg.result !== null && msg.result !== undefined) this.store.setProgress(jobId, msg.result);
-      this.finish(jobId, live, statusFor(msg.outcome), null);
+      this.finish(jobId, live, statusFor(msg.outcome), null, msg.result);
     } else if (msg.type === 'failed') {
       this.finish(jobId, live, 'failed', msg.error.message);
+    }
+  }
+
+  /**
+   * Runs a store write for a live job; a failure is noted (a full disk pauses the job), never
+   * thrown into an event handler. `last`: a write that records how the job ended, for which the
+   * disk reserve is given back when the disk is full.
+   */
+  private tryWrite(live: Live, write: () => void, last = false): boolean {
+    try {
+      write();
+      return true;
+    } catch (err) {
+      if (!isDiskFull(err)) {
+        console.error('[atelier] could not record a job update:', err);
+        return false;
+      }
+      if (!live.diskFull) {
+        live.diskFull = true;
+        // The worker writes to the same disk: it saves what it can and stops, rather than fail step by step.
+        if (!live.finished && live.child.connected) live.child.send({ type: 'control', action: 'pause' } satisfies ToWorker);
+      }
+      return last && this.reserve.release() && this.recordEnd(write);
+    }
+  }
+
+  /**
+   * A write that records how a job ended (its run's status, say): on a full disk the reserve is
+   * given back and the write tried again. False when it could not be stored; never throws.
+   */
+  recordEnd(write: () => void): boolean {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        write();
+        return true;
+      } catch (err) {
+        if (isDiskFull(err) && attempt === 0 && this.reserve.release()) continue;
+        if (!isDiskFull(err)) console.error('[atelier] could not record how a job ended:', err);
+        return false;
+      }
     }
   }
 
@@ -135,12 +187,32 @@ export class JobManager {
     this.finish(jobId, live, 'failed', describeDeath(this.store.get(jobId)!.kind, code, signal, live.stderrTail()));
   }
 
-  private finish(jobId: number, live: Live, status: JobInfo['status'], error: string | null): void {
+  private finish(jobId: number, live: Live, status: JobInfo['status'], error: string | null, result?: unknown): void {
     if (live.finished) return;
     live.finished = true;
-    const job = this.store.setStatus(jobId, status, null, error);
+    const hasResult = result !== null && result !== undefined;
+    // The disk filled during the job: its reserve makes room for the job's end and its run's.
+    if (live.diskFull) this.reserve.release();
+    if (hasResult) this.tryWrite(live, () => this.store.setProgress(jobId, result), true);
+    // A full disk anywhere along the way (this last write included): the job ends paused, saying so.
+    const full = diskFullMessage(this.project.path);
+    const asFull = (): boolean => {
+      if (!live.diskFull || status === 'done' || error === full) return false;
+      status = 'paused';
+      error = full;
+      return true;
+    };
+    asFull();
+    if (!this.tryWrite(live, () => this.store.setStatus(jobId, status, null, error), true) && asFull()) {
+      this.tryWrite(live, () => this.store.setStatus(jobId, status, null, error), true);
+    }
+    const stored = this.store.get(jobId)!;
+    // What the job ended as, whether or not the file could take it.
+    const job: JobInfo = { ...stored, status, pid: null, error, ...(hasResult ? { progress: result } : {}) };
     this.events.changed(job);
     live.settle(job);
+    // The reserve is kept only while jobs run (and not refilled on a disk just found full).
+    if (![...this.live.values()].some((l) => !l.finished)) this.reserve.release();
   }
 
   /** Asks every running worker to pause (they save and exit), waiting up to `graceMs`, then kills the rest. */

@@ -4,6 +4,7 @@
  * the user asked it to pause or stop.
  */
 import { UserError, type ApiError } from '../api/errors.js';
+import { diskFullError, isDiskFull } from '../store/disk-full.js';
 import type { ControlAction, FromWorker, JobOutcome, StartMessage, ToWorker } from './protocol.js';
 
 export interface WorkerContext<P> {
@@ -62,8 +63,12 @@ export function runWorker<P>(main: (ctx: WorkerContext<P>) => Promise<WorkerResu
       send({ type: 'done', outcome, result: result ?? null });
     } catch (err) {
       const error: ApiError =
-        err instanceof UserError ? err.toApiError() : { code: 'internal', message: `${(err as Error)?.message ?? String(err)}` };
-      if (!(err instanceof UserError)) console.error(err);
+        err instanceof UserError
+          ? err.toApiError()
+          : isDiskFull(err)
+            ? diskFullError(start.projectPath).toApiError()
+            : { code: 'internal', message: `${(err as Error)?.message ?? String(err)}` };
+      if (!(err instanceof UserError) && !isDiskFull(err)) console.error(err);
       send({ type: 'failed', error });
     } finally {
       // Let the last message flush, then leave even if a library keeps handles open.

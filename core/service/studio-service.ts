@@ -19,6 +19,7 @@ import { RootedPaths, canonicalPath, isInside, withProjectExtension, type PathPo
 import { APP_VERSION } from './version.js';
 import { Training } from './training.js';
 import { Gallery } from './gallery.js';
+import { withDiskFullReason } from './disk-full-guard.js';
 
 /** What differs between the desktop app and the browser mode. */
 export interface Host {
@@ -268,8 +269,12 @@ export class StudioService {
     return exportDatasetZip(this.datasetStore(), out, { labels: params.labels ?? 'auto', overwrite: params.overwrite ?? false });
   }
 
-  /** The handler table: typed off StudioApi, so a missing method does not compile. */
+  /** The handler table: typed off StudioApi, so a missing method does not compile. A full disk is said in one line. */
   handlers(): Handlers {
+    return withDiskFullReason(this.handlerTable(), () => this.project?.path ?? null);
+  }
+
+  private handlerTable(): Handlers {
     return {
       'app.info': () => ({
         version: APP_VERSION,

@@ -234,15 +234,19 @@ export class Training {
     if (job.kind === 'evaluate') return this.evaluationChanged(job);
     if (job.kind !== 'train' || job.runId === null) return;
     const status = RUN_STATUS[job.status];
+    let ended: { status: RunStatus; error: string | null } | null = null;
     if (status !== 'running') {
       this.jobOfRun.delete(job.runId);
-      // A run that paused itself (it diverged) says why in its result.
-      const pausedBecause = job.status === 'paused' ? ((job.progress as { pausedBecause?: string } | null)?.pausedBecause ?? null) : null;
-      const error = job.status === 'failed' ? job.error : pausedBecause;
-      this.runs.setStatus(job.runId, status, error);
+      // A run that paused itself (it diverged, or the disk is full) says why in its result or its job.
+      const pausedBecause = job.status === 'paused' ? ((job.progress as { pausedBecause?: string } | null)?.pausedBecause ?? job.error ?? null) : null;
+      const end = { status, error: job.status === 'failed' ? job.error : pausedBecause };
+      ended = end;
+      // On a full disk, with the room the job manager keeps in reserve; failing that, the row keeps
+      // 'running' until the next open repairs it, and the event still says how the run ended.
+      this.jobs.recordEnd(() => this.runs.setStatus(job.runId!, end.status, end.error));
     }
     const run = this.runs.getRun(job.runId);
-    if (run) this.emit({ type: 'run.changed', run: this.summary(run) });
+    if (run) this.emit({ type: 'run.changed', run: { ...this.summary(run), ...(ended ?? {}) } });
   }
 
   /** Pauses every run (each saves a checkpoint), waiting a little for them. */

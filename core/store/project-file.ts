@@ -182,7 +182,8 @@ export function createProjectDb(path: string, name: string, { appVersion }: Open
     db?.close();
     // The file is ours and holds nothing yet: leave no half-made project behind.
     for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
-    throw err instanceof UserError ? err : describeIoError(err, path, 'create');
+    const code = (err as { code?: unknown } | null)?.code;
+    throw err instanceof UserError ? err : describeIoError(code === 'SQLITE_FULL' ? { code: 'ENOSPC' } : err, path, 'create');
   }
 }
 

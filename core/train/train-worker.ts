@@ -6,6 +6,7 @@
  */
 import type { TrainJobParams } from '../service/training.js';
 import { openDatasetDb } from '../store/dataset.js';
+import { diskFullMessage, isDiskFull } from '../store/disk-full.js';
 import { runWorker } from '../jobs/worker-runtime.js';
 import { trainSession } from './session.js';
 
@@ -31,6 +32,10 @@ runWorker<TrainJobParams>(async (ctx) => {
       requested: () => ctx.requested,
     });
     return { outcome, result };
+  } catch (err) {
+    // A full disk: nothing more can be saved; what was saved is kept. The run pauses, saying why.
+    if (isDiskFull(err)) return { outcome: 'paused', result: { runId: ctx.params.runId, pausedBecause: diskFullMessage(ctx.projectPath) } };
+    throw err;
   } finally {
     db.close();
   }
