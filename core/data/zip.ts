@@ -8,7 +8,7 @@
  * bytes once past `ZIP_RATIO_FLOOR`, or above the file-size limit. So an archive of a few MB can
  * never make a decode thread hold gigabytes.
  */
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { crc32, createInflateRaw } from 'node:zlib';
 import { escapeBytes } from './file-names.js';
@@ -164,7 +164,7 @@ function zipBomb(entry: ZipEntry, maxBytes: number): SkipError {
 }
 
 /** Inflates `entry.compressedSize` bytes from `start`, 64 KiB at a time, stopping one chunk past the declared size. */
-async function inflateEntry(fh: import('node:fs/promises').FileHandle, start: number, entry: ZipEntry): Promise<Buffer> {
+async function inflateEntry(fh: FileHandle, start: number, entry: ZipEntry): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let total = 0;
   let stopped: SkipError | null = null; // the pipeline may report our own stop as an abort

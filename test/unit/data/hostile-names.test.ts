@@ -3,7 +3,7 @@
  * `\xHH` escapes), symbolic links out of the browser mode's root (not followed; the desktop and
  * the CLI, which have no root, still follow them), and a dangling link (said to be one).
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -34,7 +34,7 @@ test('file names that are not UTF-8 are imported, and named with \\xHH escapes',
 });
 
 /** A browser-mode service whose root holds `src` (one image and links), with images outside the root. */
-function linkedFolders(t: import('node:test').TestContext): { root: string; src: string; outside: string } {
+function linkedFolders(t: TestContext): { root: string; src: string; outside: string } {
   const top = tempDir(t);
   const root = join(top, 'served');
   const outside = join(top, 'private');

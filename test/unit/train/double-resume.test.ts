@@ -4,7 +4,7 @@
  * before training), and lets go — exactly one trains, the other is refused naming the process
  * that trains the run. (The lock itself: test/unit/jobs/run-lock.test.ts.)
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
@@ -22,7 +22,7 @@ const BIN = join(ROOT, 'bin/atelier.js');
 const EMOJI_DIR = join(ROOT, 'node_modules/emoji-datasource-twitter/img/twitter/64');
 
 /** A project with 32 emoji at 16² and one paused run (no checkpoint yet): 4 tiny steps, or as `advanced` says. */
-async function projectWithRun(t: import('node:test').TestContext, kimg = 0.016, advanced: Record<string, number> = {}): Promise<{ path: string; runId: number }> {
+async function projectWithRun(t: TestContext, kimg = 0.016, advanced: Record<string, number> = {}): Promise<{ path: string; runId: number }> {
   const dir = tempDir(t);
   const src = join(dir, 'emoji');
   mkdirSync(src);
