@@ -41,7 +41,7 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
   const db = openDatasetDb(job.projectPath);
   const store = new DatasetStore(db);
   // Room for the import's last write should the disk fill: it then ends 'failed', saying why, not 'running'.
-  const reserve = new DiskReserve(job.projectPath);
+  const reserve = new DiskReserve(job.projectPath, 'import');
   reserve.hold();
   let pool: DecodePool | null = null;
   let checkpointer: Checkpointer | null = null;

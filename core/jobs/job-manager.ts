@@ -83,7 +83,14 @@ export class JobManager {
   start({ kind, entry, params, runId = null, env, exclusive = false }: StartJob): { job: JobInfo; done: Promise<JobInfo> } {
     const created = exclusive && runId !== null ? this.store.get(claimRun(this.project.db, { runId, params }))! : this.store.create(kind, runId, params);
     this.reserve.hold();
-    const child = forkWorker(entry, { env, stderr: 'pipe' });
+    let child: ChildProcess;
+    try {
+      child = forkWorker(entry, { env, stderr: 'pipe' });
+    } catch (err) {
+      // Not started: the row (and the run's lock, if it took one) must not stay held by this process.
+      this.store.setStatus(created.id, 'failed', null, `The ${kind} worker could not start: ${(err as Error).message}.`);
+      throw err;
+    }
     let settle!: (job: JobInfo) => void;
     const live: Live = { child, finished: false, diskFull: false, stderrTail: stderrTail(child), settle: (j) => settle(j), done: new Promise((r) => (settle = r)) };
     this.live.set(created.id, live);

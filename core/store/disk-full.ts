@@ -28,19 +28,21 @@ export function explainDiskFull(err: unknown, path: string): unknown {
 }
 
 /**
- * A little disk space held beside a project (`<project>-reserve`) while jobs run in it, and given
- * back when the disk fills: without it, the writes that record how a job ended — paused, because
- * the disk is full — find no room either, and the file goes on saying "running". Best effort:
- * where even the reserve cannot be written, there is none.
+ * A little disk space held beside a project (`<project>-reserve`, `-reserve-import`) while jobs
+ * run in it, and given back when the disk fills: without it, the writes that record how a job
+ * ended — paused, because the disk is full — find no room either, and the file goes on saying
+ * "running". Best effort: where even the reserve cannot be written there is none, and two
+ * processes running jobs in one project share theirs (the first to finish removes it).
  */
 export class DiskReserve {
   readonly path: string;
 
   constructor(
     projectPath: string,
+    role: 'jobs' | 'import' = 'jobs',
     private readonly bytes = 128 * 1024, // the last writes of a job and its run take a few 4 KiB pages of WAL
   ) {
-    this.path = `${projectPath}-reserve`;
+    this.path = role === 'jobs' ? `${projectPath}-reserve` : `${projectPath}-reserve-${role}`;
   }
 
   /** Makes sure the reserve is there. */
