@@ -54,8 +54,8 @@ export function isZipName(name: string): boolean {
  */
 export async function expandSources(paths: readonly string[], labels: LabelSource, confine: string | null = null): Promise<ExpandedSources> {
   const out: ExpandedSources = { entries: [], skipped: [] };
-  const walker = new Walker(labels, confine, out.skipped);
   for (const path of paths) {
+    const walker = new Walker(labels, confine, out.skipped); // each source walked on its own, as given
     const st = await walker.follow(path);
     if (st === null) continue;
     const group: SourceEntry[] = [];
