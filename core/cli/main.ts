@@ -65,8 +65,8 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   try {
     return await command(rest, io);
   } catch (raw) {
-    // SQLite's "database or disk is full" from a command's own writes: the one line, naming the project (the first argument).
-    const project = rest.find((a) => !a.startsWith('-'));
+    // SQLite's "database or disk is full" from a command's own writes: the one line, naming the project.
+    const project = rest.find((a) => /\.atelier$/i.test(a)) ?? rest.find((a) => !a.startsWith('-'));
     const err = (raw as { code?: unknown })?.code === 'SQLITE_FULL' && project !== undefined ? diskFullError(resolve(project)) : raw;
     const json = rest.includes('--json');
     const message = err instanceof UserError || isParseError(err) ? (err as Error).message : `unexpected error: ${(err as Error)?.stack ?? String(err)}`;
