@@ -5,13 +5,15 @@
  */
 import { BrowserWindow, app, dialog, ipcMain, protocol, session, shell } from 'electron';
 import { readFile } from 'node:fs/promises';
-import { dirname, extname, join, normalize, sep } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { IPC_DROP, IPC_EVENT, IPC_INVOKE } from '../core/api/channels.js';
 import { createDispatcher } from '../core/api/dispatch.js';
 import { APP_ORIGIN, createIpcHandler, isTrustedSenderUrl } from '../core/api/ipc-guard.js';
+import { isAllowedExternalUrl, isAppUrl } from '../core/api/window-guard.js';
 import { GrantedPaths } from '../core/service/paths.js';
 import { StudioService } from '../core/service/studio-service.js';
+import { rendererFile } from '../core/server/renderer-path.js';
 import { RENDERER_CSP } from '../core/server/security.js';
 import { installUtilityProcessSpawner } from './worker-spawner.js';
 
@@ -32,25 +34,31 @@ const MIME: Record<string, string> = {
 // A standard, secure scheme: the renderer gets a real origin (atelier://app) instead of file://.
 protocol.registerSchemesAsPrivileged([{ scheme: SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
 
-// Nothing else may be embedded or opened from any web contents.
+// Nothing else may be embedded, navigated to (by a link, a redirect or a frame) or opened from
+// any web contents; the listed documentation hosts open in the system browser (core/api/window-guard.ts).
 app.on('web-contents-created', (_event, contents) => {
   contents.on('will-attach-webview', (e) => e.preventDefault());
   contents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https://')) void shell.openExternal(url); // links to docs open in the system browser
+    if (isAllowedExternalUrl(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
-  contents.on('will-navigate', (e, url) => {
-    if (!url.startsWith(`${APP_ORIGIN}/`)) e.preventDefault();
-  });
+  const stayHome = (e: { preventDefault(): void; url?: string }, url?: string): void => {
+    if (!isAppUrl(url ?? e.url)) e.preventDefault();
+  };
+  contents.on('will-navigate', stayHome);
+  contents.on('will-redirect', stayHome);
+  contents.on('will-frame-navigate', (e) => stayHome(e));
 });
 
 let mainWindow: BrowserWindow | null = null;
 
 async function serveRenderer(request: Request): Promise<Response> {
   const url = new URL(request.url);
-  const rel = decodeURIComponent(url.pathname === '/' ? '/index.html' : url.pathname);
-  const file = normalize(join(RENDERER_DIR, rel));
-  if (url.host !== 'app' || !file.startsWith(RENDERER_DIR + sep)) return new Response('Not found', { status: 404 });
+  // The same resolution as the browser mode's: a malformed %-escape is a 400, never a throw.
+  const found = rendererFile(RENDERER_DIR, url.pathname);
+  if (found === null) return new Response('Bad path', { status: 400 });
+  const { file } = found;
+  if (url.host !== 'app' || file === null) return new Response('Not found', { status: 404 });
   try {
     const body = await readFile(file);
     return new Response(body, {
@@ -89,8 +97,9 @@ async function main(): Promise<void> {
   // Engine workers run in utility processes (they need no RunAsNode).
   installUtilityProcessSpawner();
 
-  // The window asks for no permissions (camera, notifications, …): refuse them all.
+  // The window asks for no permissions (camera, notifications, …): refuse them all, asked for or checked.
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.defaultSession.setPermissionCheckHandler(() => false);
   protocol.handle(SCHEME, serveRenderer);
 
   const paths = new GrantedPaths();

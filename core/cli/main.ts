@@ -3,7 +3,9 @@
  * prints human-readable output by default and one JSON document with `--json`, and exits
  * non-zero with a one-line reason on failure.
  */
+import { resolve } from 'node:path';
 import { UserError } from '../api/errors.js';
+import { diskFullError } from '../store/disk-full.js';
 import type { CommandIO } from './args.js';
 import { evalCommand } from './eval-command.js';
 import { exportCommand } from './export-command.js';
@@ -62,7 +64,10 @@ export async function main(argv: string[], io: CommandIO): Promise<number> {
   }
   try {
     return await command(rest, io);
-  } catch (err) {
+  } catch (raw) {
+    // SQLite's "database or disk is full" from a command's own writes: the one line, naming the project.
+    const project = rest.find((a) => /\.atelier$/i.test(a)) ?? rest.find((a) => !a.startsWith('-'));
+    const err = (raw as { code?: unknown })?.code === 'SQLITE_FULL' && project !== undefined ? diskFullError(resolve(project)) : raw;
     const json = rest.includes('--json');
     const message = err instanceof UserError || isParseError(err) ? (err as Error).message : `unexpected error: ${(err as Error)?.stack ?? String(err)}`;
     if (json) io.out(JSON.stringify({ ok: false, error: err instanceof UserError ? err.toApiError() : { code: isParseError(err) ? 'invalid-request' : 'internal', message } }));

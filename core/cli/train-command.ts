@@ -107,7 +107,9 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     // A branch (--checkpoint) starts with a copy of that checkpoint: not news either.
     if (resumeId !== undefined && runId !== resumeId) for (const c of training.runs.listCheckpoints(runId)) printed.add(c.id);
     const branched = resumeId !== undefined && runId !== resumeId ? { branchedFrom: { runId: resumeId, checkpointId: fromCheckpoint } } : {};
-    if (json) line({ type: 'started', runId, name: run.name, preset: run.preset, kimgDone: run.kimgDone, kimgTotal: run.kimgTotal, resumed: resumeId !== undefined, ...branched });
+    // Where training continues: the newest checkpoint, not the last tick before a pause or crash (ticks after it are redone).
+    const startKimg = training.runs.latestCheckpoint(runId)?.kimg ?? 0;
+    if (json) line({ type: 'started', runId, name: run.name, preset: run.preset, kimgDone: round(startKimg), kimgTotal: run.kimgTotal, resumed: resumeId !== undefined, ...branched });
     else io.out(`${resumeId !== undefined ? 'Resuming' : 'Training'} "${run.name}" (run ${runId}) in ${project.path}. Ctrl+C pauses and saves a checkpoint.`);
 
     let interrupted = false;
@@ -133,19 +135,22 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
 
     const end = await ended;
     newCheckpoints();
-    const after = training.runs.getRun(runId);
     const cps = training.runs.listCheckpoints(runId);
-    const step = cps.length > 0 ? Math.max(...cps.map((c) => c.step)) : 0;
+    // The newest checkpoint: where a resume continues (a run that finished saved one at its end).
+    const newest = cps.reduce<(typeof cps)[number] | null>((a, c) => (a === null || c.step > a.step ? c : a), null);
+    const step = newest?.step ?? 0;
+    const kimg = round(newest?.kimg ?? 0);
     const resume = `atelier train ${projectArg} --resume ${runId}`;
     const resumable = end.status === 'paused' || end.status === 'stopped' || end.status === 'failed';
-    if (json) line({ type: 'end', runId, status: end.status, kimg: round(after?.kimgDone ?? end.kimgDone), step, error: end.error, ...(resumable ? { resume } : {}) });
-    else if (end.status === 'done') io.out(`Done: "${run.name}" trained ${round(after?.kimgDone ?? end.kimgDone)} kimg.`);
+    if (json) line({ type: 'end', runId, status: end.status, kimg, step, error: end.error, ...(resumable ? { resume } : {}) });
+    else if (end.status === 'done') io.out(`Done: "${run.name}" trained ${kimg} kimg.`);
     else if (end.status === 'failed') io.err(`atelier train: ${end.error ?? 'the run failed'}${resumable && cps.length > 0 ? ` To continue: ${resume}` : ''}`);
     else {
       if (end.error) io.err(`atelier train: ${end.error}`); // paused itself (it diverged)
-      io.out(`${end.status === 'paused' ? 'Paused' : 'Stopped'} at ${round(after?.kimgDone ?? end.kimgDone)} kimg (step ${step}). Resume with: ${resume}`);
+      io.out(`${end.status === 'paused' ? 'Paused' : 'Stopped'} at ${kimg} kimg (step ${step}). Resume with: ${resume}`);
     }
-    return end.status === 'failed' ? 1 : 0;
+    // Paused by the user: done for now (0). Paused by itself (diverged, the disk full) or failed: 1, with the reason said.
+    return end.status === 'failed' || (end.status === 'paused' && end.error !== null) ? 1 : 0;
   } finally {
     if (onSigint) process.off('SIGINT', onSigint);
     await jobs.shutdown();

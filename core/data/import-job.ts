@@ -10,6 +10,7 @@ import { UserError } from '../api/errors.js';
 import type { EndedJob, JobManager } from '../jobs/job-manager.js';
 import type { JobSpec } from '../jobs/kinds.js';
 import { DatasetStore } from '../store/dataset.js';
+import { diskFullMessage, isDiskFull } from '../store/disk-full.js';
 import { ImportStore } from '../store/imports.js';
 import { DEFAULT_IMPORT, DEFAULT_NORMALISE, isValidResolution, type ImportOptions } from './options.js';
 import { suggestSettings } from './suggest.js';
@@ -22,6 +23,8 @@ export interface ImportRequest {
   sources: string[];
   settings?: Partial<NormaliseSettings>;
   options?: Partial<ImportOptions>;
+  /** A folder nothing may be read outside of, links inside the sources included (the browser mode's root). */
+  confine?: string | null;
 }
 
 export interface ImportHandle {
@@ -46,7 +49,7 @@ export interface ImportHandle {
  * different ones is an error (the dataset would mix sizes). Without images, requested values
  * win, then stored ones, then a suggestion from the data, then the defaults.
  */
-export async function resolveSettings(store: DatasetStore, sources: string[], requested: Partial<NormaliseSettings> = {}): Promise<NormaliseSettings> {
+export async function resolveSettings(store: DatasetStore, sources: string[], requested: Partial<NormaliseSettings> = {}, confine: string | null = null): Promise<NormaliseSettings> {
   const stored = store.settings();
   const given = Object.fromEntries(Object.entries(requested).filter(([, v]) => v !== undefined)) as Partial<NormaliseSettings>;
   if (stored && store.imageCount() > 0) {
@@ -63,7 +66,7 @@ export async function resolveSettings(store: DatasetStore, sources: string[], re
     return stored;
   }
   let base: NormaliseSettings = stored ?? { ...DEFAULT_NORMALISE };
-  if (!stored && (given.resolution === undefined || given.colourMode === undefined)) base = (await suggestSettings(sources)).settings;
+  if (!stored && (given.resolution === undefined || given.colourMode === undefined)) base = (await suggestSettings(sources, confine)).settings;
   const settings = { ...base, ...given };
   if (!isValidResolution(settings.resolution)) {
     throw new UserError('invalid-request', `The resolution must be a power of two from 16 to 1024 (16, 32, 64, 128, 256, 512 or 1024), not ${settings.resolution}.`, 'resolution');
@@ -86,7 +89,8 @@ export async function startImport(jobs: JobManager, request: ImportRequest): Pro
   const dataset = new DatasetStore(jobs.project.db);
   const imports = new ImportStore(jobs.project.db);
   const options = resolveOptions(request.options);
-  const settings = await resolveSettings(dataset, request.sources, request.settings);
+  const confine = request.confine ?? null;
+  const settings = await resolveSettings(dataset, request.sources, request.settings, confine);
   if (dataset.imageCount() === 0) dataset.saveSettings(settings);
   imports.markInterrupted();
   const importId = imports.beginImport(request.sources, settings, options);
@@ -97,7 +101,7 @@ export async function startImport(jobs: JobManager, request: ImportRequest): Pro
   const { job, done } = jobs.start({
     kind: 'import',
     entry: IMPORT_WORKER,
-    params: { importId, sources: request.sources, settings, options },
+    params: { importId, sources: request.sources, settings, options, confine },
     stopGraceMs: CANCEL_GRACE_MS,
     onProgress: (progress) => {
       latest = progress;
@@ -109,11 +113,18 @@ export async function startImport(jobs: JobManager, request: ImportRequest): Pro
   /** However the job ended, the import's row says how; a worker that died leaves it 'running' until here. */
   const settle = (ended: EndedJob<'import', JobSpec<'import'>>): ImportReport => {
     listeners.clear();
-    if (imports.status(importId) === 'running') {
-      if (cancelRequested) imports.finishImport(importId, 'cancelled');
-      else imports.finishImport(importId, 'failed', ended.exit ? diedMessage(ended.exit) : (ended.error ?? diedMessage(null)));
+    const current = imports.report(importId)!;
+    if (current.status !== 'running') return current;
+    const status = cancelRequested ? 'cancelled' : 'failed';
+    const error = cancelRequested ? null : ended.exit ? diedMessage(ended.exit) : (ended.error ?? diedMessage(null));
+    try {
+      imports.finishImport(importId, status, error ?? undefined);
+      return imports.report(importId)!;
+    } catch (err) {
+      // The disk is full (what stopped the worker, most likely): the report says so; the row is repaired on the next import.
+      const why = isDiskFull(err) ? diskFullMessage(jobs.project.path) : error;
+      return { ...current, status, error: status === 'failed' ? why : null };
     }
-    return imports.report(importId)!;
   };
 
   return {

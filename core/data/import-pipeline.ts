@@ -7,6 +7,7 @@
 import type { ImportProgress, ImportReport, SkippedFile } from '../api/contract.js';
 import type { ImportJobParams } from '../jobs/kinds.js';
 import { DatasetStore } from '../store/dataset.js';
+import { DiskReserve, explainDiskFull, isDiskFull } from '../store/disk-full.js';
 import { ImportStore, type Batch, type ImportCounts, type KeptRef, type NewImage } from '../store/imports.js';
 import { openProjectDb } from '../store/project-file.js';
 import { Checkpointer } from './checkpointer.js';
@@ -34,6 +35,9 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
   const db = openProjectDb(job.projectPath, { role: 'worker' });
   const dataset = new DatasetStore(db);
   const store = new ImportStore(db);
+  // Room for the import's last write should the disk fill: it then ends 'failed', saying why, not 'running'.
+  const reserve = new DiskReserve(job.projectPath, 'import');
+  reserve.hold();
   let pool: DecodePool | null = null;
   let checkpointer: Checkpointer | null = null;
   const { importId, options } = job;
@@ -59,7 +63,7 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
     pool = decoders;
 
     // List the sources.
-    const listed = await expandSources(job.sources, options.labels);
+    const listed = await expandSources(job.sources, options.labels, job.confine ?? null);
     const entries = listed.entries;
     const counts: ImportCounts = { total: entries.length + listed.skipped.length, imported: 0, unchanged: 0, duplicates: 0, skipped: 0 };
     let batch: Batch = { images: [], duplicates: [], skipped: [] };
@@ -139,7 +143,10 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
     store.finishImport(importId, cancelled ? 'cancelled' : 'done');
     progress(true);
     return store.report(importId)!;
-  } catch (err) {
+  } catch (raw) {
+    // A full disk in one line naming the project, not SQLite's "database or disk is full".
+    const err = explainDiskFull(raw, job.projectPath);
+    if (isDiskFull(raw)) reserve.release();
     try {
       store.finishImport(importId, 'failed', (err as Error)?.message ?? String(err));
     } catch {
@@ -147,6 +154,7 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
     }
     throw err;
   } finally {
+    reserve.release();
     await pool?.close();
     await checkpointer?.close(true);
     db.close();

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { NormaliseSettings, SkipCode } from '../api/contract.js';
 import { decode } from './decode.js';
+import { fsPath } from './file-names.js';
 import { bytesHash, colourSignature, meanGrid, perceptualHash, pixelHash } from './dedupe.js';
 import { normalise, type Normalised } from './normalise.js';
 import type { ImportOptions } from './options.js';
@@ -55,7 +56,7 @@ async function process(entry: SourceEntry, ctx: EntryContext): Promise<EntryOutc
   let bytes: Buffer;
   try {
     // A plain read: this runs on a decode thread of its own, where a blocking read costs less than a promise.
-    bytes = entry.loc.kind === 'file' ? readFileSync(entry.loc.path) : await readZipEntry(entry.loc.archive, entry.loc.entry);
+    bytes = entry.loc.kind === 'file' ? readFileSync(fsPath(entry.loc.path)) : await readZipEntry(entry.loc.archive, entry.loc.entry, options.maxFileBytes);
   } catch (err) {
     throw err instanceof SkipError ? err : skipForIoError(err);
   }

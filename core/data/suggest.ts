@@ -24,8 +24,9 @@ interface Probe {
   dicom: boolean;
 }
 
-export async function suggestSettings(paths: string[]): Promise<SuggestedSettings> {
-  const { entries } = await expandSources(paths, 'none');
+/** `confine`: a folder nothing may be read outside of, links included (the browser mode's root). */
+export async function suggestSettings(paths: string[], confine: string | null = null): Promise<SuggestedSettings> {
+  const { entries } = await expandSources(paths, 'none', confine);
   const picked: SourceEntry[] = [];
   const step = Math.max(1, entries.length / SAMPLE);
   for (let i = 0; i < entries.length && picked.length < SAMPLE; i += step) picked.push(entries[Math.floor(i)]!);

@@ -8,13 +8,21 @@
  *
  * Jobs are typed by kind (kinds.ts): `start({ kind: 'train', params })` takes that kind's params,
  * its `onProgress` gets that kind's progress and `done` that kind's result.
+ *
+ * Writing a job's progress or end can fail (a full disk above all): that never ends the process
+ * hosting the studio. The job is asked to pause, its end is reported all the same, and on a full
+ * disk its reason is the one line of core/store/disk-full.ts. A little space is held in reserve
+ * while jobs run and given back for the writes that record how a job ended (from memory when
+ * even that fails; the next open repairs a row left 'running').
  */
 import { UserError } from '../api/errors.js';
+import { DiskReserve, diskFullMessage, isDiskFull } from '../store/disk-full.js';
 import { JobStore, processAlive } from '../store/jobs.js';
 import type { Project } from '../store/project.js';
 import { describeDeath, jobWorker } from './death.js';
 import type { AnyProgress, JobKinds, KindMap, KindOf, KindSpec, SpecOf } from './kinds.js';
 import type { ControlAction, FromWorker, JobInfo, JobOutcome, ToWorker } from './protocol.js';
+import { claimRun } from './run-lock.js';
 import { spawnWorker, stderrTail, type WorkerProcess } from './spawn.js';
 
 export { processAlive };
@@ -49,6 +57,11 @@ export interface StartJob<M extends KindMap, K extends KindOf<M>> {
    * what it decided and leaves). Absent: as long as it takes (a training run saves a checkpoint).
    */
   stopGraceMs?: number;
+  /**
+   * Take the run's lock (core/jobs/run-lock.ts) with the job row, in one transaction: refused,
+   * naming the process, while another live process trains the run. Needs `runId`.
+   */
+  exclusive?: boolean;
   /** This job reported progress. */
   onProgress?(progress: SpecOf<M, K>['progress'], job: JobInfo<K>): void;
   /** This job's status changed; `ending` once it has ended (before `done` settles). */
@@ -66,6 +79,8 @@ interface Live {
   worker: WorkerProcess;
   finished: boolean;
   exited: boolean;
+  /** A write for this job hit a full disk: it was asked to pause, and ends paused with the disk-full line. */
+  diskFull: boolean;
   stderrTail: () => string;
   stopGraceMs: number | undefined;
   graceTimer: NodeJS.Timeout | null;
@@ -85,12 +100,14 @@ const SAVE_PROGRESS_MS = 1000;
 export class JobManager<M extends KindMap = JobKinds> {
   private readonly store: JobStore;
   private readonly live = new Map<number, Live>();
+  private readonly reserve: DiskReserve;
 
   constructor(
     readonly project: Project,
     private readonly events: Partial<JobEvents<M>> = {},
   ) {
     this.store = new JobStore(project.db);
+    this.reserve = new DiskReserve(project.path);
     this.recoverInterrupted();
   }
 
@@ -112,15 +129,26 @@ export class JobManager<M extends KindMap = JobKinds> {
   }
 
   start<K extends KindOf<M>>(request: StartJob<M, K>): JobHandle<K, SpecOf<M, K>> {
-    const { kind, entry, params, runId = null, env } = request;
-    const created = this.store.create(kind, runId, params);
-    const worker = spawnWorker(entry, { stderr: 'pipe', ...(env ? { env } : {}) });
+    const { kind, entry, params, runId = null, env, exclusive = false } = request;
+    if (exclusive && runId === null) throw new Error('JobManager.start: an exclusive job needs the run it locks (runId).');
+    const created = exclusive && runId !== null ? this.store.get(claimRun(this.project.db, { runId, params }))! : this.store.create(kind, runId, params);
+    this.reserve.hold();
+    let worker: WorkerProcess;
+    try {
+      worker = spawnWorker(entry, { stderr: 'pipe', ...(env ? { env } : {}) });
+    } catch (err) {
+      // Not started: the row (and the run's lock, if it took one) must not stay held by this process.
+      this.store.setStatus(created.id, 'failed', null, `The ${kind} worker could not start: ${(err as Error).message}.`);
+      this.releaseReserveWhenIdle();
+      throw err;
+    }
     let settle!: Live['settle'];
     const live: Live = {
       kind,
       worker,
       finished: false,
       exited: false,
+      diskFull: false,
       stderrTail: stderrTail(worker),
       stopGraceMs: request.stopGraceMs,
       graceTimer: null,
@@ -190,18 +218,59 @@ export class JobManager<M extends KindMap = JobKinds> {
       live.onProgress?.(msg.progress as never, job as JobInfo<never>);
       this.events.progress?.(job as JobInfo<KindOf<M>>, msg.progress as AnyProgress<M>);
     } else if (msg.type === 'done') {
+      // The result is written with the job's end (finish), with the reserve's help on a full disk.
       live.result = msg.result ?? null;
-      if (live.result !== null) this.saveProgress(jobId, live, live.result);
       this.finish(jobId, live, statusFor(msg.outcome), null, null);
     } else if (msg.type === 'failed') {
       this.finish(jobId, live, 'failed', msg.error.message, null);
     }
   }
 
-  private saveProgress(jobId: number, live: Live, progress: unknown): void {
-    this.store.setProgress(jobId, progress);
+  /** Progress is passed on to the listeners even when it cannot be stored. */
+  private saveProgress(jobId: number, live: Live, progress: unknown, last = false): void {
+    this.tryWrite(live, () => this.store.setProgress(jobId, progress), last);
     live.savedAt = Date.now();
     live.unsaved = null;
+  }
+
+  /**
+   * Runs a store write for a live job; a failure is noted (a full disk pauses the job), never
+   * thrown into an event handler. `last`: a write that records how the job ended, for which the
+   * disk reserve is given back when the disk is full.
+   */
+  private tryWrite(live: Live, write: () => void, last = false): boolean {
+    try {
+      write();
+      return true;
+    } catch (err) {
+      if (!isDiskFull(err)) {
+        console.error('[atelier] could not record a job update:', err);
+        return false;
+      }
+      if (!live.diskFull) {
+        live.diskFull = true;
+        // The worker writes to the same disk: it saves what it can and stops, rather than fail step by step.
+        if (!live.finished && live.worker.connected) live.worker.send({ type: 'control', action: 'pause' } satisfies ToWorker);
+      }
+      return last && this.reserve.release() && this.recordEnd(write);
+    }
+  }
+
+  /**
+   * A write that records how a job ended (its run's status, say): on a full disk the reserve is
+   * given back and the write tried again. False when it could not be stored; never throws.
+   */
+  recordEnd(write: () => void): boolean {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        write();
+        return true;
+      } catch (err) {
+        if (isDiskFull(err) && attempt === 0 && this.reserve.release()) continue;
+        if (!isDiskFull(err)) console.error('[atelier] could not record how a job ended:', err);
+        return false;
+      }
+    }
   }
 
   private onExit(jobId: number, live: Live, code: number | null, signal: NodeJS.Signals | null): void {
@@ -215,11 +284,34 @@ export class JobManager<M extends KindMap = JobKinds> {
   private finish(jobId: number, live: Live, status: JobInfo['status'], error: string | null, exit: JobEnding<KindSpec>['exit']): void {
     if (live.finished) return;
     live.finished = true;
-    if (live.unsaved) this.saveProgress(jobId, live, live.unsaved.progress);
-    const job = this.store.setStatus(jobId, status, null, error);
+    // The disk filled during the job: its reserve makes room for the job's end and its run's.
+    if (live.diskFull) this.reserve.release();
+    const hasResult = live.result !== null && live.result !== undefined;
+    if (hasResult) this.saveProgress(jobId, live, live.result, true);
+    else if (live.unsaved) this.saveProgress(jobId, live, live.unsaved.progress, true);
+    // A full disk anywhere along the way (these last writes included): the job ends paused, saying so.
+    const full = diskFullMessage(this.project.path);
+    const asFull = (): boolean => {
+      if (!live.diskFull || status === 'done' || error === full) return false;
+      status = 'paused';
+      error = full;
+      return true;
+    };
+    asFull();
+    if (!this.tryWrite(live, () => this.store.setStatus(jobId, status, null, error), true) && asFull()) {
+      this.tryWrite(live, () => this.store.setStatus(jobId, status, null, error), true);
+    }
+    // What the job ended as, whether or not the file could take it.
+    const job: JobInfo = { ...this.store.get(jobId)!, status, pid: null, error, ...(hasResult ? { progress: live.result } : {}) };
     const ending: JobEnding<KindSpec> = { result: live.result, exit };
     this.changed(live, job, ending);
     live.settle({ ...job, ...ending });
+    this.releaseReserveWhenIdle();
+  }
+
+  /** The reserve is kept only while jobs run (and not refilled on a disk just found full). */
+  private releaseReserveWhenIdle(): void {
+    if (![...this.live.values()].some((l) => !l.finished)) this.reserve.release();
   }
 
   private changed(live: Live, job: JobInfo, ending: JobEnding<KindSpec> | null): void {

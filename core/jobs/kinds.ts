@@ -92,6 +92,8 @@ export interface ImportJobParams {
   sources: string[];
   settings: NormaliseSettings;
   options: ImportOptions;
+  /** A folder nothing may be read outside of, links included (the browser mode's root); null or absent: anywhere. */
+  confine?: string | null;
 }
 
 /** The report itself is in the project file (`imports` and its tables): the result only says which and how it ended. */

@@ -4,6 +4,7 @@
  * points, whether the user asked it to pause or stop — all typed by the job's kind.
  */
 import { UserError, type ApiError } from '../api/errors.js';
+import { diskFullError, isDiskFull } from '../store/disk-full.js';
 import type { KindSpec } from './kinds.js';
 import type { ControlAction, FromWorker, JobOutcome, StartMessage, ToWorker } from './protocol.js';
 import { workerMain } from './worker-main.js';
@@ -60,8 +61,12 @@ export function runWorker<S extends KindSpec>(main: (ctx: WorkerContext<S>) => P
       last = { type: 'done', outcome, result: result ?? null };
     } catch (err) {
       const error: ApiError =
-        err instanceof UserError ? err.toApiError() : { code: 'internal', message: `${(err as Error)?.message ?? String(err)}` };
-      if (!(err instanceof UserError)) console.error(err);
+        err instanceof UserError
+          ? err.toApiError()
+          : isDiskFull(err)
+            ? diskFullError(start.projectPath).toApiError()
+            : { code: 'internal', message: `${(err as Error)?.message ?? String(err)}` };
+      if (!(err instanceof UserError) && !isDiskFull(err)) console.error(err);
       last = { type: 'failed', error };
     }
     // Let the last message go out, then leave even if a library keeps handles open.

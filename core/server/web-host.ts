@@ -4,22 +4,30 @@
  *
  * - The first request carries `?token=…`; it is swapped for an HttpOnly, SameSite=Strict cookie
  *   and the token is taken out of the address bar. Every other request needs that cookie (or the
- *   token); anything else gets 403.
+ *   token); anything else gets 403. Browsers send a host's cookies to every port on it, so the
+ *   cookie's name carries the port: a second studio (or anything else on 127.0.0.1) neither
+ *   overwrites it nor has it read as its own.
  * - The Host header must name this loopback address (no DNS rebinding), and a WebSocket's Origin
  *   must be this server (no cross-site socket hijacking).
+ * - A socket that misbehaves (a frame over 1 MiB, a text frame that is not UTF-8, a request that
+ *   is not one) is closed with the matching close code; the server and every other socket go on.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { WireMessage, WireRequest } from '../api/wire.js';
 import { createDispatcher } from '../api/dispatch.js';
 import type { StudioService } from '../service/studio-service.js';
+import { rendererFile } from './renderer-path.js';
 import { SECURITY_HEADERS } from './security.js';
 
-export const TOKEN_COOKIE = 'atelier_token';
+/** The token cookie's name for the server on `port` (cookies ignore ports; the name does not). */
+export function tokenCookieName(port: number): string {
+  return `atelier_token_${port}`;
+}
 const MAX_MESSAGE_BYTES = 1 << 20;
 
 const MIME: Record<string, string> = {
@@ -63,7 +71,7 @@ export async function startWebHost({ service, rendererDir, port = 0, token = ran
     return h === `127.0.0.1:${actualPort}` || h === `localhost:${actualPort}`;
   };
   const authorised = (req: IncomingMessage, url: URL): boolean =>
-    tokenMatches(url.searchParams.get('token')) || tokenMatches(readCookie(req, TOKEN_COOKIE));
+    tokenMatches(url.searchParams.get('token')) || tokenMatches(readCookie(req, tokenCookieName(actualPort)));
 
   const server: Server = createServer((req, res) => {
     void handleHttp(req, res).catch((err) => {
@@ -81,7 +89,7 @@ export async function startWebHost({ service, rendererDir, port = 0, token = ran
       // Keep the token out of the address bar and history: move it to a cookie.
       res.writeHead(303, {
         ...SECURITY_HEADERS,
-        'Set-Cookie': `${TOKEN_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`,
+        'Set-Cookie': `${tokenCookieName(actualPort)}=${token}; HttpOnly; SameSite=Strict; Path=/`,
         Location: url.pathname,
         'Cache-Control': 'no-store',
       });
@@ -92,6 +100,8 @@ export async function startWebHost({ service, rendererDir, port = 0, token = ran
 
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_MESSAGE_BYTES });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Until ws takes the socket over, a reset by the client is ours to swallow (unhandled, it ends the process).
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const originOk = req.headers.origin === `http://127.0.0.1:${actualPort}` || req.headers.origin === `http://localhost:${actualPort}`;
     if (url.pathname !== '/api' || !hostOk(req) || !originOk || !authorised(req, url)) {
@@ -108,11 +118,19 @@ export async function startWebHost({ service, rendererDir, port = 0, token = ran
     };
     const unsubscribe = service.subscribe((event) => send({ kind: 'event', event }));
     ws.on('close', unsubscribe);
-    ws.on('message', (data) => {
+    // ws closes the socket itself on a frame it refuses (1009 too big, 1007 not UTF-8, 1002
+    // protocol) and then emits 'error': without a listener that error would end the whole server.
+    ws.on('error', (err: Error & { code?: string }) => {
+      console.error(`[atelier] closed a browser connection: ${err.code ?? 'error'}: ${err.message}`);
+      if (ws.readyState === ws.OPEN) ws.close(1011, 'Connection error');
+    });
+    ws.on('message', (data, isBinary) => {
       let req: WireRequest;
       try {
+        if (isBinary) throw new Error('binary');
         req = JSON.parse(String(data)) as WireRequest;
-        if (typeof req !== 'object' || req === null || typeof req.id !== 'number') throw new Error('no id');
+        // The id comes back in the reply: a number JSON writes back as itself (1e400 would be null).
+        if (typeof req !== 'object' || req === null || !Number.isSafeInteger(req.id)) throw new Error('no id');
       } catch {
         ws.close(1003, 'Malformed request');
         return;
@@ -156,16 +174,10 @@ function readCookie(req: IncomingMessage, name: string): string | undefined {
 }
 
 async function serveStatic(root: string, pathname: string, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  let rel: string;
-  try {
-    rel = decodeURIComponent(pathname);
-  } catch {
-    return deny(res, 400, 'Bad path.');
-  }
-  if (rel.includes('\0')) return deny(res, 400, 'Bad path.');
-  if (rel === '/' || rel === '') rel = '/index.html';
-  const file = normalize(join(root, rel));
-  if (!file.startsWith(root.endsWith(sep) ? root : root + sep)) return deny(res, 404, 'Not found.');
+  const found = rendererFile(root, pathname);
+  if (found === null) return deny(res, 400, 'Bad path.');
+  if (found.file === null) return deny(res, 404, 'Not found.');
+  const { file, index } = found;
   try {
     const st = await stat(file);
     if (!st.isFile()) return deny(res, 404, 'Not found.');
@@ -174,10 +186,10 @@ async function serveStatic(root: string, pathname: string, req: IncomingMessage,
       ...SECURITY_HEADERS,
       'Content-Type': MIME[extname(file)] ?? 'application/octet-stream',
       'Content-Length': body.length,
-      'Cache-Control': rel === '/index.html' ? 'no-store' : 'private, max-age=3600',
+      'Cache-Control': index ? 'no-store' : 'private, max-age=3600',
     });
     res.end(req.method === 'HEAD' ? undefined : body);
   } catch {
-    deny(res, 404, rel === '/index.html' ? `The renderer is not built (no ${file}). Run \`npm run build:renderer\`, then start the server again.` : 'Not found.');
+    deny(res, 404, index ? `The renderer is not built (no ${file}). Run \`npm run build:renderer\`, then start the server again.` : 'Not found.');
   }
 }

@@ -37,8 +37,11 @@ export class DatasetService {
     this.imports.markInterrupted();
   }
 
-  /** Starts an import in a worker; progress and the end arrive as events. `allowed` checks each source path. */
-  async startImport(params: Params<'dataset.import'>, allowed: (raw: string) => string): Promise<{ importId: number; settings: NormaliseSettings }> {
+  /**
+   * Starts an import in a worker; progress and the end arrive as events. `allowed` checks each
+   * source path; `confine` (the browser mode's root) is checked against every link inside them.
+   */
+  async startImport(params: Params<'dataset.import'>, allowed: (raw: string) => string, confine: string | null = null): Promise<{ importId: number; settings: NormaliseSettings }> {
     if (this.importing || this.importStarting) {
       throw new UserError('exists', 'An import is already running in this project. Wait for it to finish, or cancel it, then import again.');
     }
@@ -46,7 +49,7 @@ export class DatasetService {
     this.importStarting = true;
     let handle: ImportHandle;
     try {
-      handle = await startImport(this.jobs, { sources, settings: params.settings, options: { labels: params.labels, nearThreshold: params.nearThreshold } });
+      handle = await startImport(this.jobs, { sources, settings: params.settings, options: { labels: params.labels, nearThreshold: params.nearThreshold }, confine });
     } finally {
       this.importStarting = false;
     }
@@ -111,9 +114,9 @@ export function datasetHandlers(ctx: ServiceContext, dataset: ProjectPart<Datase
       for (const p of paths) ctx.host.paths.grant(p, 'read');
       return { paths };
     },
-    'dataset.suggest': ({ sources }) => suggestSettings(sources.map((s) => ctx.allowedSource(s))),
+    'dataset.suggest': ({ sources }) => suggestSettings(sources.map((s) => ctx.allowedSource(s)), ctx.readRoot),
     'dataset.settings': () => dataset.require().store.settings(),
-    'dataset.import': (params) => dataset.require().startImport(params, (s) => ctx.allowedSource(s)),
+    'dataset.import': (params) => dataset.require().startImport(params, (s) => ctx.allowedSource(s), ctx.readRoot),
     'dataset.cancelImport': () => ({ cancelled: dataset.current()?.cancelImport() ?? false }),
     'dataset.importStatus': () => dataset.current()?.progress() ?? null,
     'dataset.report': ({ importId }) => dataset.require().imports.report(importId),

@@ -21,6 +21,8 @@ export interface ServiceContext {
   emit(event: StudioEvent): void;
   /** A source path from the renderer: canonical, existing, and one the user picked. */
   allowedSource(raw: string): string;
+  /** The folder reads are confined to, links inside a picked folder included: the browser mode's root; null on the desktop. */
+  readonly readRoot: string | null;
   /** An export destination from the renderer: canonical, picked for saving, and never the open project (or a folder holding it). */
   allowedOutput(raw: string): string;
 }

@@ -18,6 +18,7 @@ import type { ImportHandle } from '../data/import-job.js';
 import { Project } from '../store/project.js';
 import { SCHEMA_VERSION } from '../store/migrations/index.js';
 import { datasetHandlers } from './dataset.js';
+import { withDiskFullReason } from './disk-full-guard.js';
 import { metricsHandlers } from './evaluation.js';
 import { listDir } from './file-chooser.js';
 import { galleryHandlers, modelsHandlers } from './gallery.js';
@@ -63,10 +64,14 @@ export class StudioService {
     return this.open?.datasetIfStarted?.currentImport ?? null;
   }
 
-  /** A path from the renderer: canonical, and one the user picked (or one in the recent list). */
+  /**
+   * A path from the renderer: canonical, and one the user picked (on the desktop, a project in the
+   * recent list counts as picked). In the browser mode the root is the only rule: the recent list
+   * is shared with the desktop app, and a project opened there may lie outside `--root`.
+   */
   private allowed(raw: string): string {
     const path = canonicalPath(raw);
-    if (!this.recent.has(path)) this.host.paths.check(path, 'project');
+    if (this.host.mode === 'browser' || !this.recent.has(path)) this.host.paths.check(path, 'project');
     return path;
   }
 
@@ -134,6 +139,8 @@ export class StudioService {
         if (!existsSync(path)) throw new UserError('not-found', `${path} does not exist (moved or deleted?). Pick the files or folder again.`, path);
         return path;
       },
+      // The browser mode's root confines links inside a picked folder too; the desktop reads anywhere the user picked.
+      readRoot: this.host.paths instanceof RootedPaths ? this.host.paths.root : null,
       // Never the open project or a folder holding it: replacing it would delete the project.
       allowedOutput: (raw) => {
         const path = canonicalPath(raw);
@@ -186,8 +193,15 @@ export class StudioService {
     };
   }
 
-  /** The handler table: the domains' slices merged, typed off StudioApi, so a missing method does not compile. */
+  /**
+   * The handler table: the domains' slices merged, typed off StudioApi, so a missing method does
+   * not compile; a full disk under the open project is said in one line, whichever slice met it.
+   */
   handlers(): Handlers {
+    return withDiskFullReason(this.handlerTable(), () => this.current?.path ?? null);
+  }
+
+  private handlerTable(): Handlers {
     const ctx = this.context();
     const gallery = this.part((o) => o.gallery);
     return {

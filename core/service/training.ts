@@ -21,6 +21,7 @@ import type { trainMethods } from '../api/train.js';
 import type { JobEnding, JobManager } from '../jobs/job-manager.js';
 import type { JobSpec, TrainJobParams } from '../jobs/kinds.js';
 import type { JobInfo } from '../jobs/protocol.js';
+import { runBusyError, runHolder } from '../jobs/run-lock.js';
 import { presetInfos } from '../presets/index.js';
 import type { DatasetStore } from '../store/dataset.js';
 import { RunStore, type RunInfo, type RunStatus } from '../store/runs.js';
@@ -127,7 +128,9 @@ export class Training {
   resume(runId: number, backend?: BackendChoiceName, checkpointId?: number): RunSummary {
     const run = this.requireRun(runId);
     if (this.jobOfRun.has(runId)) throw new UserError('exists', `"${run.name}" is already training.`);
-    if (this.trainedElsewhere(runId)) throw new UserError('exists', `"${run.name}" is being trained by another process (the studio or \`atelier train\`). Pause it there first.`);
+    // A quick refusal; the lock itself is taken in launch(), in one transaction with the job row.
+    const holder = runHolder(this.jobs.project.db, runId);
+    if (holder) throw runBusyError(runId, holder);
     const latest = this.runs.latestCheckpoint(runId);
     if (checkpointId !== undefined && checkpointId !== latest?.id) {
       const cp = this.runs.getCheckpoint(checkpointId);
@@ -149,6 +152,7 @@ export class Training {
       entry: TRAIN_WORKER,
       params,
       runId,
+      exclusive: true,
       onProgress: (progress) => this.emit({ type: 'run.progress', progress }),
       onChanged: (j, ending) => this.jobChanged(j, ending),
     });
@@ -216,16 +220,21 @@ export class Training {
 
   private jobChanged(job: JobInfo<'train'>, ending: JobEnding<JobSpec<'train'>> | null): void {
     if (job.runId === null) return;
+    const runId = job.runId;
     const status = RUN_STATUS[job.status];
+    let ended: { status: RunStatus; error: string | null } | null = null;
     if (status !== 'running') {
-      this.jobOfRun.delete(job.runId);
-      // A run that paused itself (it diverged) says why in its result.
-      const pausedBecause = job.status === 'paused' ? (ending?.result?.pausedBecause ?? null) : null;
-      const error = job.status === 'failed' ? job.error : pausedBecause;
-      this.runs.setStatus(job.runId, status, error);
+      this.jobOfRun.delete(runId);
+      // A run that paused itself (it diverged, or the disk is full) says why in its result or its job.
+      const pausedBecause = job.status === 'paused' ? (ending?.result?.pausedBecause ?? job.error ?? null) : null;
+      const end = { status, error: job.status === 'failed' ? job.error : pausedBecause };
+      ended = end;
+      // On a full disk, with the room the job manager keeps in reserve; failing that, the row keeps
+      // 'running' until the next open repairs it, and the event still says how the run ended.
+      this.jobs.recordEnd(() => this.runs.setStatus(runId, end.status, end.error));
     }
-    const run = this.runs.getRun(job.runId);
-    if (run) this.emit({ type: 'run.changed', run: this.summary(run) });
+    const run = this.runs.getRun(runId);
+    if (run) this.emit({ type: 'run.changed', run: { ...this.summary(run), ...(ended ?? {}) } });
   }
 
   /** Pauses every run this Training started (each saves a checkpoint), waiting a little for them. */

@@ -4,9 +4,12 @@
  * params, relaying progress and the user's pause/stop. The service sets the run's status from how
  * this process ends.
  */
+import type Database from 'better-sqlite3';
 import type { JobSpec } from '../jobs/kinds.js';
 import { runWorker } from '../jobs/worker-runtime.js';
+import { diskFullMessage, isDiskFull } from '../store/disk-full.js';
 import { openProjectDb } from '../store/project-file.js';
+import { RunStore } from '../store/runs.js';
 import { trainSession } from './train-session.js';
 
 runWorker<JobSpec<'train'>>(async (ctx) => {
@@ -21,7 +24,22 @@ runWorker<JobSpec<'train'>>(async (ctx) => {
       requested: () => ctx.requested,
     });
     return { outcome, result };
+  } catch (err) {
+    // A full disk: nothing more can be saved; what was saved is kept. The run pauses, saying why.
+    if (!isDiskFull(err)) throw err;
+    const saved = savedUpTo(db, ctx.params.runId);
+    return { outcome: 'paused', result: { runId: ctx.params.runId, ...saved, pausedBecause: diskFullMessage(ctx.projectPath) } };
   } finally {
     db.close();
   }
 });
+
+/** Where the run's newest checkpoint stands (reading still works on a full disk): where a resume continues. */
+function savedUpTo(db: Database.Database, runId: number): { step: number; kimg: number } {
+  try {
+    const newest = new RunStore(db).listCheckpoints(runId).reduce<{ step: number; kimg: number } | null>((a, c) => (a === null || c.step > a.step ? c : a), null);
+    return { step: newest?.step ?? 0, kimg: newest?.kimg ?? 0 };
+  } catch {
+    return { step: 0, kimg: 0 };
+  }
+}

@@ -6,10 +6,20 @@
  * version or from another program is refused without a single byte changed. Then a read-only
  * connection runs `PRAGMA quick_check`; only a healthy file of ours is opened for writing,
  * migrated (after a backup copy when an older schema is upgraded) and switched to WAL.
+ *
+ * Looking is free of side effects: a read-only look at a WAL-mode file nobody has open leaves no
+ * `-wal` / `-shm` beside it (SQLite would create them and, read-only, never remove them), and a
+ * file on read-only media, where they cannot be created, is read as immutable.
  */
 import { closeSync, copyFileSync, existsSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
+
+// URI file names, for `?immutable=1` on read-only media (below). better-sqlite3 reads this once,
+// when its addon loads — on the first `new Database`, after this module has run. Every path we
+// open is absolute, so none starts with "file:" by accident.
+process.env.SQLITE_USE_URI ??= '1';
 import { UserError, describeIoError } from '../api/errors.js';
 import { SCHEMA_VERSION, migrate } from './migrations/index.js';
 
@@ -21,6 +31,8 @@ const SQLITE_MAGIC = 'SQLite format 3\0';
 export interface HeaderInfo {
   userVersion: number;
   applicationId: number;
+  /** The header's read/write versions say WAL (2), not a rollback journal (1). */
+  wal: boolean;
 }
 
 /**
@@ -54,7 +66,7 @@ export function checkHeader(path: string): HeaderInfo {
   if (read < 100 || header.toString('latin1', 0, 16) !== SQLITE_MAGIC) {
     throw new UserError('not-a-project', `${path} is not a GAN Atelier project (it is not an SQLite database). Pick a .atelier file, or create a new project.`, path);
   }
-  const info = { userVersion: header.readUInt32BE(60), applicationId: header.readUInt32BE(68) };
+  const info = { userVersion: header.readUInt32BE(60), applicationId: header.readUInt32BE(68), wal: header[18] === 2 && header[19] === 2 };
   checkVersions(path, info);
   return info;
 }
@@ -94,15 +106,40 @@ function corruptError(path: string, detail: string): UserError {
   );
 }
 
-/** Checks a file read-only: header, then SQLite's own view of versions and a quick integrity check. */
-export function verifyProjectFile(path: string): HeaderInfo {
-  checkHeader(path);
+/**
+ * A connection that only reads and leaves nothing behind. A WAL-mode file without a `-wal` is open
+ * nowhere (an open one always has it): then a connection that could write, made read-only with
+ * `query_only`, removes the `-wal` and `-shm` it creates when it closes, as the last connection
+ * does — a read-only one cannot. Where even that cannot open it (read-only media: nothing can be
+ * created beside it, and nothing can change it), it is read as immutable. Otherwise (someone has
+ * it open, or it is not WAL) a plain read-only connection, which creates nothing of its own.
+ */
+function openForReading(path: string, header: HeaderInfo): Database.Database {
+  if (!header.wal || existsSync(`${path}-wal`)) return new Database(path, { readonly: true, fileMustExist: true });
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { readonly: true, fileMustExist: true });
+    db = new Database(path, { fileMustExist: true });
+    db.pragma('query_only = ON');
+    db.pragma('schema_version'); // the first read: where read-only media fail
+    return db;
+  } catch (err) {
+    db?.close();
+    const code = (err as { code?: string })?.code ?? '';
+    if (!code.startsWith('SQLITE_CANTOPEN') && !code.startsWith('SQLITE_READONLY')) throw err;
+    return new Database(`${pathToFileURL(path).href}?immutable=1`, { readonly: true, fileMustExist: true });
+  }
+}
+
+/** Checks a file read-only: header, then SQLite's own view of versions and a quick integrity check. */
+export function verifyProjectFile(path: string): HeaderInfo {
+  const header = checkHeader(path);
+  let db: Database.Database | undefined;
+  try {
+    db = openForReading(path, header);
     const info: HeaderInfo = {
       userVersion: db.pragma('user_version', { simple: true }) as number,
       applicationId: db.pragma('application_id', { simple: true }) as number,
+      wal: header.wal,
     };
     checkVersions(path, info);
     const problems = (db.pragma('quick_check(5)') as Array<{ quick_check: string }>).map((r) => r.quick_check);
@@ -125,7 +162,8 @@ export function verifyProjectFile(path: string): HeaderInfo {
  *   sampling). No integrity check and no migration — the service did both on open; a file at
  *   another schema is refused. It waits longer for the lock, since the service's short reads and
  *   edits come first.
- * - 'read-only': a look (`atelier info`): verified, never migrated, never written.
+ * - 'read-only': a look (`atelier info`): verified, never migrated, never written; it leaves no
+ *   `-wal`/`-shm` behind and works on read-only media (see `openForReading`).
  */
 export type DbRole = 'service' | 'worker' | 'read-only';
 
@@ -190,11 +228,11 @@ function openForWorker(path: string): Database.Database {
   }
 }
 
-/** Read-only for a look: never migrates, never writes. */
+/** Read-only for a look: never migrates, never writes, leaves nothing behind, works on read-only media. */
 function openReadOnly(path: string): Database.Database {
-  verifyProjectFile(path);
+  const header = verifyProjectFile(path);
   try {
-    return new Database(path, { readonly: true, fileMustExist: true });
+    return openForReading(path, header);
   } catch (err) {
     throw describeSqliteError(err, path);
   }
@@ -236,6 +274,7 @@ export function createProjectDb(path: string, name: string, { appVersion }: Open
     db?.close();
     // The file is ours and holds nothing yet: leave no half-made project behind.
     for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
-    throw err instanceof UserError ? err : describeIoError(err, path, 'create');
+    const code = (err as { code?: unknown } | null)?.code;
+    throw err instanceof UserError ? err : describeIoError(code === 'SQLITE_FULL' ? { code: 'ENOSPC' } : err, path, 'create');
   }
 }

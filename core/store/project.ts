@@ -17,7 +17,8 @@ export class Project {
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
-    this.readonly = db.readonly;
+    // A look (inspect) may use a connection made read-only by query_only (see project-file.ts).
+    this.readonly = db.readonly || (db.pragma('query_only', { simple: true }) as number) === 1;
     this.metaStmt = db.prepare('SELECT key, value FROM project_meta');
     this.countsStmt = db.prepare(`SELECT
         (SELECT count(*) FROM images)        AS images,

@@ -30,3 +30,18 @@ test('installers for every desktop platform, with the files they reference', () 
   assert.match(pkg.main, /^out\/electron\/main\.js$/);
   assert.ok(config.asarUnpack.includes('**/*.node'), 'native modules load from outside the asar');
 });
+
+test('fuses: no NODE_OPTIONS, no --inspect, code only from the integrity-checked asar, encrypted cookies, no file:// privileges', () => {
+  const fuses = config.electronFuses as Record<string, boolean>;
+  assert.equal(fuses.enableNodeOptionsEnvironmentVariable, false);
+  assert.equal(fuses.enableNodeCliInspectArguments, false);
+  assert.equal(fuses.onlyLoadAppFromAsar, true);
+  assert.equal(fuses.enableEmbeddedAsarIntegrityValidation, true);
+  assert.equal(fuses.enableCookieEncryption, true);
+  assert.equal(fuses.grantFileProtocolExtraPrivileges, false);
+  assert.equal(config.asar, true, 'onlyLoadAppFromAsar needs an asar');
+  // runAsNode: child_process.fork in Electron runs the app binary as Node (ELECTRON_RUN_AS_NODE).
+  // It may be turned off only once the engine workers no longer start that way (utilityProcess).
+  const forksWithNode = /from 'node:child_process'/.test(readFileSync(`${root}core/jobs/fork-worker.ts`, 'utf8'));
+  assert.equal(fuses.runAsNode, forksWithNode, forksWithNode ? 'workers are forked: runAsNode must stay on' : 'workers no longer fork: turn runAsNode off');
+});

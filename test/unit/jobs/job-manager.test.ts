@@ -127,7 +127,7 @@ test('on open, a job whose worker is alive (another process training) is left al
   assert.match(runs.getRun(dead)!.error ?? '', /closed while this run was training/);
   assert.equal(status(deadJob), 'failed');
   // It is not started a second time here, nor deleted under its worker.
-  assert.throws(() => training.resume(live), (err: unknown) => err instanceof UserError && err.code === 'exists' && /trained by another process/.test(err.message));
+  assert.throws(() => training.resume(live), (err: unknown) => err instanceof UserError && err.code === 'exists' && new RegExp(`Run ${live} is already being trained by process ${process.pid}`).test(err.message));
   assert.throws(() => training.delete(live), /is training: pause or stop it/);
 });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { StudioService } from '../../../core/service/studio-service.js';
 import { RootedPaths } from '../../../core/service/paths.js';
-import { startWebHost, TOKEN_COOKIE, type WebHost } from '../../../core/server/web-host.js';
+import { startWebHost, tokenCookieName, type WebHost } from '../../../core/server/web-host.js';
 import type { WireMessage } from '../../../core/api/wire.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -68,20 +68,20 @@ test('the token becomes an HttpOnly SameSite=Strict cookie, then pages load with
   assert.equal(first.status, 303);
   assert.equal(first.headers.location, '/');
   const cookie = String(first.headers['set-cookie']);
-  assert.match(cookie, new RegExp(`^${TOKEN_COOKIE}=${host.token}; HttpOnly; SameSite=Strict; Path=/`));
-  const page = await get(host.port, '/', { cookie: `${TOKEN_COOKIE}=${host.token}` });
+  assert.match(cookie, new RegExp(`^${tokenCookieName(host.port)}=${host.token}; HttpOnly; SameSite=Strict; Path=/`));
+  const page = await get(host.port, '/', { cookie: `${tokenCookieName(host.port)}=${host.token}` });
   assert.equal(page.status, 200);
   assert.match(page.body, /GAN Atelier/);
   assert.match(String(page.headers['content-security-policy']), /default-src 'none'; script-src 'self'/);
   assert.equal(page.headers['x-content-type-options'], 'nosniff');
-  const asset = await get(host.port, '/assets/app.js', { cookie: `${TOKEN_COOKIE}=${host.token}` });
+  const asset = await get(host.port, '/assets/app.js', { cookie: `${tokenCookieName(host.port)}=${host.token}` });
   assert.equal(asset.status, 200);
   assert.match(String(asset.headers['content-type']), /javascript/);
 });
 
 test('static files cannot escape the renderer folder', async (t) => {
   const { host } = await startHost(t);
-  const cookie = `${TOKEN_COOKIE}=${host.token}`;
+  const cookie = `${tokenCookieName(host.port)}=${host.token}`;
   for (const path of ['/../secret.txt', '/%2e%2e/%2e%2e/etc/passwd', '/assets/..%2f..%2f..%2fetc%2fpasswd', '/%00']) {
     const r = await get(host.port, path, { cookie });
     assert.ok(r.status === 404 || r.status === 400, `${path} → ${r.status}`);
@@ -92,7 +92,7 @@ test('static files cannot escape the renderer folder', async (t) => {
 function connect(host: WebHost, opts: { origin?: string; cookie?: boolean }): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
-    if (opts.cookie) headers.cookie = `${TOKEN_COOKIE}=${host.token}`;
+    if (opts.cookie) headers.cookie = `${tokenCookieName(host.port)}=${host.token}`;
     const ws = new WebSocket(`ws://127.0.0.1:${host.port}/api`, { origin: opts.origin ?? `http://127.0.0.1:${host.port}`, headers });
     ws.once('open', () => resolve(ws));
     ws.once('error', reject);
