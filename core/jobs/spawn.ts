@@ -2,9 +2,9 @@
  * The spawner seam: every engine worker (jobs, the sampling worker, the backend probe) starts
  * through `spawnWorker`, which resolves the entry (resolveEntry) and hands it to the installed
  * WorkerSpawner. The default forks with child_process (fork-worker.ts) — the CLI, the browser
- * mode and the tests. A packaged Electron app may lose child_process.fork of its own binary
- * (the RunAsNode fuse off), so electron/main.ts installs `utilitySpawner` over Electron's
- * `utilityProcess.fork`. Callers see only WorkerProcess; workers see only their ParentChannel
+ * mode and the tests. The packaged Electron app cannot fork its own binary as Node (its RunAsNode
+ * fuse is off: build/electron-builder.json), so electron/main.ts installs `utilitySpawner` over
+ * Electron's `utilityProcess.fork`. Callers see only WorkerProcess; workers see only their ParentChannel
  * (channel.ts).
  */
 import type { ChildProcess } from 'node:child_process';

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
@@ -40,8 +41,34 @@ test('fuses: no NODE_OPTIONS, no --inspect, code only from the integrity-checked
   assert.equal(fuses.enableCookieEncryption, true);
   assert.equal(fuses.grantFileProtocolExtraPrivileges, false);
   assert.equal(config.asar, true, 'onlyLoadAppFromAsar needs an asar');
-  // runAsNode: child_process.fork in Electron runs the app binary as Node (ELECTRON_RUN_AS_NODE).
-  // It may be turned off only once the engine workers no longer start that way (utilityProcess).
-  const forksWithNode = /from 'node:child_process'/.test(readFileSync(`${root}core/jobs/fork-worker.ts`, 'utf8'));
-  assert.equal(fuses.runAsNode, forksWithNode, forksWithNode ? 'workers are forked: runAsNode must stay on' : 'workers no longer fork: turn runAsNode off');
+  // The binary never runs as plain Node (ELECTRON_RUN_AS_NODE): the engine workers do not need it (below).
+  assert.equal(fuses.runAsNode, false);
+});
+
+test('with runAsNode off the workers still start: the Electron main installs the utility-process spawner once ready', async (t) => {
+  // Without it, workers would be forked with child_process — the app binary run as Node, which the fuse forbids.
+  const { loadElectronMain, readyElectronMain } = await import('../../helpers/electron-main.js');
+  const spawn = await import('../../../core/jobs/spawn.js');
+  const main = await loadElectronMain();
+  t.after(() => {
+    spawn.setWorkerSpawner(null);
+    main.cleanup();
+  });
+  assert.equal(spawn.workerSpawner().name, 'child_process.fork', 'nothing installed before the app is ready');
+  await readyElectronMain(main.rec);
+  assert.equal(spawn.workerSpawner().name, 'utilityProcess');
+
+  // A worker started now goes to utilityProcess.fork, with the entry, its Node flags and its channel.
+  const entry = new URL('../../fixtures/workers/counting-worker.ts', import.meta.url);
+  const worker = spawn.spawnWorker(entry, { stderr: 'pipe' });
+  assert.equal(main.rec.utilityForks.length, 1);
+  const [call] = main.rec.utilityForks;
+  assert.equal(call!.modulePath, fileURLToPath(entry));
+  assert.equal(call!.options.serviceName, 'counting-worker');
+  assert.deepEqual(call!.options.stdio, ['ignore', 'inherit', 'pipe']);
+  assert.ok(call!.options.execArgv.some((a) => /tsx/.test(a)), 'a TypeScript entry runs through tsx');
+  worker.send({ type: 'start', jobId: 1 });
+  assert.deepEqual(call!.posted, [{ type: 'start', jobId: 1 }]);
+  worker.kill();
+  assert.equal(worker.exited, true);
 });

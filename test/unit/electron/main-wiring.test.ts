@@ -8,42 +8,19 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 import type { Recorded } from '../../fixtures/electron/fake-electron.js';
+import { loadElectronMain, readyElectronMain, type LoadedMain } from '../../helpers/electron-main.js';
 
-const ROOT = new URL('../../../', import.meta.url).pathname;
-let outDir: string;
+let main: LoadedMain;
 let rec: Recorded;
 
 before(async () => {
-  // Inside the checkout (out/ is ignored), so the bundle's external packages resolve from node_modules.
-  mkdirSync(join(ROOT, 'out'), { recursive: true });
-  outDir = mkdtempSync(join(ROOT, 'out', 'test-electron-'));
-  mkdirSync(join(outDir, 'renderer'));
-  writeFileSync(join(outDir, 'renderer', 'index.html'), '<!doctype html><title>GAN Atelier</title>');
-  process.env.FAKE_ELECTRON_USER_DATA = mkdtempSync(join(outDir, 'user-data-'));
-  await build({
-    entryPoints: [join(ROOT, 'electron', 'main.ts')],
-    outfile: join(outDir, 'electron', 'main.js'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    alias: { electron: join(ROOT, 'test/fixtures/electron/fake-electron.ts') },
-    external: ['better-sqlite3', 'sharp', '@tensorflow/*', 'webgpu', 'onnxruntime-node', 'bufferutil', 'utf-8-validate'],
-    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
-    logLevel: 'error',
-  });
-  await import(pathToFileURL(join(outDir, 'electron', 'main.js')).href);
-  rec = (globalThis as unknown as { __electron: Recorded }).__electron;
-  rec.ready();
-  for (let i = 0; i < 100 && rec.windows.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+  main = await loadElectronMain();
+  rec = main.rec;
+  await readyElectronMain(rec);
 });
 
-after(() => rmSync(outDir, { recursive: true, force: true }));
+after(() => main.cleanup());
 
 /** A web contents as Electron hands it to 'web-contents-created': records its handlers. */
 function contents() {
