@@ -1,9 +1,11 @@
-/** The run lock: a live holder refuses naming its process; a killed holder's row is taken over. */
+/** The run lock: a live holder refuses naming its process; a killed holder's row is taken over; a worker that never started holds nothing. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { JobManager } from '../../../core/jobs/job-manager.js';
 import { claimRun, runHolder } from '../../../core/jobs/run-lock.js';
+import { setWorkerSpawner } from '../../../core/jobs/spawn.js';
 import { Project } from '../../../core/store/project.js';
 import { RunStore } from '../../../core/store/runs.js';
 import { tempDir } from '../../helpers/tmp.js';
@@ -33,4 +35,24 @@ test('the lock: a live holder refuses with its pid; a killed holder is taken ove
     { id: first, status: 'failed', pid: dead },
     { id: second, status: 'queued', pid: process.pid },
   ]);
+});
+
+test('a worker that cannot be spawned leaves no lock behind: its row is failed, the run free', async (t) => {
+  const dir = tempDir(t);
+  const project = Project.create(join(dir, 's.atelier'), 's', { appVersion: 'test' });
+  t.after(() => project.close());
+  const runId = new RunStore(project.db).createRun('r', 'baseline', {}, 1).id;
+  const manager = new JobManager(project);
+  setWorkerSpawner({
+    name: 'broken',
+    spawn: () => {
+      throw new Error('spawn EAGAIN');
+    },
+  });
+  t.after(() => setWorkerSpawner(null));
+  const entry = new URL('../../fixtures/workers/counting-worker.ts', import.meta.url);
+  assert.throws(() => manager.start({ kind: 'train', entry, params: { runId }, runId, exclusive: true }), /spawn EAGAIN/);
+  assert.deepEqual(project.db.prepare('SELECT status, error FROM jobs').all(), [{ status: 'failed', error: 'The train worker could not start: spawn EAGAIN.' }]);
+  assert.equal(runHolder(project.db, runId), null);
+  assert.doesNotThrow(() => claimRun(project.db, { runId, params: {} }));
 });
