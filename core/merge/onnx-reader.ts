@@ -4,7 +4,7 @@
  * output (a final Tanh means images in [−1, 1], a Sigmoid [0, 1]). The wire format: fields are
  * (number << 3 | wire type); wire type 0 a varint, 1 eight bytes, 2 a length and bytes, 5 four.
  *
- *   ModelProto  7: graph (GraphProto)
+ *   ModelProto  7: graph (GraphProto)  14: metadata_props (StringStringEntryProto: 1 key, 2 value)
  *   GraphProto  1: node (NodeProto, repeated)
  *   NodeProto   1: input (string, repeated)  2: output (string, repeated)  4: op_type (string)
  */
@@ -99,6 +99,27 @@ export function readOnnxNodes(bytes: Uint8Array): OnnxNode[] {
     return true;
   });
   return nodes;
+}
+
+/** The model's metadata (key → value), e.g. the atelier.json the studio's own ONNX export carries. */
+export function readOnnxMetadata(bytes: Uint8Array): Map<string, string> {
+  const out = new Map<string, string>();
+  const r = new Reader(bytes);
+  r.fields((field, wire) => {
+    if (field !== 14 || wire !== 2) return false;
+    const entry = new Reader(r.bytes());
+    let key = '';
+    let value = '';
+    entry.fields((f, w) => {
+      if (w !== 2 || (f !== 1 && f !== 2)) return false;
+      if (f === 1) key = text.decode(entry.bytes());
+      else value = text.decode(entry.bytes());
+      return true;
+    });
+    out.set(key, value);
+    return true;
+  });
+  return out;
 }
 
 /** Operators that leave values as they are (only move or relabel them). */

@@ -6,8 +6,9 @@
  *   values for other scalar inputs (truncation ψ: 1), which output is the image, its layout
  *   (NCHW or NHWC) and its value range ([−1, 1], [0, 1] or [0, 255]).
  * Each is taken from the options, else inferred: inputs and outputs from the graph's signature,
- * the range from the operator that makes the output (Tanh, Sigmoid) or else measured on a probe
- * batch, and the layout from the probe's shape. `inspectOnnx` says what it inferred and returns
+ * the range from the file's own description (the studio's export carries its atelier.json), the
+ * operator that makes the output (Tanh, Sigmoid), or else measured on a probe batch (negative
+ * values: [−1, 1]; above 2: [0, 255]; else [0, 1]), and the layout from the probe's shape. `inspectOnnx` says what it inferred and returns
  * the probe's images, so the user can confirm with a preview. A file that cannot be read, loaded
  * or run, or whose signature is not a generator's, is refused with the reason, naming the file,
  * before any training (and nothing is written).
@@ -19,8 +20,8 @@ import * as tf from '@tensorflow/tfjs';
 import { describeIoError, UserError } from '../api/errors.js';
 import { readFloatsAndDispose } from '../backend/read.js';
 import { seedToZ } from '../gallery/latents.js';
-import { sha256 } from '../export/generator-files.js';
-import { rangeFromGraph, readOnnxNodes } from './onnx-reader.js';
+import { ATELIER_FORMAT, ATELIER_JSON, sha256 } from '../export/generator-files.js';
+import { rangeFromGraph, readOnnxMetadata, readOnnxNodes } from './onnx-reader.js';
 import type { MergeSource } from './source.js';
 
 type Ort = typeof OnnxRuntimeModule;
@@ -361,17 +362,22 @@ async function describe(ort: Ort, session: Session, bytes: Uint8Array, path: str
   let range: OnnxRange;
   if (o.range !== undefined) range = o.range;
   else {
-    let fromGraph: OnnxRange | null = null;
+    let fromGraph: { range: OnnxRange; why: string } | null = null;
     try {
-      fromGraph = rangeFromGraph(readOnnxNodes(bytes), out.name);
+      // The studio's own export says what it makes (its atelier.json, in the file's metadata).
+      const info = readOnnxMetadata(bytes).get(ATELIER_JSON);
+      if (info !== undefined && (JSON.parse(info) as { format?: string }).format === ATELIER_FORMAT) fromGraph = { range: '[-1,1]', why: `its ${ATELIER_JSON}: a GAN Atelier export` };
+      const op = fromGraph === null ? rangeFromGraph(readOnnxNodes(bytes), out.name) : null;
+      if (op !== null) fromGraph = { range: op, why: 'its last operator' };
     } catch {
       // ONNX Runtime loaded what this small reader cannot follow: measure instead.
     }
     if (fromGraph !== null) {
-      range = fromGraph;
-      inferred.push(`value range ${range} (its last operator)`);
+      range = fromGraph.range;
+      inferred.push(`value range ${range} (${fromGraph.why})`);
     } else {
-      range = hi > 2 ? '[0,255]' : lo >= -0.05 ? '[0,1]' : '[-1,1]';
+      // Negative values only come from [−1, 1]; beyond 2, from [0, 255].
+      range = lo < -0.05 ? '[-1,1]' : hi > 2 ? '[0,255]' : '[0,1]';
       inferred.push(`value range ${range} (measured: ${PROBE} images from ${lo.toPrecision(3)} to ${hi.toPrecision(3)})`);
     }
   }

@@ -192,7 +192,7 @@ export function collapseToClass(net: NetConfig, G: Tensors, D: Tensors | null, c
   if (k === 0) throw new Error('collapseToClass: the network is unconditional already');
   if (!Number.isInteger(classIndex) || classIndex < 0 || classIndex >= k) throw new Error(`collapseToClass: class ${classIndex} of ${k}`);
   const to = resolveNetConfig({ ...net, numClasses: 0 });
-  const { zDim, wDim, mappingLrMul: lrMul } = net;
+  const { zDim, wDim } = net;
 
   // G: e = normalize(embed(c)); fc0(x) = [x_z, e]·W·lrMul/√(z+w) + b·lrMul
   //   = x_z·(W_z·√(z/(z+w)))·lrMul/√z + (b + e·W_e/√(z+w))·lrMul.
