@@ -217,9 +217,10 @@ export function planMerge(sources: readonly MergeSource[], s: MergeSettings): Me
 
 /**
  * The training config of stage `index`: the studio's training defaults (baseline: plain StyleGAN2
- * loss + R1, no augmentation: samples are unlimited), the stage's length and network, its own
- * random stream, and no EMA ramp-up (a fine-tune starts from trained weights, as StyleGAN2-ADA
- * does when resuming).
+ * loss + R1, no augmentation: samples are unlimited), the stage's length and network, and its own
+ * random stream. The EMA ramp-up stays on (StyleGAN2-ADA turns it off when resuming a long run):
+ * a stage is short, and with the full half-life from its first step G_ema — what the stage hands
+ * on — would barely leave its starting weights (measured: a 0.25 kimg rooting moved it ~7%).
  */
 export function stageConfig(plan: MergePlan, index: number): TrainConfig {
   const stage = plan.stages[index];
@@ -245,7 +246,7 @@ export function stageConfig(plan: MergePlan, index: number): TrainConfig {
     { images: 1, resolution: net.resolution, channels: net.imageChannels, numClasses: 0 },
     t.compute,
   );
-  return { ...base, preset: 'merge', net, emaRampup: null };
+  return { ...base, preset: 'merge', net };
 }
 
 /** Checks that a resumed merge was given the sources it was planned with. */

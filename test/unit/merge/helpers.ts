@@ -15,6 +15,7 @@ import { ImageArraySource } from '../../../core/train/data-source.js';
 import { type LoopState, TrainingLoop } from '../../../core/train/loop.js';
 import type { CheckpointState } from '../../../core/train/session.js';
 import { emojiFiles, loadEmoji } from '../../../bench/lib/emoji.js';
+import type { FeatureExtractor } from '../../../core/metrics/inception.js';
 import { tinyConfig } from '../train/helpers.js';
 
 /** A tiny 16² config without augmentation (channels 16, z and w 32), batch 8. */
@@ -65,3 +66,24 @@ export function storeModel(project: Project, name: string, t: Trained): { runId:
   const model = new ModelStore(project.db).insert({ name, checkpointId, runId: run.id, source: 'checkpoint', weights: encodeTensors(c.tensors), metadata: JSON.stringify(c.meta) });
   return { runId: run.id, checkpointId, modelId: model.id };
 }
+
+/** The crash test's merge: stages of 12 steps of 8, a checkpoint every 4 steps. */
+export const TINY_MERGE = { kimgRoot: 0.096, kimgMerge: 0.096, seed: 5, batch: 8, tickKimg: 0.032, snapshotTicks: 1 } as const;
+
+/**
+ * Pixels as features (each image's values in [0, 1]): KID on them is the kernel MMD between the
+ * image sets themselves. The unit tests use it for speed — the bundled InceptionV3 takes ~0.45 s
+ * an image on wasm; bench/merge.ts measures with it.
+ */
+export const pixelFeatures: FeatureExtractor = {
+  id: 'pixels',
+  title: 'pixels',
+  reference: false,
+  dim: 16 * 16 * 3,
+  inputSize: 16,
+  async extract(images) {
+    if (images.resolution !== 16 || images.channels !== 3) throw new Error('pixelFeatures: 16² RGB only');
+    return Float32Array.from(images.pixels, (v) => v / 255);
+  },
+  dispose() {},
+};
