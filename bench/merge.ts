@@ -12,8 +12,8 @@
  * The goal: the merge's per-class KID within 1.5× of each source's own, and better than (c).
  *
  *   node --import tsx bench/merge.ts [--categories "Flags,Smileys & Emotion"] [--images 160]
- *        [--size 16] [--source-kimg 12] [--kimg-root 2.4] [--kimg-merge 4.8] [--reals 120]
- *        [--fakes 96] [--seed 0] [--backend wasm] [--work .bench-out/merge] [--no-save]
+ *        [--size 16] [--source-kimg 10] [--kimg-root 2] [--kimg-merge 4] [--reals 100]
+ *        [--fakes 80] [--seed 0] [--backend wasm] [--work .bench-out/merge] [--no-save]
  *
  * Each KID is also given on raw pixels (kidPixels: the images' own values as features), which at
  * 16² tells colours and layout apart where the InceptionV3, fed 16² images upscaled to 299², sees
@@ -54,11 +54,11 @@ const { values: a } = parseArgs({
     categories: { type: 'string', default: 'Flags,Smileys & Emotion' },
     images: { type: 'string', default: '160' },
     size: { type: 'string', default: '16' },
-    'source-kimg': { type: 'string', default: '12' },
-    'kimg-root': { type: 'string', default: '2.4' },
-    'kimg-merge': { type: 'string', default: '4.8' },
-    reals: { type: 'string', default: '120' },
-    fakes: { type: 'string', default: '96' },
+    'source-kimg': { type: 'string', default: '10' },
+    'kimg-root': { type: 'string', default: '2' },
+    'kimg-merge': { type: 'string', default: '4' },
+    reals: { type: 'string', default: '100' },
+    fakes: { type: 'string', default: '80' },
     seed: { type: 'string', default: '0' },
     backend: { type: 'string', default: 'wasm' },
     work: { type: 'string', default: '.bench-out/merge' },

@@ -99,8 +99,11 @@ export interface PerClassOptions {
   sourceFeatures?: readonly FeatureSet[];
 }
 
-/** Per-class KID of a merged (conditional) G against its sources; `labels[s]` is source s's class. */
-export async function evaluatePerClass(G: Generator, sources: readonly MergeSource[], labels: readonly number[], classNames: readonly string[], o: PerClassOptions): Promise<PerClassEvaluation> {
+/**
+ * Per-class KID of a merged (conditional) G against its sources; `labels[s]` is source s's class.
+ * Also returns the sources' features, to pass back next time (they do not change).
+ */
+export async function evaluatePerClass(G: Generator, sources: readonly MergeSource[], labels: readonly number[], classNames: readonly string[], o: PerClassOptions): Promise<{ evaluation: PerClassEvaluation; sourceFeatures: FeatureSet[] }> {
   const { resolution: r, imageChannels: c } = G.config;
   const sourceFeatures = o.sourceFeatures ? [...o.sourceFeatures] : [];
   for (let s = sourceFeatures.length; s < sources.length; s++) {
@@ -115,11 +118,12 @@ export async function evaluatePerClass(G: Generator, sources: readonly MergeSour
     classes.push({ className: classNames[cls] ?? String(cls), source: s, kid: own.kid, std: own.std });
     if (o.cross) cross.push(sourceFeatures.map((sf) => kid(sf, f).kid));
   }
-  return {
+  const evaluation: PerClassEvaluation = {
     classes,
     average: classes.reduce((a, x) => a + x.kid, 0) / classes.length,
     cross: o.cross ? cross : null,
     images: o.images,
     extractor: { id: o.extractor.id, title: o.extractor.title },
   };
+  return { evaluation, sourceFeatures };
 }

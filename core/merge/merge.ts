@@ -30,6 +30,7 @@ import type { LoopState, Nets, SnapshotReason, TickInfo } from '../train/loop.js
 import { TrainingLoop } from '../train/loop.js';
 import { hashInts } from '../train/rng.js';
 import { evaluatePerClass, type PerClassEvaluation } from './evaluate.js';
+import type { FeatureSet } from '../metrics/features.js';
 import type { FeatureExtractor } from '../metrics/inception.js';
 import { checkSameSources, type MergePlan, type MergeSettings, planMerge, type StageKind, stageConfig } from './plan.js';
 import { GeneratorSamplingSource } from './sampling-source.js';
@@ -124,12 +125,17 @@ export interface MergeCallbacks {
 export interface MergeOptions {
   /** The opened sources, in the plan's order (openMergeSources). */
   sources: readonly MergeSource[];
-  settings: MergeSettings;
+  /** Needed to start a merge; a resumed one follows its stored plan. */
+  settings?: MergeSettings;
   /** The last stored state and blobs: continue that merge (its plan wins over `settings`). */
   resume?: MergeResume | null;
   callbacks: MergeCallbacks;
-  /** Per-class KID of the result against its sources, at the end. */
-  evaluation?: { extractor: FeatureExtractor; images: number } | null;
+  /**
+   * Per-class KID against the sources (core/merge/evaluate.ts): of the result at the end, and of
+   * G_ema at every `everyCheckpoints`-th interval checkpoint of the joint fine-tune (0, the
+   * default: only at the end) — reported as progress `evaluation` (the per-class quality chart).
+   */
+  evaluation?: { extractor: FeatureExtractor; images: number; everyCheckpoints?: number } | null;
   /** Images per preview strip; default 8 (0: no previews). */
   previewImages?: number;
 }
@@ -185,6 +191,7 @@ export async function runMerge(o: MergeOptions): Promise<MergeOutcome> {
     log(`merge: resuming at stage ${state.stage + 1} of ${state.plan.stages.length}${state.loop ? `, step ${state.loop.step}` : ''}`);
   } else {
     // Everything is checked before anything is trained or written.
+    if (o.settings === undefined) throw new Error('runMerge: settings are needed to start a merge');
     const plan = planMerge(sources, o.settings);
     state = { format: MERGE_STATE_FORMAT, plan, stage: 0, loop: null, stageSeconds: 0, done: [], blobs: [] };
     for (const note of plan.notes) log(`merge: ${note}`);
@@ -234,6 +241,16 @@ export async function runMerge(o: MergeOptions): Promise<MergeOutcome> {
     return { G: own.G, D };
   };
 
+  // Per-class evaluation: the sources' features once, then G's classes against them.
+  let sourceFeatures: FeatureSet[] | undefined;
+  const evaluate = async (G: Generator): Promise<PerClassEvaluation> => {
+    const e = o.evaluation!;
+    const seed = hashInts(plan.seed, 0x6576);
+    const r = await evaluatePerClass(G, sources, sources.map((_, i) => i), plan.classes, { extractor: e.extractor, images: e.images, seed, ...(sourceFeatures ? { sourceFeatures } : {}) });
+    sourceFeatures = r.sourceFeatures;
+    return r.evaluation;
+  };
+
   while (state.stage < plan.stages.length) {
     const asked = cb.requested?.() ?? null;
     if (asked !== null) return { outcome: asked === 'pause' ? 'paused' : 'stopped', state, result: null };
@@ -281,6 +298,7 @@ export async function runMerge(o: MergeOptions): Promise<MergeOutcome> {
     const sessionStart = performance.now();
     // Wall time of the stage: what earlier sessions ran (up to their last checkpoint) plus this one.
     const earlierSeconds = state.stageSeconds;
+    let jointCheckpoints = 0;
     try {
       loop = new TrainingLoop(config, data, nets);
       if (state.loop !== null) {
@@ -332,6 +350,12 @@ export async function runMerge(o: MergeOptions): Promise<MergeOutcome> {
           } else {
             const { weights, state: loopState } = await l.capture();
             await commit({ ...state, loop: loopState, stageSeconds: seconds }, new Map([['stage', weights]]), [], reason);
+            // The per-class quality chart, at every `everyCheckpoints`-th checkpoint of the joint fine-tune.
+            const every = o.evaluation?.everyCheckpoints ?? 0;
+            if (joint && reason === 'interval' && every > 0 && ++jointCheckpoints % every === 0) {
+              progress({ phase: 'evaluating', step: l.step, kimg: l.kimg });
+              progress({ phase: 'training', step: l.step, kimg: l.kimg, evaluation: await evaluate(nets.G_ema) });
+            }
           }
         },
       });
@@ -373,7 +397,7 @@ export async function runMerge(o: MergeOptions): Promise<MergeOutcome> {
       const ordered = G.params.all().map((p) => tensors.get(p.name)!);
       if (o.evaluation) {
         progress({ phase: 'evaluating', kimg: 0, step: 0 });
-        evaluation = await evaluatePerClass(G, sources, sources.map((_, i) => i), plan.classes, { extractor: o.evaluation.extractor, images: o.evaluation.images, seed: hashInts(plan.seed, 0x6576) });
+        evaluation = await evaluate(G);
       }
       return { meta, tensors: tensorsToMap(ordered), weights: encodeTensors(ordered), stages, evaluation };
     } finally {

@@ -55,7 +55,7 @@ describe('merge', () => {
       sources,
       settings: { kimgRoot: 0.256, kimgMerge: 0.512, seed: 3, batch: 8 },
       callbacks: { checkpoint: () => {}, progress: (p) => void progress.push(p), preview: (p) => void previews.push(p) },
-      evaluation: { extractor: pixelFeatures, images: 64 },
+      evaluation: { extractor: pixelFeatures, images: 64, everyCheckpoints: 1 },
     });
     assert.equal(out.outcome, 'completed');
     const result = out.result!;
@@ -70,7 +70,7 @@ describe('merge', () => {
 
     // Each class is closer to its own source than to the other (KID on pixels, 64 images a set).
     const G = buildGenerator(result.meta, result.weights, 'the merged generator');
-    const ev = await evaluatePerClass(G, sources, [0, 1], ['Flags', 'Smileys'], { extractor: pixelFeatures, images: 64, seed: 11, cross: true });
+    const { evaluation: ev } = await evaluatePerClass(G, sources, [0, 1], ['Flags', 'Smileys'], { extractor: pixelFeatures, images: 64, seed: 11, cross: true });
     G.dispose();
     const [[ff, fs], [sf, ss]] = ev.cross! as [[number, number], [number, number]];
     t.diagnostic(`KID (pixels): Flags class vs Flags ${ff.toFixed(4)}, vs Smileys ${fs.toFixed(4)}; Smileys class vs Flags ${sf.toFixed(4)}, vs Smileys ${ss.toFixed(4)}`);
@@ -79,6 +79,10 @@ describe('merge', () => {
     // The evaluation the merge ran itself: each class against its own source, and the average.
     assert.deepEqual(result.evaluation!.classes.map((c) => c.className), ['Flags', 'Smileys']);
     assert.ok(Math.abs(result.evaluation!.average - (result.evaluation!.classes[0]!.kid + result.evaluation!.classes[1]!.kid) / 2) < 1e-12);
+    // …and along the joint fine-tune (the per-class chart): at each of its checkpoints.
+    const chart = progress.filter((p) => p.evaluation !== undefined && p.kind === 'joint');
+    assert.ok(chart.length >= 1, 'evaluated during the joint fine-tune');
+    assert.deepEqual(chart[0]!.evaluation!.classes.map((c) => c.className), ['Flags', 'Smileys']);
 
     // A normal model: stored with the store's functions, listed, sampled by class.
     const row = new ModelStore(project.db).insert(mergedModelRecord(result, 'Flags + Smileys'));
