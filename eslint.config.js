@@ -52,6 +52,20 @@ export default tseslint.config(
           ],
         },
       ],
+      // Values from a schema module would bundle zod, whose start-up probe for eval trips the CSP:
+      // types only from those; values from the zod-free vocabulary and options table.
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['contract', 'project', 'dataset', 'train', 'metrics', 'gallery', 'models', 'schemas', 'dispatch'].map((m) => `**/core/api/${m}.js`),
+              allowTypeImports: true,
+              message: 'Import types only from the schema modules; values come from core/api/vocabulary.js and core/api/train-options.js (zod-free).',
+            },
+          ],
+        },
+      ],
     },
   },
   {

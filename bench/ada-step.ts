@@ -17,9 +17,9 @@ import { selectBackend, type BackendName } from '../core/backend/select.js';
 import { Discriminator } from '../core/nets/discriminator.js';
 import { Generator } from '../core/nets/generator.js';
 import { resolveTrainConfig } from '../core/train/config.js';
-import { ImageArraySource } from '../core/train/data-source.js';
+import { ImageArraySource } from '../core/data/data-source.js';
 import { TrainingLoop } from '../core/train/loop.js';
-import { Rng } from '../core/train/rng.js';
+import { Rng } from '../core/random/rng.js';
 import { emojiFiles, loadEmoji } from './lib/emoji.js';
 
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);

@@ -18,12 +18,12 @@ import { join } from 'node:path';
 import type { SampleSpec } from '../core/api/contract.js';
 import { selectBackend } from '../core/backend/select.js';
 import { SamplerClient } from '../core/gallery/sampler-client.js';
-import { defaultBatch } from '../core/gallery/sampler.js';
+import { defaultBatch } from '../core/generator/sampler.js';
 import { channelsAt } from '../core/nets/config.js';
 import { Generator } from '../core/nets/generator.js';
 import { Project } from '../core/store/project.js';
 import { RunStore } from '../core/store/runs.js';
-import { encodeTensors, readNamed } from '../core/train/checkpoint-format.js';
+import { encodeTensors, readNamed } from '../core/nets/checkpoint-format.js';
 import { resolveTrainConfig } from '../core/train/config.js';
 
 interface Options {

@@ -18,7 +18,7 @@ import { covariance, matMul, sqrtPsd, symmetricEigen } from '../core/metrics/lin
 import { defaultMetricsConfig, EVALUATION_OVERHEAD_S, SIZE_LADDER } from '../core/metrics/options.js';
 import { precisionRecall } from '../core/metrics/precision-recall.js';
 import { tfDot } from '../core/metrics/tf-dot.js';
-import { Rng } from '../core/train/rng.js';
+import { Rng } from '../core/random/rng.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -34,7 +34,7 @@ await build({
   outfile: join(out, 'app', 'cli.js'),
 });
 const entries = {
-  'train-worker.js': 'core/train/train-worker.ts',
+  'train-worker.js': 'core/session/train-worker.ts',
   'probe-worker.js': 'core/backend/probe-worker.ts',
   'step.js': 'bench/step.ts',
   'webgpu.test.js': 'test/unit/nets/training.test.ts',
@@ -43,7 +43,7 @@ const entries = {
   'sample-worker.js': 'core/gallery/sample-worker.ts',
   'gallery.js': 'bench/gallery.ts',
   'metrics.js': 'bench/metrics.ts',
-  'eval-worker.js': 'core/metrics/eval-worker.ts',
+  'eval-worker.js': 'core/evaluation/eval-worker.ts',
 };
 for (const [name, entry] of Object.entries(entries)) {
   await build({ ...common, banner, entryPoints: [join(root, entry)], outfile: join(out, 'app', name) });

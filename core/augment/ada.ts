@@ -8,7 +8,7 @@
  * so p can cross [0, 1] in speedKimg thousand images at the fastest. StyleGAN2-ADA only clamps
  * below; above 1 p changes nothing but how long it takes to come back, so it is clamped there too.
  */
-import { Rng } from '../train/rng.js';
+import { Rng } from '../random/rng.js';
 import { type AugmentConfig, isAdaPipeline, pipeSpec } from './config.js';
 import { type DiffAugmentPart, diffAugment, parsePolicy } from './diffaugment.js';
 import { AugmentPipe } from './pipeline.js';

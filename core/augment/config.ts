@@ -4,34 +4,21 @@
  * speed, and the strengths of every transform. Pipelines are plain data (`ADA_PIPE_SPECS`), as
  * StyleGAN2-ADA's `augpipe_specs`.
  */
-import { ADA_PIPELINES, type AdaPipelineName, DIFFAUGMENT_PARTS, isAugPipe, type TrainAdvanced } from '../api/contract.js';
+import { ADA_PIPELINES, type AdaPipelineName, DIFFAUGMENT_PARTS, isAugPipe, TRAIN_OPTIONS, type TrainAdvanced } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
+import type { AugmentConfig } from '../api/run-config.js';
 
-export type AugmentKind = 'none' | 'ada' | 'diffaugment';
-
-/** The augmentation stage in front of D (reals and fakes alike), as a run stores it: every field set. */
-export interface AugmentConfig {
-  kind: AugmentKind;
-  /** ADA pipeline name ('bgc', …) or DiffAugment policy ('color,translation,cutout'); '' for none. */
-  pipe: string;
-  /** Fixed strength p, or null to adapt it toward `target` (starting from 0). */
-  p: number | null;
-  /** r_t target of the adaptive heuristic. */
-  target: number;
-  /** kimg for p to go from 0 to 1 at the fastest (StyleGAN2-ADA's ada_kimg). */
-  speedKimg: number;
-  /** Iterations between adjustments of p (StyleGAN2-ADA's ada_interval). */
-  interval: number;
-}
+export type { AugmentConfig, AugmentKind } from '../api/run-config.js';
 
 /** What a preset says about augmentation: the kind, and optionally a pipeline. */
 export type AugmentPreset = Pick<AugmentConfig, 'kind'> & Partial<Omit<AugmentConfig, 'kind'>>;
 
+/** Defaults beyond the options table (pipeline, target and fixed p are the table's: core/api/train-options.ts). */
 export const AUGMENT_DEFAULTS = {
-  pipe: 'bgc' as AdaPipelineName, // blit + geometric + colour: the paper's best on small sets
+  pipe: TRAIN_OPTIONS.augPipe.default as AdaPipelineName, // blit + geometric + colour: the paper's best on small sets
   diffAugmentPolicy: 'color,translation,cutout', // all of DiffAugment (Zhao et al. 2020)
-  p: null, // adaptive
-  target: 0.6, // r_t target (paper §3: 0.6 worked across datasets)
+  p: TRAIN_OPTIONS.augP.default, // null: adaptive
+  target: TRAIN_OPTIONS.augTarget.default, // r_t target
   speedKimg: 500, // p can go 0 → 1 in 500 kimg
   speedKimgTransfer: 100, // faster from another run's weights: D overfits sooner (StyleGAN2-ADA's --resume)
   speedRunShare: 0.2, // but within a fifth of the run at most: a CPU run of 10–50 kimg would otherwise never move p

@@ -13,7 +13,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { DIFFAUGMENT_PARTS } from '../api/contract.js';
-import type { Rng } from '../train/rng.js';
+import type { Rng } from '../random/rng.js';
 import { type SparseMap, warpImages } from './sparse-map.js';
 
 export type DiffAugmentPart = (typeof DIFFAUGMENT_PARTS)[number];

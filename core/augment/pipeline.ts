@@ -17,7 +17,7 @@
  * nothing; at p = 0 the images come back untouched.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../train/rng.js';
+import type { Rng } from '../random/rng.js';
 import { applyColour, hueRotation, identity4, isIdentity4, lumaFlip, type Mat4, mul4, saturation, scale3d, translate3d } from './colour.js';
 import { type PipeSpec, STRENGTHS } from './config.js';
 import { applyFilters, bandGains, filterTaps } from './filter-bank.js';

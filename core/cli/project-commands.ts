@@ -4,7 +4,7 @@ import { UserError } from '../api/errors.js';
 import type { ProjectSummary } from '../api/contract.js';
 import { Project } from '../store/project.js';
 import { withProjectExtension } from '../service/paths.js';
-import { APP_VERSION } from '../service/version.js';
+import { APP_VERSION } from '../api/version.js';
 import { parseCommand, type CommandIO } from './args.js';
 
 function projectArg(positionals: string[], usage: string): string {

@@ -5,12 +5,13 @@
  * saves a checkpoint, and the last line says how to resume.
  */
 import { resolve } from 'node:path';
-import { ADA_PIPELINES, BACKEND_CHOICES, methods, type BackendChoiceName, type RunSummary, type StudioEvent, type TrainProgress, type TrainSettings } from '../api/contract.js';
+import { BACKEND_CHOICES, type BackendChoiceName, type RunSummary, type StudioEvent, type TrainProgress, type TrainSettings } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { Training } from '../service/training.js';
 import { DatasetStore } from '../store/dataset.js';
 import { Project } from '../store/project.js';
 import { parseCommand, type CommandIO } from './args.js';
+import { givenTrainFlags, settingsFromFlags, trainFlagConfig, trainOptionsUsage } from './train-options-cli.js';
 
 const USAGE = `Usage: atelier train <project.atelier> --preset baseline|ada [options]
        atelier train <project.atelier> --resume RUN [--checkpoint C] [--backend NAME] [--json]
@@ -18,49 +19,24 @@ const USAGE = `Usage: atelier train <project.atelier> --preset baseline|ada [opt
 Trains a generator on the project's dataset in a worker process, writing statistics, preview grids
 and checkpoints into the project file. Ctrl+C pauses (a checkpoint is saved); --resume continues.
 
-Options:
-  --preset ID       baseline, or ada for small datasets (under ~5,000 images)
-  --kimg K          duration in thousands of images shown to the discriminator (default: by resolution)
-  --batch B         images per step (default: by resolution, shrunk to fit the backend's memory)
-  --seed S          seeds weights, batches and latents (default 0)
-  --backend NAME    auto, tensorflow-gpu, tensorflow, webgpu, wasm or cpu (default auto)
-  --name NAME       the run's name
-  --resume RUN      continue run RUN from its newest checkpoint
-  --checkpoint C    with --resume: from checkpoint C instead (e.g. the best): a new run branches off
-                    there on a fresh random stream; run RUN stays as it was
-  --from RUN[:CP]   transfer learning: start from run RUN's weights (its newest checkpoint, or checkpoint CP)
-  --freeze-d N      with --from: keep the discriminator's first N blocks frozen (default 0)
-  --augpipe NAME    with --preset ada, what augments the images D sees: bgc (default: blit, geometric,
-                    colour), ${ADA_PIPELINES.filter((n) => n !== 'bgc').join(', ')};
-                    or diffaugment[:color,translation,cutout] (DiffAugment, always on)
-  --target T        with --preset ada: the r_t that the adaptive strength p steers toward (default 0.6)
-  --p P             with --preset ada: a fixed strength p from 0 to 1 instead of an adaptive one
-  --ada-kimg K      with --preset ada: kimg for p to go from 0 to 1 at the fastest (default: a fifth
-                    of --kimg, at most 500; at most 100 with --from)
-  --json            JSON lines: started, phase, tick, checkpoint, metrics (KID, FID, precision/recall
-                    at checkpoints), alert (health: what happened, what to do), end`;
+Options (each is a setting of the Train view; blank there is the default here):
+${trainOptionsUsage()}
+
+Continuing a run:
+  --resume RUN            continue run RUN from its newest checkpoint
+  --checkpoint C          with --resume: from checkpoint C instead (e.g. the best): a new run branches
+                          off there on a fresh random stream; run RUN stays as it was
+  --json                  JSON lines: started, phase, tick, checkpoint, metrics (KID, FID,
+                          precision/recall at checkpoints), alert (health: what happened, what to do), end`;
 
 type Ended = Pick<RunSummary, 'status' | 'error' | 'kimgDone'>;
 
 const PHASE_WORDS: Record<TrainProgress['phase'], string> = { starting: 'starting the backend', loading: 'loading the dataset', training: 'training', saving: 'saving', evaluating: 'evaluating' };
 
 export async function trainCommand(argv: string[], io: CommandIO): Promise<number> {
-  const { values, positionals } = parseCommand(argv, {
-    preset: { type: 'string' },
-    kimg: { type: 'string' },
-    batch: { type: 'string' },
-    seed: { type: 'string' },
-    backend: { type: 'string' },
-    name: { type: 'string' },
-    resume: { type: 'string' },
-    from: { type: 'string' },
-    'freeze-d': { type: 'string' },
-    augpipe: { type: 'string' },
-    target: { type: 'string' },
-    p: { type: 'string' },
-    'ada-kimg': { type: 'string' },
-    checkpoint: { type: 'string' },
-  });
+  const parsed = parseCommand(argv, { ...trainFlagConfig(), resume: { type: 'string' }, checkpoint: { type: 'string' } });
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const positionals = parsed.positionals;
   if (values.help) return io.out(USAGE), 0;
   const json = values.json === true;
   const [projectArg] = positionals;
@@ -70,8 +46,9 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
   const fromCheckpoint = values.checkpoint === undefined ? undefined : intOption('--checkpoint', values.checkpoint as string, 1);
   if (fromCheckpoint !== undefined && resumeId === undefined) throw new UserError('invalid-request', '--checkpoint picks where --resume RUN continues from: give --resume too.');
   if (resumeId === undefined && values.preset === undefined) throw new UserError('invalid-request', 'say which preset to train with (--preset baseline), or which run to continue (--resume RUN).');
-  if (resumeId !== undefined && (values.preset ?? values.kimg ?? values.batch ?? values.seed ?? values.augpipe ?? values.target ?? values.p ?? values['ada-kimg']) !== undefined) {
-    throw new UserError('invalid-request', '--resume continues a run with the settings it started with (its augmentation strength p included): leave out --preset, --kimg, --batch, --seed and the augmentation options.');
+  const settingFlags = givenTrainFlags(values).filter((f) => f !== '--backend');
+  if (resumeId !== undefined && settingFlags.length > 0) {
+    throw new UserError('invalid-request', `--resume continues a run with the settings it started with (its augmentation strength p included): leave out ${settingFlags.join(', ')}.`);
   }
 
   const project = Project.open(resolve(projectArg));
@@ -122,7 +99,7 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
   try {
     // Existing checkpoints of a resumed run are not news.
     if (resumeId !== undefined) for (const c of training.runs.listCheckpoints(resumeId)) printed.add(c.id);
-    const run = resumeId !== undefined ? training.resume(resumeId, backend, fromCheckpoint) : await training.start(await settings(values, backend, training));
+    const run = resumeId !== undefined ? training.resume(resumeId, backend, fromCheckpoint) : await training.start(await settings(values, training));
     runId = run.id;
     // A branch (--checkpoint) starts with a copy of that checkpoint: not news either.
     if (resumeId !== undefined && runId !== resumeId) for (const c of training.runs.listCheckpoints(runId)) printed.add(c.id);
@@ -173,42 +150,16 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
   }
 }
 
-async function settings(values: Record<string, unknown>, backend: BackendChoiceName | undefined, training: Training): Promise<TrainSettings> {
+async function settings(values: Record<string, unknown>, training: Training): Promise<TrainSettings> {
   const defaults = (await training.presets()).defaults;
   if (defaults === null) throw new UserError('invalid-request', 'The dataset is empty: import images first (atelier import <project> <folder>).');
-  const s: TrainSettings = { preset: values.preset as string, kimg: values.kimg === undefined ? defaults.kimg : numberOption('--kimg', values.kimg as string) };
-  if (values.batch !== undefined) s.batch = intOption('--batch', values.batch as string, 1);
-  if (values.seed !== undefined) s.seed = intOption('--seed', values.seed as string, 0);
-  if (values.name !== undefined) s.name = values.name as string;
-  if (backend !== undefined) s.backend = backend;
-  if (values.from !== undefined) {
-    const m = /^(\d+)(?::(\d+))?$/.exec(String(values.from));
-    if (!m) throw new UserError('invalid-request', `--from takes a run number, optionally with a checkpoint id (RUN or RUN:CHECKPOINT), not "${String(values.from)}".`);
-    s.advanced = { transferFrom: m[2] === undefined ? { runId: Number(m[1]) } : { runId: Number(m[1]), checkpointId: Number(m[2]) } };
+  if (values['freeze-d'] !== undefined && values.from === undefined) {
+    throw new UserError('invalid-request', "--freeze-d only applies when starting from another run's weights (--from RUN).");
   }
-  if (values['freeze-d'] !== undefined) {
-    if (values.from === undefined) throw new UserError('invalid-request', '--freeze-d only applies when starting from another run\'s weights (--from RUN).');
-    s.advanced = { ...s.advanced, freezeD: intOption('--freeze-d', values['freeze-d'] as string, 0) };
-  }
-  // Augmentation (the ADA preset).
-  const aug: NonNullable<TrainSettings['advanced']> = {};
-  if (values.augpipe !== undefined) aug.augPipe = values.augpipe as string;
-  if (values.target !== undefined) aug.augTarget = fractionOption('--target', values.target as string);
-  if (values.p !== undefined) aug.augP = fractionOption('--p', values.p as string);
-  if (values['ada-kimg'] !== undefined) aug.augSpeedKimg = numberOption('--ada-kimg', values['ada-kimg'] as string);
-  if (Object.keys(aug).length > 0) s.advanced = { ...s.advanced, ...aug };
   // The same checks as a request from the studio.
-  const checked = methods['train.start'].params.safeParse(s);
-  if (!checked.success) {
-    const issue = checked.error.issues[0];
-    const key = String(issue?.path.at(-1) ?? 'settings');
-    throw new UserError('invalid-request', `${OPTION_OF[key] ?? `--${key}`}: ${issue?.message ?? 'invalid'}`);
-  }
-  return s;
+  return settingsFromFlags(values, { kimg: defaults.kimg });
 }
 
-/** The command-line option behind each setting, for messages. */
-const OPTION_OF: Record<string, string> = { augPipe: '--augpipe', augTarget: '--target', augP: '--p', augSpeedKimg: '--ada-kimg', freezeD: '--freeze-d', transferFrom: '--from' };
 /** 'KID 0.0123 ± 0.0010 · FID 45.6 · precision 0.61 · recall 0.34'. */
 export function metricsLine(m: Record<string, number>): string {
   const v = (name: string, digits: number): string | null => (m[name] === undefined ? null : (m[name] as number).toFixed(digits));
@@ -242,15 +193,4 @@ function intOption(name: string, raw: string, min: number): number {
   return n;
 }
 
-/** A number a setting's schema checks further (the contract's messages say the range). */
-function fractionOption(name: string, raw: string): number {
-  const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n)) throw new UserError('invalid-request', `${name} must be a number, not "${raw}".`, name);
-  return n;
-}
 
-function numberOption(name: string, raw: string): number {
-  const n = Number(raw);
-  if (!(n > 0)) throw new UserError('invalid-request', `${name} must be a number above 0, not "${raw}".`, name);
-  return n;
-}

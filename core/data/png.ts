@@ -96,10 +96,6 @@ function paethJs(raw: Uint8Array, stride: number, height: number, bpp: number): 
   return out;
 }
 
-export function pngDataUrl(png: Uint8Array): string {
-  return `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
-}
-
 /** A PNG decoded by `decodeSimplePng`: [H, W, C] uint8, C = 3 (RGB) or 4 (RGBA), as sharp's raw output. */
 export interface SimplePng {
   data: Uint8Array;

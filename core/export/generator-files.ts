@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { type GeneratorMeta, PIXEL_RANGE } from '../gallery/meta.js';
+import { type GeneratorMeta, PIXEL_RANGE } from '../generator/meta.js';
 import { buildGeneratorGraph, type GeneratorGraph, GRAPH_NAMES } from './generator-graph.js';
 
 /** A generator ready to be written out. */

@@ -7,8 +7,8 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { UserError, describeIoError } from '../api/errors.js';
-import { type GeneratorMeta, parseGeneratorMeta } from '../gallery/meta.js';
-import type { NamedArray } from '../train/checkpoint-format.js';
+import { type GeneratorMeta, parseGeneratorMeta } from '../generator/meta.js';
+import type { NamedArray } from '../nets/checkpoint-format.js';
 import { ATELIER_FORMAT, ATELIER_FORMAT_VERSION, ATELIER_JSON, type AtelierJson, sha256 } from './generator-files.js';
 import { MODEL_FILE, WEIGHTS_FILE } from './tfjs-export.js';
 import type { WeightSpec } from './tfjs-graph.js';

@@ -7,7 +7,7 @@
 import type { ApiError } from '../api/errors.js';
 import { UserError } from '../api/errors.js';
 import { BackendUnavailableError, selectBackend } from '../backend/select.js';
-import { APP_VERSION } from '../service/version.js';
+import { APP_VERSION } from '../api/version.js';
 import { openDatasetDb } from '../store/dataset.js';
 import type { FromSampler, SamplerOp, ToSampler } from './sample-protocol.js';
 import { SamplerHost } from './sampler-host.js';

@@ -19,15 +19,15 @@ import { writeStrip, type StripFrame } from '../export/strip.js';
 import { writeTfjsExport } from '../export/tfjs-export.js';
 import { GalleryStore, type ItemLatents } from '../store/gallery.js';
 import { ModelStore } from '../store/models.js';
-import { CheckpointFormatError, encodeTensors } from '../train/checkpoint-format.js';
-import { buildGenerator, parameterShapes, parameterValues } from './generator-weights.js';
-import { LATENT_ALGORITHM, parseSeeds } from './latents.js';
-import { checkClass, type GeneratorMeta, META_FORMAT } from './meta.js';
-import { modelSummary } from './model-summary.js';
+import { CheckpointFormatError, encodeTensors } from '../nets/checkpoint-format.js';
+import { buildGenerator, parameterShapes, parameterValues } from '../generator/weights.js';
+import { LATENT_ALGORITHM, parseSeeds } from '../generator/latents.js';
+import { checkClass, type GeneratorMeta, META_FORMAT } from '../generator/meta.js';
+import { modelSummary } from '../generator/model-summary.js';
 import type { ImageSelection, OpenedInfo, OpResults, SamplerOp } from './sample-protocol.js';
-import { oneHot, Sampler } from './sampler.js';
-import { checkpointMeta, type LoadedSource, loadSource, sourceKey } from './source.js';
-import { resolveSpecs, type ResolvedSpec } from './specs.js';
+import { oneHot, Sampler } from '../generator/sampler.js';
+import { checkpointMeta, type LoadedSource, loadSource, sourceKey } from '../generator/source.js';
+import { resolveSpecs, type ResolvedSpec } from '../generator/specs.js';
 
 /** What a request can report while it runs. */
 export interface RequestContext {

@@ -20,7 +20,7 @@ export interface JobEvents {
 
 export interface StartJob {
   kind: JobKind;
-  /** The worker entry module, e.g. `new URL('../train/train-worker.ts', import.meta.url)`. */
+  /** The worker entry module, e.g. `new URL('../session/train-worker.ts', import.meta.url)`. */
   entry: URL;
   params: unknown;
   runId?: number | null;

@@ -9,9 +9,10 @@
  * closes (the service died) treats it as a pause.
  */
 import type { ApiError } from '../api/errors.js';
+import type { JobInfo, JobKind, JobStatus } from '../store/jobs.js';
 
-export type JobKind = 'import' | 'train' | 'merge' | 'evaluate' | 'sample' | 'export';
-export type JobStatus = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
+export type { JobInfo, JobKind, JobStatus };
+
 export type ControlAction = 'pause' | 'stop';
 
 /** How a worker's main function ended: finished its work, or left early because it was asked to. */
@@ -43,18 +44,3 @@ export interface FailedMessage {
   error: ApiError;
 }
 export type FromWorker = ProgressMessage | DoneMessage | FailedMessage;
-
-export interface JobInfo {
-  id: number;
-  kind: JobKind;
-  status: JobStatus;
-  runId: number | null;
-  /** The worker's process id while it runs. */
-  pid: number | null;
-  /** The last progress the worker reported (kind-specific). */
-  progress: unknown;
-  /** Why it failed, in words a user can act on. */
-  error: string | null;
-  createdAt: string;
-  updatedAt: string;
-}

@@ -8,14 +8,9 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import type { ExtractorInfo } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
+import type { CustomExtractorSpec } from '../store/metrics.js';
 
-/** The user's own extractor: a TF.js conversion of the standard FID Inception. */
-export interface CustomExtractorSpec {
-  /** Path of its model.json (layers or graph model). */
-  path: string;
-  /** The pixel range it expects: [0, 255] for TTUR's graph, [0, 1] or [−1, 1] for others. */
-  inputRange: [number, number];
-}
+export type { CustomExtractorSpec } from '../store/metrics.js';
 
 /** What a custom extractor is assumed to take when the user does not say (TTUR's FID graph: raw pixels). */
 export const DEFAULT_INPUT_RANGE: [number, number] = [0, 255];

@@ -14,7 +14,7 @@
  * An alert is raised once when its condition starts; it can be raised again after the condition
  * has cleared. A session that resumes a run picks up its history (`resume`): the best diversity so
  * far, and the alerts raised before whose condition has not cleared since. (An evaluation that
- * fails is an 'evaluation-failed' alert from core/metrics/in-training.ts.)
+ * fails is an 'evaluation-failed' alert from core/evaluation/in-training.ts.)
  */
 import type { AlertSeverity } from '../api/contract.js';
 import type { NewAlert } from '../store/metrics.js';

@@ -5,7 +5,7 @@
  * kernel_inception_distance.py: 100 subsets of up to 1000). Unbiased, so it suits the small sample
  * counts of small datasets, and it can come out slightly negative when the sets are alike.
  */
-import { Rng } from '../train/rng.js';
+import { Rng } from '../random/rng.js';
 import type { FeaturePair } from './features.js';
 import type { MetricDef } from './metric.js';
 

@@ -13,43 +13,29 @@
  *    keeps them for the rest of the run (evaluations of a run stay comparable);
  *  - an evaluation that would take the time spent evaluating past `budget` of the training time
  *    so far waits for a later checkpoint, whatever the sizes; one under way that turns out slower
- *    than predicted stops early (core/metrics/in-training.ts).
+ *    than predicted stops early (core/evaluation/in-training.ts).
  * Measured on a default 16² run here (493 Twemoji, wasm, 2 shared cores, nothing cached yet): sized
  * to 48 dataset + 16 generated images, evaluated at 30, 35, 40 and 50 kimg, 56 s of evaluation for
  * 587 s of training (9.6%).
  */
-import type { MetricChoice } from '../api/contract.js';
-import type { CustomExtractorSpec } from './extractor-info.js';
+import { TRAIN_OPTIONS } from '../api/train-options.js';
+import type { CustomExtractorSpec, MetricsConfig } from '../api/run-config.js';
 
-export interface MetricsConfig {
-  /** The metric that picks the best snapshot (all three are computed at each evaluation). KID by default: unbiased, so honest at small sample counts. */
-  metric: MetricChoice;
-  /** Evaluate G_ema every this many checkpoints (and so at checkpoints: the best is a real one); 0: never while training. */
-  everyCheckpoints: number;
-  /** Dataset images per evaluation (at most the dataset): the same fixed sample every time. */
-  reals: number;
-  /** Generated images per evaluation (fixed latents every time). */
-  fakes: number;
-  /** Share of training time evaluations may take (0.1 = 10%); 0: no limit. */
-  budget: number;
-  /** The studio picks `reals` and `fakes` at the first checkpoint to fit the budget (the user did not set them). */
-  autoSize: boolean;
-  /** The user's standard FID Inception, or null for the InceptionV3 bundled with nsfwjs. */
-  extractor: CustomExtractorSpec | null;
-}
+export type { MetricsConfig } from '../api/run-config.js';
 
 /** Sizes by compute class: CPU backends pay ~0.45 s an image, GPU ones a few ms. */
 const SIZES = {
-  cpu: { realsCap: 200, fakes: 64, everyCheckpoints: 1 },
-  gpu: { realsCap: 5000, fakes: 1000, everyCheckpoints: 1 },
+  cpu: { realsCap: 200, fakes: 64 },
+  gpu: { realsCap: 5000, fakes: 1000 },
 } as const;
 
-export const DEFAULT_BUDGET = 0.1;
+/** Share of training time evaluations may take (the options table says it in %). */
+export const DEFAULT_BUDGET = TRAIN_OPTIONS.evalBudget.default / 100;
 
 export function defaultMetricsConfig(images: number, compute: 'cpu' | 'gpu', extractor: CustomExtractorSpec | null = null): MetricsConfig {
   const s = SIZES[compute];
   const reals = Math.max(4, Math.min(images, s.realsCap));
-  return { metric: 'kid', everyCheckpoints: s.everyCheckpoints, reals, fakes: s.fakes, budget: DEFAULT_BUDGET, autoSize: true, extractor };
+  return { metric: TRAIN_OPTIONS.metric.default, everyCheckpoints: TRAIN_OPTIONS.evalEvery.default, reals, fakes: s.fakes, budget: DEFAULT_BUDGET, autoSize: true, extractor };
 }
 
 /** Evaluation sizes the studio picks from, largest first: [dataset images, generated images]. */

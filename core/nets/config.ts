@@ -4,36 +4,9 @@
  * `channelBase` is the capacity knob (halve it to halve every width below the cap).
  */
 
-export interface NetConfig {
-  /** Output / input image size, a power of two in [16, 1024]. */
-  resolution: number;
-  /** Image channels: 3 for RGB, 1 for grayscale (e.g. DICOM slices). */
-  imageChannels: number;
-  /** Number of classes; 0 for an unconditional pair. */
-  numClasses: number;
-  /** Latent z size. */
-  zDim: number;
-  /** Intermediate latent w size (also the class embedding's size in G's mapping). */
-  wDim: number;
-  /** Mapping network depth. */
-  mappingLayers: number;
-  /** Learning-rate multiplier of the mapping network (equalised lr). */
-  mappingLrMul: number;
-  /** Decay of the tracked average w, used for truncation. */
-  wAvgBeta: number;
-  /** Capacity: channels at resolution r are min(channelBase / r, channelMax). */
-  channelBase: number;
-  /** Widest layer. */
-  channelMax: number;
-  /** Minibatch-stddev group size (the largest divisor of the batch not above it is used). */
-  mbstdGroupSize: number;
-  /** Minibatch-stddev feature channels. */
-  mbstdChannels: number;
-  /** Size of the projection discriminator's class embedding; 0: channels at 4×4. */
-  cmapDim: number;
-  /** Seed for initial weights. */
-  seed: number;
-}
+export type { NetConfig } from '../api/run-config.js';
+
+import type { NetConfig } from '../api/run-config.js';
 
 export const DEFAULT_NET_CONFIG: Readonly<NetConfig> = {
   resolution: 256, // the most common size for the datasets this studio is for

@@ -65,6 +65,7 @@ export function presetInfos(d: DatasetShape): PresetInfo[] {
       recommendedBecause: unavailableReason ? null : p.recommend(d),
       available: unavailableReason === null,
       unavailableReason,
+      augments: p.defaults.augment.kind !== 'none',
     };
   });
 }

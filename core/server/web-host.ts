@@ -14,7 +14,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import type { WireMessage, WireRequest } from '../api/contract.js';
+import type { WireMessage, WireRequest } from '../api/wire.js';
 import { createDispatcher } from '../api/dispatch.js';
 import type { StudioService } from '../service/studio-service.js';
 import { SECURITY_HEADERS } from './security.js';

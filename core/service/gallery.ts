@@ -18,16 +18,16 @@ import type {
   StudioEvent,
 } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
-import { pngDataUrl } from '../data/png.js';
+import { pngDataUrl } from '../store/png-data-url.js';
 import { writeItemsExport } from '../export/images-export.js';
-import { modelSummary } from '../gallery/model-summary.js';
+import { modelSummary } from '../generator/model-summary.js';
 import type { OpResults, SamplerOp } from '../gallery/sample-protocol.js';
 import { SamplerClient, type RequestHandlers } from '../gallery/sampler-client.js';
 import { GalleryStore, type GalleryScope } from '../store/gallery.js';
 import { ModelStore } from '../store/models.js';
 import type { Project } from '../store/project.js';
 import { RunStore } from '../store/runs.js';
-import { APP_VERSION } from './version.js';
+import { APP_VERSION } from '../api/version.js';
 
 export interface GalleryOptions {
   /** Backend for sampling workers by name; absent: ATELIER_BACKEND, else the best that loads. */

@@ -16,7 +16,7 @@ import { SCHEMA_VERSION } from '../store/migrations/index.js';
 import { listDir } from './file-chooser.js';
 import { RecentList } from './recent.js';
 import { RootedPaths, canonicalPath, isInside, withProjectExtension, type PathPolicy } from './paths.js';
-import { APP_VERSION } from './version.js';
+import { APP_VERSION } from '../api/version.js';
 import { Training } from './training.js';
 import { Gallery } from './gallery.js';
 

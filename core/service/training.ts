@@ -1,6 +1,6 @@
 /**
  * Training for the open project: runs in the project file, each trained by an engine worker
- * (core/train/train-worker.ts) under the JobManager. The worker reads its run's config, resumes
+ * (core/session/train-worker.ts) under the JobManager. The worker reads its run's config, resumes
  * from the newest checkpoint when there is one, and writes ticks, previews and checkpoints into
  * the file; this side sets the run's status from the job's fate and relays progress.
  */
@@ -21,31 +21,24 @@ import type {
 } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { JobManager } from '../jobs/job-manager.js';
+import type { TrainJobParams } from '../jobs/kinds.js';
 import type { JobInfo } from '../jobs/protocol.js';
 import { presetInfos } from '../presets/index.js';
 import type { DatasetStore } from '../store/dataset.js';
 import type { Project } from '../store/project.js';
 import { RunStore, type RunInfo, type RunStatus } from '../store/runs.js';
-import { computeClassOf, defaultBatch, defaultKimg, resolveTrainConfig, type ComputeClass, type DatasetFacts } from '../train/config.js';
+import { computeClassOf, defaultBatch, defaultKimg, resolveTrainConfig, trainConfigFromJson, type ComputeClass, type DatasetFacts, type TrainConfig } from '../train/config.js';
 import { probeBackends } from '../backend/probe.js';
-import { currentBest } from '../metrics/best.js';
-import type { EvalJobParams } from '../metrics/eval-worker.js';
+import { currentBest } from '../evaluation/best.js';
+import type { EvalJobParams } from '../evaluation/eval-worker.js';
 import { DEFAULT_INPUT_RANGE, extractorInfo } from '../metrics/extractor-info.js';
 import { metricsConfigFromJson } from '../metrics/options.js';
 import { MetricsStore } from '../store/metrics.js';
 import { branchRun } from '../store/run-branch.js';
 
-export const TRAIN_WORKER = new URL('../train/train-worker.ts', import.meta.url);
-export const EVAL_WORKER = new URL('../metrics/eval-worker.ts', import.meta.url);
+export const TRAIN_WORKER = new URL('../session/train-worker.ts', import.meta.url);
+export const EVAL_WORKER = new URL('../evaluation/eval-worker.ts', import.meta.url);
 
-/** What the train worker is started with. */
-export interface TrainJobParams {
-  runId: number;
-  /** Overrides the run's backend for this session (resume on another device). */
-  backend?: BackendChoiceName;
-  /** Continue on a fresh random stream numbered this (after a divergence; a branch). */
-  reseed?: number;
-}
 
 const RUN_STATUS: Record<JobInfo['status'], RunStatus> = {
   queued: 'queued',
@@ -193,7 +186,7 @@ export class Training {
     const run = this.requireRun(runId);
     return {
       ...this.summary(run),
-      config: run.config,
+      config: storedConfig(run),
       series: this.runs.metricSeries(runId, afterKimg),
       checkpoints: this.runs.listCheckpoints(runId).map(({ runId: _r, ...c }) => c),
       previews: this.runs.listPreviews(runId),
@@ -370,6 +363,19 @@ export function metricsDetail(runs: RunStore, store: MetricsStore, run: RunInfo)
     best: currentBest(runs, store, run.id, m),
     metrics: { metric: m.metric, extractor: extractorInfo(m.extractor) },
   };
+}
+
+/**
+ * A run's stored config as the renderer sees it: completed with fields added since it was written.
+ * A config too old or damaged to complete is shown as stored (the run cannot resume; its settings
+ * are still worth reading).
+ */
+function storedConfig(run: RunInfo): TrainConfig {
+  try {
+    return trainConfigFromJson(run.config, `run ${run.id}`);
+  } catch {
+    return run.config as TrainConfig;
+  }
 }
 
 /** A config flattened to 'net.channelBase' → '256' (arrays joined with ' × '). */

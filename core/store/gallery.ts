@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import type { GalleryItem, GalleryPage, ItemProvenance, SampleSpec } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
-import { pngDataUrl } from '../data/png.js';
+import { pngDataUrl } from './png-data-url.js';
 
 export type GalleryFilter = 'all' | 'favourites' | 'rejected' | 'unrated';
 

@@ -1,6 +1,25 @@
 /** The `jobs` table: one row per piece of long work an engine worker does. */
 import type Database from 'better-sqlite3';
-import type { JobInfo, JobKind, JobStatus } from '../jobs/protocol.js';
+
+/** What an engine worker does. */
+export type JobKind = 'import' | 'train' | 'merge' | 'evaluate' | 'sample' | 'export';
+/** Where a job is in its life. */
+export type JobStatus = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
+
+export interface JobInfo {
+  id: number;
+  kind: JobKind;
+  status: JobStatus;
+  runId: number | null;
+  /** The worker's process id while it runs. */
+  pid: number | null;
+  /** The last progress the worker reported (kind-specific). */
+  progress: unknown;
+  /** Why it failed, in words a user can act on. */
+  error: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
 
 interface JobRow {
   id: number;

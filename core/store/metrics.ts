@@ -6,7 +6,9 @@
  */
 import type Database from 'better-sqlite3';
 import type { AlertSeverity, EvaluationSummary, RunAlert } from '../api/contract.js';
-import type { CustomExtractorSpec } from '../metrics/extractor-info.js';
+import type { CustomExtractorSpec } from '../api/run-config.js';
+
+export type { CustomExtractorSpec } from '../api/run-config.js';
 
 /** An alert before it is stored. */
 export interface NewAlert {

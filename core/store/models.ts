@@ -12,7 +12,7 @@ export interface ModelRow {
   checkpointId: number | null;
   runId: number | null;
   source: 'checkpoint' | 'import';
-  /** GeneratorMeta as JSON text (parsed by the caller: core/gallery/meta.ts). */
+  /** GeneratorMeta as JSON text (parsed by the caller: core/generator/meta.ts). */
   metadata: string;
   sizeBytes: number;
   createdAt: string;

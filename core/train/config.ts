@@ -1,69 +1,21 @@
 /**
- * Every training option, with its default and why, in one place (StyleGAN2-ADA's habit). A run
- * stores the config resolved here as JSON; resuming reads it back, so a run always continues
- * with the settings it started with.
+ * A run's config resolved from the user's settings, the preset and the dataset. The options a user
+ * can set, with their ranges and defaults, are declared once in core/api/train-options.ts (`O`
+ * here); what is derived (sizes by resolution and compute, γ, the EMA half-life, the tick) is
+ * decided here, with why. A run stores the config resolved here as JSON; resuming reads it back,
+ * so a run always continues with the settings it started with.
  */
-import type { BackendChoiceName, TrainSettings } from '../api/contract.js';
+import { TRAIN_OPTIONS as O, type TrainSettings } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { resolveNetConfig, type NetConfig } from '../nets/config.js';
 import { getPreset } from '../presets/index.js';
-import { type AugmentConfig, completeAugmentConfig, resolveAugmentConfig } from '../augment/config.js';
-import type { CustomExtractorSpec } from '../metrics/extractor-info.js';
+import { completeAugmentConfig, resolveAugmentConfig } from '../augment/config.js';
+import type { CustomExtractorSpec, TrainConfig } from '../api/run-config.js';
 import { defaultMetricsConfig, metricsConfigFromJson, type MetricsConfig } from '../metrics/options.js';
 
 export type { AugmentConfig } from '../augment/config.js';
 
-export type LossKind = 'logistic' | 'hinge' | 'lsgan';
-
-export interface TrainConfig {
-  /** The preset the run started from. */
-  preset: string;
-  /** Seeds weights, batches, latents and noise: the same config and seed give the same run on the same backend. */
-  seed: number;
-  /** Duration, in thousands of real images shown to D. */
-  kimg: number;
-  /** Images per step. */
-  batch: number;
-  /** The networks (resolution, channels and classes come from the dataset). */
-  net: NetConfig;
-  /** Adam learning rates (StyleGAN2-ADA: 0.0025 for both at ≤ 256²). */
-  gLr: number;
-  dLr: number;
-  /** Adam β1, β2, ε (StyleGAN2: 0, 0.99, 1e-8). */
-  betas: [number, number];
-  epsilon: number;
-  /** D updates per G update. */
-  dStepsPerG: number;
-  loss: LossKind;
-  /** R1 weight γ (auto: 0.0002·res²/batch, StyleGAN2-ADA) and its lazy interval in steps (16). */
-  r1Gamma: number;
-  r1Interval: number;
-  /** Half-life of G's EMA in kimg (StyleGAN2-ADA: batch·10/32) and its ramp-up (0.05 of the images so far; null: off). */
-  emaKimg: number;
-  emaRampup: number | null;
-  /** Statistics and a preview grid every `tickKimg`; a checkpoint every `snapshotTicks` ticks (and on pause/stop). */
-  tickKimg: number;
-  snapshotTicks: number;
-  /** Checkpoints kept per run (the best by the chosen metric is always kept too). */
-  keepCheckpoints: number;
-  /** Preview grid: columns × rows of fixed seeds. */
-  previewGrid: [number, number];
-  /** What D's augmentation does and how strong it is (every option, with its default: core/augment/config.ts). */
-  augment: AugmentConfig;
-  /** Requested compute backend ('auto': the best that loads). */
-  backend: BackendChoiceName;
-  /** Start from another run's weights (transfer learning), freezing D's first `freezeD` blocks. */
-  transferFrom: { runId: number; checkpointId?: number } | null;
-  freezeD: number;
-  /** Show reals mirrored left–right half of the time (x-flip); off: many datasets are not symmetric (text, faces' partings). */
-  mirror: boolean;
-  /** Which values the studio derived rather than the user set: the worker may shrink an auto batch to fit the backend's memory, and re-derives γ and the EMA half-life with it. */
-  auto: { batch: boolean; r1Gamma: boolean; emaKimg: boolean };
-  /** Evaluations while training (KID, FID, precision/recall), the best snapshot: core/metrics/options.ts. */
-  metrics: MetricsConfig;
-  /** A run resumed from another run's earlier checkpoint: where it branched off (core/store/run-branch.ts). */
-  branchedFrom?: { runId: number; checkpointId: number; kimg: number };
-}
+export type { LossKind, TrainConfig } from '../api/run-config.js';
 
 /** What the dataset says about the run: taken from the project, not from the user. */
 export interface DatasetFacts {
@@ -147,7 +99,7 @@ export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts, 
   if (conditional && data.numClasses < 2) {
     throw new UserError('invalid-request', `A conditional run needs at least 2 labels with images; this dataset has ${data.numClasses}. Label the images (e.g. from folders), or turn "use labels" off.`);
   }
-  const seed = settings.seed ?? 0;
+  const seed = settings.seed ?? O.seed.default;
   let net: NetConfig;
   try {
     net = resolveNetConfig({
@@ -156,7 +108,7 @@ export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts, 
       numClasses: conditional ? data.numClasses : 0,
       channelBase: a.channelBase ?? size.channelBase,
       channelMax: a.channelMax ?? size.channelMax,
-      mappingLayers: a.mappingLayers ?? 2,
+      mappingLayers: a.mappingLayers ?? O.mappingLayers.default,
       zDim: size.latent,
       wDim: size.latent,
       mbstdGroupSize: Math.min(4, batch),
@@ -171,24 +123,24 @@ export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts, 
     kimg: settings.kimg,
     batch,
     net,
-    gLr: a.gLr ?? 0.0025,
-    dLr: a.dLr ?? 0.0025,
+    gLr: a.gLr ?? O.gLr.default,
+    dLr: a.dLr ?? O.dLr.default,
     betas: [0, 0.99],
     epsilon: 1e-8,
-    dStepsPerG: a.dStepsPerG ?? 1,
-    loss: a.loss ?? 'logistic',
+    dStepsPerG: a.dStepsPerG ?? O.dStepsPerG.default,
+    loss: a.loss ?? O.loss.default,
     r1Gamma: a.r1Gamma ?? autoR1Gamma(data.resolution, batch),
     r1Interval: 16,
     emaKimg: a.emaKimg ?? (batch * 10) / 32,
     emaRampup: 0.05,
     tickKimg: a.tickKimg ?? Math.max(0.1, Math.min(4, settings.kimg / 50)),
-    snapshotTicks: a.snapshotTicks ?? 5,
+    snapshotTicks: a.snapshotTicks ?? O.snapshotTicks.default,
     keepCheckpoints: 3,
     previewGrid: [8, 4],
     augment: resolveAugmentConfig(preset.defaults.augment, a, settings.kimg, a.transferFrom !== undefined),
-    backend: settings.backend ?? 'auto',
+    backend: settings.backend ?? O.backend.default,
     transferFrom: a.transferFrom ?? null,
-    freezeD: a.freezeD ?? 0,
+    freezeD: a.freezeD ?? O.freezeD.default,
     mirror: false,
     auto: { batch: settings.batch === undefined, r1Gamma: a.r1Gamma === undefined, emaKimg: a.emaKimg === undefined },
     metrics: resolveMetrics(a, data, compute, extractor),
@@ -232,13 +184,13 @@ export function trainConfigFromJson(value: unknown, what: string): TrainConfig {
     ...full,
     net: resolveNetConfig(full.net),
     epsilon: full.epsilon ?? 1e-8,
-    dStepsPerG: full.dStepsPerG ?? 1,
+    dStepsPerG: full.dStepsPerG ?? O.dStepsPerG.default,
     emaRampup: full.emaRampup === undefined ? 0.05 : full.emaRampup,
     keepCheckpoints: full.keepCheckpoints ?? 3,
     previewGrid: full.previewGrid ?? [8, 4],
-    backend: full.backend ?? 'auto',
+    backend: full.backend ?? O.backend.default,
     transferFrom: full.transferFrom ?? null,
-    freezeD: full.freezeD ?? 0,
+    freezeD: full.freezeD ?? O.freezeD.default,
     augment: completeAugmentConfig(full.augment, full.kimg, (full.transferFrom ?? null) !== null),
     mirror: full.mirror ?? false,
     auto: full.auto ?? { batch: false, r1Gamma: false, emaKimg: false },

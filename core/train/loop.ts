@@ -15,12 +15,12 @@ import type { Discriminator } from '../nets/discriminator.js';
 import { type Generator, oneHotLabels } from '../nets/generator.js';
 import type { NamedVariable } from '../nets/params.js';
 import { Adam } from './adam.js';
-import { assignNamed, checkTensors, decodeTensors, encodeTensors, type Expected, readNamed } from './checkpoint-format.js';
+import { assignNamed, checkTensors, decodeTensors, encodeTensors, type Expected, readNamed } from '../nets/checkpoint-format.js';
 import type { LossKind, TrainConfig } from './config.js';
-import type { DataSource, DataSourceState } from './data-source.js';
+import type { DataSource, DataSourceState } from '../data/data-source.js';
 import { copyWeights, emaBeta, updateEma } from './ema.js';
 import { dMainLoss, dRegLoss, gMainLoss, lazyRegScale, logitStats, r1Terms } from './losses.js';
-import { Rng, type RngState, withSeededMathRandom } from './rng.js';
+import { Rng, type RngState, withSeededMathRandom } from '../random/rng.js';
 import { STAT, StatsCollector } from './stats.js';
 
 export interface Nets {

@@ -15,7 +15,7 @@ import { oneHotLabels } from '../nets/generator.js';
 import type { LossKind } from './config.js';
 import { dMainLoss, gMainLoss, r1Terms } from './losses.js';
 import type { Nets } from './loop.js';
-import { Rng, withSeededMathRandom } from './rng.js';
+import { Rng, withSeededMathRandom } from '../random/rng.js';
 
 const GB = 2 ** 30;
 const MARGIN = 1.1;

@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
 import { readFloatsAndDispose } from '../backend/read.js';
 import { type Generator, oneHotLabels } from '../nets/generator.js';
-import { hashInts } from './rng.js';
+import { hashInts } from '../random/rng.js';
 
 export interface PreviewOptions {
   /** Columns × rows; default 8 × 4. */

@@ -2,7 +2,7 @@
  * The standalone HTML sampler, exported with `atelier export --format html`, opened from disk
  * (file://) in Debian's Chromium: it loads with no network and no CSP violation, draws a
  * non-blank image for a seed, follows the seed, ψ and class controls, refuses an out-of-range
- * seed in words, draws z exactly as the studio does (core/gallery/latents.ts), and its pixels
+ * seed in words, draws z exactly as the studio does (core/generator/latents.ts), and its pixels
  * match the studio's for the same seed, ψ and class (TF.js in the browser on another backend:
  * within a grey level or two).
  */
@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { selectBackend } from '../../core/backend/select.js';
-import { seedToZ } from '../../core/gallery/latents.js';
+import { seedToZ } from '../../core/generator/latents.js';
 import { pixelsOf, projectWithCheckpoint } from '../unit/gallery/helpers.js';
 import { cleanup, launchBrowser, listProblems, newContext, REPO_ROOT, tempDir, watchedPage } from './harness.js';
 

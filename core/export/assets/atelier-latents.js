@@ -1,5 +1,5 @@
 /*
- * GAN Atelier: seed → z, exactly as the studio draws it (core/gallery/latents.ts, re-written in
+ * GAN Atelier: seed → z, exactly as the studio draws it (core/generator/latents.ts, re-written in
  * plain JavaScript for exported generators and the standalone sampler page; the studio's tests
  * check that both give the same values).
  *

@@ -1,4 +1,5 @@
-/** A run's augmentation as the charts need it, read from its stored config (unknown: it is JSON). */
+/** A run's augmentation as the charts need it, read from its resolved config. */
+import type { AugmentConfig } from '../../../core/api/contract.js';
 import type { Series } from './charts.js';
 
 export interface AugmentInfo {
@@ -11,11 +12,11 @@ export interface AugmentInfo {
 export const TARGET_SERIES = 'Augment/target';
 
 /** What a run's config says about augmentation; null when it does not augment. */
-export function augmentOf(config: unknown): AugmentInfo | null {
-  const a = (config as { augment?: { kind?: unknown; p?: unknown; target?: unknown } } | null)?.augment;
+export function augmentOf(config: { augment?: Partial<AugmentConfig> } | null): AugmentInfo | null {
+  const a = config?.augment;
   if (!a || (a.kind !== 'ada' && a.kind !== 'diffaugment')) return null;
   const adaptive = a.kind === 'ada' && (a.p === null || a.p === undefined);
-  return { kind: a.kind, target: adaptive && typeof a.target === 'number' ? a.target : null };
+  return { kind: a.kind, target: adaptive && a.target !== undefined ? a.target : null };
 }
 
 /** `series` and a flat target line at r_t's points. */

@@ -1,173 +1,101 @@
 /**
- * The new-run form's fields: the advanced options as a table (label, one line of help, the range
- * the contract accepts) and the parsing of what was typed into `TrainSettings`. A blank field
- * leaves the option to the studio (the preset and the dataset decide; core/train/config.ts).
+ * The new-run form's fields, from the options table (core/api/train-options.ts: label, help,
+ * range and default of every option, declared once), and the parsing of what was typed into
+ * `TrainSettings`. A blank field leaves the option to the studio (the preset and the dataset
+ * decide; core/train/config.ts).
  */
-import type { AdaPipelineName, BackendChoiceName, MetricChoice, TrainAdvanced } from '../../../core/api/contract.js';
+import type { BackendChoiceName, TrainAdvanced } from '../../../core/api/contract.js';
+import {
+  type ChoiceOption,
+  numberProblem,
+  type NumberOption,
+  OPTION_KEYS,
+  optionHelp,
+  type OptionGroup,
+  TRAIN_OPTIONS,
+  type TrainOptionKey,
+  type TrainOptions,
+} from '../../../core/api/train-options.js';
 
-/**
- * The contract's BACKEND_CHOICES, best first. Repeated here because importing a value from the
- * contract would bundle zod, whose start-up probe for eval trips the renderer's CSP.
- */
-export const BACKEND_CHOICES = ['auto', 'tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const satisfies readonly BackendChoiceName[];
-/** What each backend is, for people. */
-export const BACKEND_NAMES: Record<BackendChoiceName, string> = {
-  auto: 'Automatic',
-  'tensorflow-gpu': 'TensorFlow with CUDA (NVIDIA GPU)',
-  tensorflow: 'TensorFlow on the CPU (native)',
-  webgpu: 'WebGPU (any GPU)',
-  wasm: 'WebAssembly (CPU)',
-  cpu: 'Plain JavaScript (CPU, slowest)',
-};
+export { numberProblem } from '../../../core/api/train-options.js';
+export { BACKEND_CHOICES } from '../../../core/api/vocabulary.js';
 
+/** What each backend is, for people (the options table's menu). */
 export function backendName(backend: string): string {
-  return BACKEND_NAMES[backend as BackendChoiceName] ?? backend;
+  return TRAIN_OPTIONS.backend.choices.find((c) => c.value === backend)?.label ?? backend;
 }
 
-// A compile error here means the contract gained a backend this list lacks.
-const everyBackendListed: Exclude<BackendChoiceName, (typeof BACKEND_CHOICES)[number]> extends never ? true : never = true;
-void everyBackendListed;
+/** The advanced options typed as numbers. */
+export type NumericKey = { [K in TrainOptionKey]: TrainOptions[K] extends { type: 'number'; advanced: true } ? K : never }[TrainOptionKey] & keyof TrainAdvanced;
+/** The advanced options picked from a menu. */
+export type ChoiceKey = { [K in TrainOptionKey]: TrainOptions[K] extends { type: 'choice'; advanced: true } ? K : never }[TrainOptionKey] & keyof TrainAdvanced;
 
-type NumericKey =
-  | 'gLr'
-  | 'dLr'
-  | 'dStepsPerG'
-  | 'r1Gamma'
-  | 'emaKimg'
-  | 'channelBase'
-  | 'channelMax'
-  | 'mappingLayers'
-  | 'tickKimg'
-  | 'snapshotTicks'
-  | 'augTarget'
-  | 'augP'
-  | 'augSpeedKimg'
-  | 'evalEvery'
-  | 'evalReals'
-  | 'evalFakes'
-  | 'evalBudget';
-
-export interface NumericField {
+export interface NumericField extends NumberOption {
   key: NumericKey;
-  label: string;
+  /** The help with what blank means. */
   help: string;
-  min: number;
-  /** Whether `min` itself is allowed (learning rates and the tick must be above 0). */
-  minInclusive: boolean;
-  max: number;
-  integer: boolean;
-  /** The input's step (arrows); any value in range is accepted. */
-  step: number | 'any';
-  group: 'optimiser' | 'capacity' | 'schedule' | 'augment' | 'metrics';
 }
 
-/** In the contract's order and ranges (core/api/contract.ts, `trainAdvanced`). */
-export const NUMERIC_FIELDS: readonly NumericField[] = [
-  { key: 'gLr', label: 'G learning rate', help: 'How far each step moves the generator (Adam). Blank: 0.0025.', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', group: 'optimiser' },
-  { key: 'dLr', label: 'D learning rate', help: 'The same for the discriminator. Blank: 0.0025.', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', group: 'optimiser' },
-  { key: 'dStepsPerG', label: 'D steps per G step', help: 'Discriminator updates for each generator update, 1–8. Blank: 1.', min: 1, minInclusive: true, max: 8, integer: true, step: 1, group: 'optimiser' },
-  { key: 'r1Gamma', label: 'R1 γ', help: 'How strongly D is kept smooth around real images. Blank: 0.0002 × resolution² ÷ batch.', min: 0, minInclusive: true, max: 10000, integer: false, step: 'any', group: 'optimiser' },
-  { key: 'emaKimg', label: 'EMA half-life (kimg)', help: 'Previews and exports use an average of G over roughly this many kimg. Blank: batch × 10 ÷ 32.', min: 0, minInclusive: true, max: 1000, integer: false, step: 'any', group: 'optimiser' },
-  { key: 'channelBase', label: 'Channel base', help: 'Overall width of both networks: smaller trains faster and learns less. Blank: the value for this resolution.', min: 256, minInclusive: true, max: 65536, integer: true, step: 256, group: 'capacity' },
-  { key: 'channelMax', label: 'Channel max', help: 'Channels of the widest layer, 8–1024. Blank: the value for this resolution.', min: 8, minInclusive: true, max: 1024, integer: true, step: 8, group: 'capacity' },
-  { key: 'mappingLayers', label: 'Mapping layers', help: 'Depth of the network that shapes the latent space, 1–8. Blank: 2.', min: 1, minInclusive: true, max: 8, integer: true, step: 1, group: 'capacity' },
-  { key: 'tickKimg', label: 'Tick (kimg)', help: 'Charts and the sample grid refresh every this many kimg. Blank: the duration ÷ 50, from 0.1 to 4.', min: 0, minInclusive: false, max: 1000, integer: false, step: 'any', group: 'schedule' },
-  { key: 'snapshotTicks', label: 'Checkpoint every (ticks)', help: 'A checkpoint, which resume starts from, every this many ticks (and on pause and stop). Blank: 5.', min: 1, minInclusive: true, max: 1000, integer: true, step: 1, group: 'schedule' },
-  { key: 'augTarget', label: 'r_t target', help: 'The strength p rises while r_t (how surely D calls the reals real, −1 to 1) is above this, and falls below it. Blank: 0.6.', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', group: 'augment' },
-  { key: 'augP', label: 'Fixed strength p', help: 'Augment each image with this probability per transform, 0–1, instead of adapting it. Blank: adaptive.', min: 0, minInclusive: true, max: 1, integer: false, step: 'any', group: 'augment' },
-  { key: 'augSpeedKimg', label: 'Adaptation speed (kimg)', help: 'kimg for p to go from 0 to 1 at the fastest. Blank: a fifth of the duration, at most 500 (100 when starting from another run’s weights).', min: 0, minInclusive: false, max: 100000, integer: false, step: 'any', group: 'augment' },
-  { key: 'evalEvery', label: 'Evaluate every (checkpoints)', help: 'KID, FID, precision and recall of the samples at every this many checkpoints; 0: never while training. Blank: 1.', min: 0, minInclusive: true, max: 1000, integer: true, step: 1, group: 'metrics' },
-  { key: 'evalReals', label: 'Dataset images per evaluation', help: 'Compared with (their features are computed once per project). Blank: what fits the time budget, up to 200 on a CPU.', min: 4, minInclusive: true, max: 5000, integer: true, step: 1, group: 'metrics' },
-  { key: 'evalFakes', label: 'Generated images per evaluation', help: 'The same latents every time. Blank: what fits the time budget, up to 64 on a CPU.', min: 4, minInclusive: true, max: 5000, integer: true, step: 1, group: 'metrics' },
-  { key: 'evalBudget', label: 'Evaluation time budget (%)', help: 'Evaluations wait when they would take more than this share of the training time; 0: no limit. Blank: 10.', min: 0, minInclusive: true, max: 1000, integer: false, step: 'any', group: 'metrics' },
-];
-
-/** The contract's METRIC_CHOICES (repeated: see BACKEND_CHOICES), with what each is for people. */
-export const METRICS: ReadonlyArray<{ value: MetricChoice; label: string }> = [
-  { value: 'kid', label: 'KID (honest with few images)' },
-  { value: 'fid', label: 'FID' },
-  { value: 'pr', label: 'Precision and recall (F1)' },
-];
-
-/**
- * The contract's ADA_PIPELINES with what each does, for the pipeline menu (repeated, not imported:
- * see BACKEND_CHOICES), then DiffAugment.
- */
-export const AUG_PIPES: ReadonlyArray<{ value: AdaPipelineName | 'diffaugment'; label: string }> = [
-  { value: 'bgc', label: 'bgc: flips, rotations, shifts, scaling, colour (ADA’s default)' },
-  { value: 'blit', label: 'blit: flips, 90° rotations, whole-pixel shifts' },
-  { value: 'geom', label: 'geom: scaling, rotation, stretching, sub-pixel shifts' },
-  { value: 'color', label: 'color: brightness, contrast, luma flip, hue, saturation' },
-  { value: 'filter', label: 'filter: boosts or damps 4 frequency bands' },
-  { value: 'noise', label: 'noise: added grain' },
-  { value: 'cutout', label: 'cutout: a blanked square' },
-  { value: 'bg', label: 'bg: blit + geom' },
-  { value: 'bgcf', label: 'bgcf: bgc + filter' },
-  { value: 'bgcfn', label: 'bgcfn: bgcf + noise' },
-  { value: 'bgcfnc', label: 'bgcfnc: everything' },
-  { value: 'diffaugment', label: 'DiffAugment: colour, translation, cutout, always on' },
-];
-// A compile error here means the contract gained a pipeline this menu lacks.
-const everyPipeListed: Exclude<AdaPipelineName, (typeof AUG_PIPES)[number]['value']> extends never ? true : never = true;
-void everyPipeListed;
-
-export const LOSSES: ReadonlyArray<{ value: NonNullable<TrainAdvanced['loss']>; label: string }> = [
-  { value: 'logistic', label: 'Logistic (StyleGAN2)' },
-  { value: 'hinge', label: 'Hinge' },
-  { value: 'lsgan', label: 'Least squares (LSGAN)' },
-];
-
-/** What the advanced panel holds: the text of each numeric field ('' = blank), the loss and the augmentation pipeline ('' = default). */
-export interface AdvancedInput {
-  numbers: Record<NumericKey, string>;
-  loss: '' | NonNullable<TrainAdvanced['loss']>;
-  augPipe: '' | (typeof AUG_PIPES)[number]['value'];
-  /** The metric that picks the best snapshot ('' = KID). */
-  metric: '' | MetricChoice;
+export interface ChoiceField extends ChoiceOption {
+  key: ChoiceKey;
 }
+
+/** Advanced-panel groups (transfer learning has its own section in the form). */
+export type AdvancedGroup = Exclude<OptionGroup, 'run' | 'transfer'>;
+
+const isAdvancedGroup = (g: OptionGroup): g is AdvancedGroup => g !== 'run' && g !== 'transfer';
+
+/** The advanced number fields, in the table's order. */
+export const NUMERIC_FIELDS: readonly NumericField[] = OPTION_KEYS.flatMap((key) => {
+  const o = TRAIN_OPTIONS[key];
+  return o.type === 'number' && o.advanced && isAdvancedGroup(o.group) ? [{ ...o, key: key as NumericKey, help: optionHelp(o) }] : [];
+});
+
+/** The advanced menus, in the table's order. */
+export const CHOICE_FIELDS: readonly ChoiceField[] = OPTION_KEYS.flatMap((key) => {
+  const o = TRAIN_OPTIONS[key];
+  return o.type === 'choice' && o.advanced && isAdvancedGroup(o.group) ? [{ ...(o as ChoiceOption), key: key as ChoiceKey }] : [];
+});
+
+/** The pipeline menu (ADA's pipelines, then DiffAugment). */
+export const AUG_PIPES = TRAIN_OPTIONS.augPipe.choices;
+
+/** What the advanced panel holds: the text of each number field, and the value of each menu by its key ('' = blank). */
+export type AdvancedInput = { numbers: Record<NumericKey, string> } & Record<ChoiceKey, string>;
 
 export function blankAdvanced(): AdvancedInput {
   const numbers = Object.fromEntries(NUMERIC_FIELDS.map((f) => [f.key, ''])) as Record<NumericKey, string>;
-  return { numbers, loss: '', augPipe: '', metric: '' };
+  return { numbers, ...(Object.fromEntries(CHOICE_FIELDS.map((f) => [f.key, ''])) as Record<ChoiceKey, string>) };
 }
 
-/** Why a field's text is not accepted, or null (blank is accepted). */
-export function numberProblem(field: Pick<NumericField, 'label' | 'min' | 'minInclusive' | 'max' | 'integer'>, text: string): string | null {
-  const t = text.trim();
-  if (t === '') return null;
-  const n = Number(t);
-  if (!Number.isFinite(n)) return `${field.label}: type a number.`;
-  if (field.integer && !Number.isInteger(n)) return `${field.label}: use a whole number.`;
-  const low = field.minInclusive ? n < field.min : n <= field.min;
-  if (low || n > field.max) {
-    return `${field.label}: use ${field.minInclusive ? `${field.min} to ${field.max}` : `more than ${field.min}, up to ${field.max}`}.`;
-  }
-  return null;
-}
-
-/** Presets whose runs augment what D sees (the augmentation fields apply to them only). */
-export function presetAugments(presetId: string): boolean {
-  return presetId === 'ada';
+/** Whether a field applies: the augmentation options only to a preset that augments, and DiffAugment takes no strength settings. */
+export function applies(field: NumericField | ChoiceField, input: AdvancedInput, augments: boolean): boolean {
+  if (field.augmentOnly !== true) return true;
+  if (!augments) return false;
+  return field.type === 'choice' || input.augPipe !== 'diffaugment';
 }
 
 /**
- * The advanced options that were set, and the problems with the ones that cannot be used. The
- * augmentation fields count only when `augments` (the preset augments); DiffAugment takes no
- * target, p or speed.
+ * The advanced options that were set, and the problems with the ones that cannot be used. Only the
+ * fields that apply count (see `applies`).
  */
 export function parseAdvanced(input: AdvancedInput, augments = false): { advanced: TrainAdvanced; problems: string[] } {
-  const advanced: TrainAdvanced = {};
+  const advanced: Record<string, number | string> = {};
   const problems: string[] = [];
-  const diff = input.augPipe === 'diffaugment';
   for (const f of NUMERIC_FIELDS) {
-    if (f.group === 'augment' && (!augments || diff)) continue;
+    if (!applies(f, input, augments)) continue;
     const text = input.numbers[f.key];
     const problem = numberProblem(f, text);
     if (problem) problems.push(problem);
     else if (text.trim() !== '') advanced[f.key] = Number(text);
   }
-  if (input.loss) advanced.loss = input.loss;
-  if (augments && input.augPipe) advanced.augPipe = input.augPipe;
-  if (input.metric) advanced.metric = input.metric;
-  return { advanced, problems };
+  for (const f of CHOICE_FIELDS) {
+    if (applies(f, input, augments) && input[f.key] !== '') advanced[f.key] = input[f.key];
+  }
+  return { advanced: advanced as TrainAdvanced, problems };
+}
+
+/** The choice a backend menu offers, checked against the table's list. */
+export function isBackendChoice(value: string): value is BackendChoiceName {
+  return TRAIN_OPTIONS.backend.choices.some((c) => c.value === value);
 }

@@ -16,7 +16,7 @@ import { diffAugment, type DiffAugmentPart } from '../../../core/augment/diffaug
 import { AugmentPipe, type AugmentParams } from '../../../core/augment/pipeline.js';
 import { readFloats, readScalar } from '../../../core/backend/read.js';
 import { selectBackend } from '../../../core/backend/select.js';
-import { Rng } from '../../../core/train/rng.js';
+import { Rng } from '../../../core/random/rng.js';
 import { randn } from '../backend/numeric.js';
 import { TRANSFORMS } from './helpers.js';
 

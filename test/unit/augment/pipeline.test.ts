@@ -17,7 +17,7 @@ import { identity3, type Mat3, mul3, rotate2dInv, scale2dInv, translate2dInv, wa
 import { AugmentPipe, cutoutMask } from '../../../core/augment/pipeline.js';
 import { warpImages } from '../../../core/augment/sparse-map.js';
 import { selectBackend } from '../../../core/backend/select.js';
-import { Rng } from '../../../core/train/rng.js';
+import { Rng } from '../../../core/random/rng.js';
 import { emojiTensor, maxAbsDiff, only, take, TRANSFORMS } from './helpers.js';
 
 const R = 16;

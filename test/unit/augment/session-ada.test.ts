@@ -14,7 +14,8 @@ import { DatasetStore } from '../../../core/store/dataset.js';
 import { Project } from '../../../core/store/project.js';
 import { RunStore } from '../../../core/store/runs.js';
 import { resolveTrainConfig } from '../../../core/train/config.js';
-import { type CheckpointState, trainSession } from '../../../core/train/session.js';
+import type { CheckpointState } from '../../../core/train/checkpoint-state.js';
+import { trainSession } from '../../../core/session/train-session.js';
 import { EMOJI_DIR } from '../train/helpers.js';
 
 describe('ADA training session', () => {

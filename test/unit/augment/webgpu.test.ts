@@ -10,7 +10,7 @@ import { NO_TRANSFORMS, pipeSpec } from '../../../core/augment/config.js';
 import { diffAugment, type DiffAugmentPart } from '../../../core/augment/diffaugment.js';
 import { AugmentPipe } from '../../../core/augment/pipeline.js';
 import { selectBackend } from '../../../core/backend/select.js';
-import { Rng } from '../../../core/train/rng.js';
+import { Rng } from '../../../core/random/rng.js';
 import { onBackend, randn, relErr } from '../backend/numeric.js';
 import { TRANSFORMS } from './helpers.js';
 

@@ -13,8 +13,8 @@ import sharp from 'sharp';
 import { Generator } from '../../../core/nets/generator.js';
 import { Project } from '../../../core/store/project.js';
 import { RunStore } from '../../../core/store/runs.js';
-import { encodeTensors, readNamed } from '../../../core/train/checkpoint-format.js';
-import type { CheckpointState } from '../../../core/train/session.js';
+import { encodeTensors, readNamed } from '../../../core/nets/checkpoint-format.js';
+import type { CheckpointState } from '../../../core/train/checkpoint-state.js';
 import { tinyConfig } from '../train/helpers.js';
 
 export function tempDir(t: TestContext, prefix = 'atelier-gallery-'): string {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { runInNewContext } from 'node:vm';
 import { UserError } from '../../../core/api/errors.js';
-import { combine, lerp, lnExact, MAX_SEED, meanOf, parseSeeds, seedToZ, slerp } from '../../../core/gallery/latents.js';
+import { combine, lerp, lnExact, MAX_SEED, meanOf, parseSeeds, seedToZ, slerp } from '../../../core/generator/latents.js';
 
 const ASSET = new URL('../../../core/export/assets/atelier-latents.js', import.meta.url);
 

@@ -157,14 +157,14 @@ test('a worker entry resolves to its source in development and to the bundle bes
   const { resolveEntry } = await import('../../../core/jobs/fork-worker.js');
   const { mkdirSync, writeFileSync } = await import('node:fs');
   const root = tempDir(t);
-  const src = join(root, 'core', 'train', 'train-worker.ts');
+  const src = join(root, 'core', 'session', 'train-worker.ts');
   const bundle = join(root, 'out', 'electron');
   mkdirSync(bundle, { recursive: true });
   writeFileSync(join(bundle, 'train-worker.js'), '');
-  // Packaged: no sources; main.js's `new URL('../train/train-worker.ts', …)` points nowhere, the bundle is beside main.js.
-  assert.equal(resolveEntry(join(root, 'out', 'train', 'train-worker.ts'), bundle), join(bundle, 'train-worker.js'));
+  // Packaged: no sources; main.js's `new URL('../session/train-worker.ts', …)` points nowhere, the bundle is beside main.js.
+  assert.equal(resolveEntry(join(root, 'out', 'session', 'train-worker.ts'), bundle), join(bundle, 'train-worker.js'));
   // Development: the TypeScript source wins over a stray bundle.
-  mkdirSync(join(root, 'core', 'train'), { recursive: true });
+  mkdirSync(join(root, 'core', 'session'), { recursive: true });
   writeFileSync(src, '');
   assert.equal(resolveEntry(src, bundle), src);
   // A prebuilt .js beside the source is preferred.

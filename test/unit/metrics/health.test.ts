@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { findDivergence, HealthMonitor } from '../../../core/metrics/health.js';
-import { RunMetrics } from '../../../core/metrics/in-training.js';
+import { RunMetrics } from '../../../core/evaluation/in-training.js';
 import { MetricsStore } from '../../../core/store/metrics.js';
 import { Project } from '../../../core/store/project.js';
 import { RunStore } from '../../../core/store/runs.js';
 import { tempDir } from '../../helpers/tmp.js';
-import { Rng } from '../../../core/train/rng.js';
+import { Rng } from '../../../core/random/rng.js';
 
 const ctx = (ada = false, best: { kimg: number } | null = { kimg: 12 }) => ({ ada, best: () => best, lastCheckpoint: () => ({ kimg: 14 }) });
 
@@ -96,7 +96,7 @@ test('a divergence: NaN, ±∞, or a loss past 1e4 is found; the alert says the 
 });
 
 test('a collapsed batch of features gives a low diversity ratio, and the alert fires on it', async () => {
-  const { meanPairwiseDistance } = await import('../../../core/metrics/evaluate.js');
+  const { meanPairwiseDistance } = await import('../../../core/evaluation/evaluate.js');
   const { FeaturePair, featureSet } = await import('../../../core/metrics/features.js');
   const rng = Rng.fromSeed(9);
   const dim = 16;

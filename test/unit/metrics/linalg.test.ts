@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { covariance, matMul, sqrtPsd, symmetricEigen } from '../../../core/metrics/linalg.js';
-import { Rng } from '../../../core/train/rng.js';
+import { Rng } from '../../../core/random/rng.js';
 
 function randomSymmetric(n: number, seed: number): Float64Array {
   const rng = Rng.fromSeed(seed);

@@ -12,7 +12,7 @@ import { fidFromPair, frechetInceptionDistance } from '../../../core/metrics/fid
 import { kernelInceptionDistance } from '../../../core/metrics/kid.js';
 import { precisionRecall } from '../../../core/metrics/precision-recall.js';
 import { computeMetrics, METRICS } from '../../../core/metrics/registry.js';
-import { Rng } from '../../../core/train/rng.js';
+import { Rng } from '../../../core/random/rng.js';
 
 const ref = JSON.parse(readFileSync(new URL('../../fixtures/metrics/reference.json', import.meta.url), 'utf8')) as {
   dim: number;

@@ -22,7 +22,7 @@ import { MetricsStore } from '../../../core/store/metrics.js';
 import { Project } from '../../../core/store/project.js';
 import { RunStore } from '../../../core/store/runs.js';
 import { resolveTrainConfig } from '../../../core/train/config.js';
-import { trainSession } from '../../../core/train/session.js';
+import { trainSession } from '../../../core/session/train-session.js';
 import { EMOJI_DIR } from '../train/helpers.js';
 
 const ROOT = new URL('../../../', import.meta.url).pathname;

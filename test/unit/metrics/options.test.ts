@@ -33,7 +33,7 @@ test('sizes the user set are kept; runs from before the metrics get automatic on
 });
 
 test('an evaluation under way stops when, at the speed it really goes, it would overshoot the budget', async () => {
-  const { pastBudget } = await import('../../../core/metrics/in-training.js');
+  const { pastBudget } = await import('../../../core/evaluation/in-training.js');
   // 8 of 88 images in 8 s: 80 more take ~80 s; 20 s allowed → stop.
   assert.equal(pastBudget({ done: 8, total: 88, elapsed: 8, spent: 0, allowed: 20 }), true);
   // The same speed with 120 s allowed: go on.

@@ -10,7 +10,7 @@ import { selectBackend } from '../../../core/backend/select.js';
 import { FeaturePair, featureSet } from '../../../core/metrics/features.js';
 import { computeMetrics, METRIC_IDS } from '../../../core/metrics/registry.js';
 import { tfDot } from '../../../core/metrics/tf-dot.js';
-import { Rng } from '../../../core/train/rng.js';
+import { Rng } from '../../../core/random/rng.js';
 
 const ref = JSON.parse(readFileSync(new URL('../../fixtures/metrics/reference.json', import.meta.url), 'utf8')) as { dim: number; real: number[]; fake: number[] };
 

@@ -7,7 +7,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { methods } from '../../../core/api/contract.js';
 import { augmentOf, TARGET_SERIES, withTarget } from '../../../renderer/src/lib/augment.js';
-import { AUG_PIPES, blankAdvanced, parseAdvanced, presetAugments } from '../../../renderer/src/lib/train-settings.js';
+import { presetInfos } from '../../../core/presets/index.js';
+import { AUG_PIPES, blankAdvanced, parseAdvanced } from '../../../renderer/src/lib/train-settings.js';
+
+/** Whether a preset's runs augment, as the Train view learns it (PresetInfo). */
+const presetAugments = (id: string): boolean => presetInfos({ images: 100, numClasses: 0 }).find((p) => p.id === id)!.augments;
 
 test('augmentation fields: only for ADA, checked as the contract checks them', () => {
   const input = blankAdvanced();

@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { StudioService } from '../../../core/service/studio-service.js';
 import { RootedPaths } from '../../../core/service/paths.js';
 import { startWebHost, TOKEN_COOKIE, type WebHost } from '../../../core/server/web-host.js';
-import type { WireMessage } from '../../../core/api/contract.js';
+import type { WireMessage } from '../../../core/api/wire.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 interface Reply {

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkTensors, CheckpointFormatError, decodeTensors, encodeTensors, type NamedArray } from '../../../core/train/checkpoint-format.js';
-import { Rng } from '../../../core/train/rng.js';
+import { checkTensors, CheckpointFormatError, decodeTensors, encodeTensors, type NamedArray } from '../../../core/nets/checkpoint-format.js';
+import { Rng } from '../../../core/random/rng.js';
 
 function randomArray(n: number, rng: Rng): Float32Array {
   const bits = new Uint32Array(n);

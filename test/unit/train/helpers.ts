@@ -7,7 +7,7 @@ import { resolveNetConfig } from '../../../core/nets/config.js';
 import { Discriminator } from '../../../core/nets/discriminator.js';
 import { Generator } from '../../../core/nets/generator.js';
 import { resolveTrainConfig, type TrainConfig } from '../../../core/train/config.js';
-import { ImageArraySource } from '../../../core/train/data-source.js';
+import { ImageArraySource } from '../../../core/data/data-source.js';
 import { type LoopOptions, type Nets, TrainingLoop } from '../../../core/train/loop.js';
 
 export const EMOJI_DIR = join(import.meta.dirname, '../../../node_modules/emoji-datasource-twitter/img/twitter/64');

@@ -13,7 +13,7 @@ import { readFloats } from '../../../core/backend/read.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { ParamStore } from '../../../core/nets/params.js';
 import { Adam } from '../../../core/train/adam.js';
-import { decodeTensors } from '../../../core/train/checkpoint-format.js';
+import { decodeTensors } from '../../../core/nets/checkpoint-format.js';
 import type { TrainConfig } from '../../../core/train/config.js';
 import { type ExtraDiscriminator, loadNetworks, type TickInfo } from '../../../core/train/loop.js';
 import { fitBatch, isOutOfMemory, outOfMemoryMessage, predictedPeak, probeStepPeak } from '../../../core/train/memory.js';

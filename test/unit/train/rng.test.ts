@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { readFloatsAndDispose } from '../../../core/backend/read.js';
-import { permutation, Rng, splitmix32, withSeededMathRandom } from '../../../core/train/rng.js';
+import { permutation, Rng, splitmix32, withSeededMathRandom } from '../../../core/random/rng.js';
 
 describe('rng', () => {
   it('xoshiro128** from state {1, 2, 3, 4} gives the reference outputs and state', () => {

@@ -14,10 +14,11 @@ import { selectBackend } from '../../../core/backend/select.js';
 import { DatasetStore } from '../../../core/store/dataset.js';
 import { Project } from '../../../core/store/project.js';
 import { RunStore } from '../../../core/store/runs.js';
-import { decodeTensors } from '../../../core/train/checkpoint-format.js';
+import { decodeTensors } from '../../../core/nets/checkpoint-format.js';
 import { autoR1Gamma, type DatasetFacts, resolveTrainConfig, type TrainConfig } from '../../../core/train/config.js';
 import { fitBatch, predictedPeak } from '../../../core/train/memory.js';
-import { type CheckpointState, trainSession } from '../../../core/train/session.js';
+import type { CheckpointState } from '../../../core/train/checkpoint-state.js';
+import { trainSession } from '../../../core/session/train-session.js';
 import { EMOJI_DIR, makeNets } from './helpers.js';
 
 const FACTS: DatasetFacts = { images: 32, resolution: 16, channels: 3, numClasses: 2 };

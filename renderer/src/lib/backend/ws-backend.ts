@@ -6,7 +6,8 @@
  * calls fail with a "connection lost" error (the service may or may not have run them), the state
  * turns `lost`, and the backend reconnects with a growing delay until the server is back.
  */
-import type { Method, Params, ResultOf, StudioEvent, WireMessage, WireRequest } from '../../../../core/api/contract.js';
+import type { Method, Params, ResultOf, StudioEvent } from '../../../../core/api/contract.js';
+import type { WireMessage, WireRequest } from '../../../../core/api/wire.js';
 import type { Result } from '../../../../core/api/errors.js';
 import { connectionLost, type ConnectionListener, type ConnectionStatus, type EventListener, type IBackend } from './backend.js';
 

@@ -1,9 +1,10 @@
 /**
  * The open project's dataset as the Dataset view sees it: the stats, the running import, the
  * last import's report, a paged cache of thumbnails for the virtualised grid, the filter, the
- * selection and the image shown in detail. Kept current from the service's events
- * (`import.progress`, `import.finished`, `dataset.changed`, `project.changed`); paths dropped
- * onto the desktop window (`files.dropped`) wait here for the view to offer an import.
+ * selection and the image shown in detail. Follows the open project through the studio (see
+ * ProjectScopedState) and is kept current from the service's events (`import.progress`,
+ * `import.finished`, `dataset.changed`); paths dropped onto the desktop window (`files.dropped`)
+ * wait here for the view to offer an import.
  */
 import { SvelteMap, SvelteSet } from 'svelte/reactivity';
 import type {
@@ -15,14 +16,13 @@ import type {
   ImportProgress,
   ImportReport,
   LabelSource,
-  Method,
   NormaliseSettings,
   Params,
   ResultOf,
   StudioEvent,
 } from '../../../../core/api/contract.js';
-import type { IBackend } from '../backend/backend.js';
-import type { StudioState } from './studio.svelte.js';
+import { Generation } from './generation.js';
+import { ProjectScopedState } from './project-scoped.svelte.js';
 
 /** Which images the grid shows: every one, one label's (by id), or those without a label. */
 export type LabelFilter = 'all' | 'unlabelled' | number;
@@ -43,18 +43,13 @@ export interface ImportRequest {
   nearThreshold: number;
 }
 
-export class DatasetState {
-  readonly backend: IBackend;
-  readonly studio: StudioState;
-
+export class DatasetState extends ProjectScopedState {
   /** Counts, labels, duplicates and skipped files of the open project; null until loaded. */
   stats = $state.raw<DatasetStats | null>(null);
   /** The running import's latest progress, or null. */
   progress = $state.raw<ImportProgress | null>(null);
   /** The report of the import that finished while the studio watched; dismissable. */
   report = $state.raw<ImportReport | null>(null);
-  /** A call the user made is in flight. */
-  busy = $state(false);
   /** An export is being written. */
   exporting = $state(false);
   exported = $state.raw<DatasetExportResult | null>(null);
@@ -75,10 +70,8 @@ export class DatasetState {
   /** Every duplicate pair of every import; null until asked for. */
   duplicatePairs = $state.raw<DuplicatePair[] | null>(null);
 
-  /** The project this state describes. */
-  private projectPath: string | null = null;
-  /** Bumped whenever cached pages become stale: answers from before are dropped. */
-  private generation = 0;
+  /** Bumped whenever cached pages become stale (another project, filter or data): answers from before are dropped. */
+  private readonly pageGeneration = new Generation();
   // Bookkeeping only, never shown: a plain Set on purpose (reading it must not re-run the grid's effect).
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
   private readonly inflight = new Set<number>();
@@ -86,15 +79,6 @@ export class DatasetState {
   private visiblePages: [number, number] = [0, 0];
   private lastLiveRefresh = 0;
   private lastLiveImported = 0;
-
-  constructor(backend: IBackend, studio: StudioState) {
-    this.backend = backend;
-    this.studio = studio;
-    backend.subscribe((event) => this.apply(event));
-    backend.onConnection((status) => {
-      if (status.state === 'open' && this.projectPath !== null) void this.load(); // events may have been missed
-    });
-  }
 
   /** Whether a project is open and its stats are loaded. */
   get ready(): boolean {
@@ -105,16 +89,9 @@ export class DatasetState {
     return this.progress !== null;
   }
 
-  /** Follows the open project: a different one (or none) starts from scratch. */
-  sync(projectPath: string | null): void {
-    if (projectPath === this.projectPath) return;
-    this.projectPath = projectPath;
-    this.reset();
-    if (projectPath !== null) void this.load();
-  }
-
-  private reset(): void {
-    this.generation++;
+  /** Another project (or none): from scratch. */
+  protected reset(): void {
+    this.pageGeneration.bump();
     this.inflight.clear();
     this.pages.clear();
     this.selected.clear();
@@ -130,13 +107,10 @@ export class DatasetState {
 
   /** Stats, the running import (if any) and the first page of thumbnails. */
   async load(): Promise<void> {
-    const stats = await this.backend.call('dataset.stats', {});
-    if (!stats.ok) {
-      if (stats.error.code !== 'no-project') this.studio.report(stats.error);
-      return;
-    }
-    this.setStats(stats.value);
-    this.progress = stats.value.importing;
+    const stats = await this.read('dataset.stats', {});
+    if (!stats) return;
+    this.setStats(stats);
+    this.progress = stats.importing;
     this.refreshPages();
   }
 
@@ -147,11 +121,8 @@ export class DatasetState {
     if (typeof f === 'number' && !stats.labels.some((l) => l.id === f)) this.setFilter('all'); // merged or emptied
   }
 
-  private apply(event: StudioEvent): void {
+  protected apply(event: StudioEvent): void {
     switch (event.type) {
-      case 'project.changed':
-        this.sync(event.project?.path ?? null);
-        break;
       case 'import.progress':
         this.progress = event.progress;
         this.liveRefresh(event.progress);
@@ -177,8 +148,9 @@ export class DatasetState {
     if (progress.imported === this.lastLiveImported || now - this.lastLiveRefresh < LIVE_REFRESH_MS) return;
     this.lastLiveRefresh = now;
     this.lastLiveImported = progress.imported;
+    const current = this.ticket();
     void this.backend.call('dataset.stats', {}).then((r) => {
-      if (r.ok && this.projectPath !== null) {
+      if (r.ok && current() && this.projectPath !== null) {
         this.setStats(r.value);
         this.refreshPages();
       }
@@ -207,13 +179,13 @@ export class DatasetState {
   }
 
   private async fetchPage(index: number): Promise<void> {
-    const generation = this.generation;
+    const current = this.pageGeneration.ticket();
     this.inflight.add(index);
     const f = this.filter;
     const params: Params<'dataset.page'> = { offset: index * PAGE_SIZE, limit: PAGE_SIZE };
     if (f !== 'all') params.label = f;
     const result = await this.backend.call('dataset.page', params);
-    if (generation !== this.generation) return; // the filter or the data changed meanwhile
+    if (!current()) return; // the project, the filter or the data changed meanwhile
     this.inflight.delete(index);
     if (!result.ok) {
       if (result.error.code !== 'no-project') this.studio.report(result.error);
@@ -227,7 +199,7 @@ export class DatasetState {
 
   /** Reloads the pages on screen (keeping them shown until the new ones arrive); drops the rest. */
   refreshPages(): void {
-    this.generation++;
+    this.pageGeneration.bump();
     this.inflight.clear();
     const [from, to] = this.visiblePages;
     for (const p of [...this.pages.keys()]) if (p < from || p > to) this.pages.delete(p);
@@ -246,7 +218,7 @@ export class DatasetState {
     if (filter === this.filter) return;
     this.filter = filter;
     this.selected.clear();
-    this.generation++;
+    this.pageGeneration.bump();
     this.inflight.clear();
     this.pages.clear();
     this.total = this.countFor(filter);
@@ -279,16 +251,6 @@ export class DatasetState {
 
   // -------------------------------------------------------------------------------------------
   // User actions.
-
-  /** One user action: through StudioState.call (errors shown), with `busy` set meanwhile. */
-  private async act<M extends Method>(method: M, params: Params<M>): Promise<ResultOf<M> | null> {
-    this.busy = true;
-    try {
-      return await this.studio.call(method, params);
-    } finally {
-      this.busy = false;
-    }
-  }
 
   /** Suggested normalisation for these sources (first import); null when the call failed (the error is shown). */
   async suggest(sources: string[]): Promise<ResultOf<'dataset.suggest'> | null> {

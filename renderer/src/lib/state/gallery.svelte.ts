@@ -15,14 +15,10 @@ import type {
   GallerySources,
   GeneratorInfo,
   LatentRef,
-  Method,
-  Params,
-  ResultOf,
   SampleSpec,
   StudioEvent,
 } from '../../../../core/api/contract.js';
-import type { IBackend } from '../backend/backend.js';
-import type { StudioState } from './studio.svelte.js';
+import { ProjectScopedState } from './project-scoped.svelte.js';
 
 /** Seeds per request: a page of the grid. */
 export const PAGE_SIZE = 12;
@@ -61,10 +57,7 @@ const specKey = (seed: number, psi: number, classIndex: number | null): string =
 
 type Purpose = { kind: 'page'; page: number; key: string } | { kind: 'walk'; key: string } | { kind: 'arithmetic'; key: string };
 
-export class GalleryState {
-  readonly backend: IBackend;
-  readonly studio: StudioState;
-
+export class GalleryState extends ProjectScopedState {
   sources = $state.raw<GallerySources | null>(null);
   source = $state.raw<GallerySource | null>(null);
   info = $state.raw<GeneratorInfo | null>(null);
@@ -106,9 +99,7 @@ export class GalleryState {
   arithmeticResult = $state<string | null>(null);
   exporting = $state(false);
   exported = $state.raw<ExportResult | null>(null);
-  busy = $state(false);
 
-  private projectPath: string | null = null;
   private counter = 0;
   // Bookkeeping only: plain on purpose (reading them must not re-run the grid's effect).
   // eslint-disable-next-line svelte/prefer-svelte-reactivity
@@ -118,23 +109,13 @@ export class GalleryState {
   private gridStarted = 0;
   private psiTimer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(backend: IBackend, studio: StudioState) {
-    this.backend = backend;
-    this.studio = studio;
-    backend.subscribe((event) => this.apply(event));
-    backend.onConnection((status) => {
-      if (status.state === 'open' && this.projectPath !== null) void this.load();
-    });
-  }
-
   /** The grid's key: images are kept for one source, ψ and class at a time. */
   private get key(): string {
     return `${sourceKey(this.source)}|${this.psi}|${this.classIndex ?? ''}|${this.startSeed}`;
   }
 
-  sync(projectPath: string | null): void {
-    if (projectPath === this.projectPath) return;
-    this.projectPath = projectPath;
+  /** Another project (or none): no generator open, nothing picked. */
+  protected reset(): void {
     this.source = null;
     this.orphaned = false;
     this.info = null;
@@ -146,28 +127,24 @@ export class GalleryState {
     this.arithmetic = { a: [], b: [], c: [] };
     this.arithmeticResult = null;
     this.resetGrid();
-    if (projectPath !== null) void this.load();
   }
 
   /** Sources, then the generator last open in this project (or the first there is). */
   async load(): Promise<void> {
-    const r = await this.backend.call('gallery.sources', {});
-    if (!r.ok) {
-      if (r.error.code !== 'no-project') this.studio.report(r.error);
-      return;
-    }
-    this.sources = r.value;
+    const sources = await this.read('gallery.sources', {});
+    if (!sources) return;
+    this.sources = sources;
     if (this.source && this.exists(this.source)) return;
-    if (this.orphaned && r.value.orphaned > 0) return;
+    if (this.orphaned && sources.orphaned > 0) return;
     const last = this.remembered()?.source ?? '';
     const remembered = parseSourceKey(last);
-    if (last === ORPHANED_KEY && r.value.orphaned > 0) {
+    if (last === ORPHANED_KEY && sources.orphaned > 0) {
       this.openOrphaned();
       return;
     }
     const pick = remembered && this.exists(remembered) ? remembered : this.defaultSource();
     if (pick) await this.open(pick);
-    else if (r.value.orphaned > 0) this.openOrphaned();
+    else if (sources.orphaned > 0) this.openOrphaned();
   }
 
   /**
@@ -223,11 +200,8 @@ export class GalleryState {
     return cp ? { kind: 'checkpoint', checkpointId: cp.id } : null;
   }
 
-  private apply(event: StudioEvent): void {
+  protected apply(event: StudioEvent): void {
     switch (event.type) {
-      case 'project.changed':
-        this.sync(event.project?.path ?? null);
-        break;
       case 'models.changed':
         if (this.projectPath !== null) void this.load();
         break;
@@ -423,15 +397,6 @@ export class GalleryState {
   keptFor(seed: number): GalleryItem | undefined {
     const key = specKey(seed, this.psi, this.classIndex);
     return this.kept.find((i) => i.origin === 'seed' && i.seed !== null && specKey(i.seed, i.psi ?? 1, i.classIndex) === key);
-  }
-
-  private async act<M extends Method>(method: M, params: Params<M>): Promise<ResultOf<M> | null> {
-    this.busy = true;
-    try {
-      return await this.studio.call(method, params);
-    } finally {
-      this.busy = false;
-    }
   }
 
   private seedSpec(seed: number): SampleSpec {

@@ -3,9 +3,8 @@
  * user's actions on them — promote a checkpoint, import an export, rename, delete, export (with
  * its progress from `export.progress`).
  */
-import type { ExportProgress, ExportResult, GallerySource, Method, ModelExportFormat, ModelSummary, Params, ResultOf, StudioEvent } from '../../../../core/api/contract.js';
-import type { IBackend } from '../backend/backend.js';
-import type { StudioState } from './studio.svelte.js';
+import type { ExportProgress, ExportResult, GallerySource, ModelExportFormat, ModelSummary, Params, StudioEvent } from '../../../../core/api/contract.js';
+import { ProjectScopedState } from './project-scoped.svelte.js';
 
 /** What the export dialog asks for (the destination comes after, from a chooser or the system dialog). */
 export interface ExportChoice {
@@ -22,59 +21,30 @@ export interface ExportRequest {
   images?: { seeds: string; psi: number; classIndex: number | null };
 }
 
-export class ModelsState {
-  readonly backend: IBackend;
-  readonly studio: StudioState;
+export class ModelsState extends ProjectScopedState {
   models = $state.raw<ModelSummary[]>([]);
   loaded = $state(false);
-  busy = $state(false);
   exporting = $state(false);
   progress = $state.raw<ExportProgress | null>(null);
   exported = $state.raw<ExportResult | null>(null);
-  private projectPath: string | null = null;
   private exportId: string | null = null;
 
-  constructor(backend: IBackend, studio: StudioState) {
-    this.backend = backend;
-    this.studio = studio;
-    backend.subscribe((event) => this.apply(event));
-    backend.onConnection((status) => {
-      if (status.state === 'open' && this.projectPath !== null) void this.load();
-    });
-  }
-
-  sync(projectPath: string | null): void {
-    if (projectPath === this.projectPath) return;
-    this.projectPath = projectPath;
+  protected reset(): void {
     this.models = [];
     this.loaded = false;
     this.exported = null;
-    if (projectPath !== null) void this.load();
   }
 
   async load(): Promise<void> {
-    const r = await this.backend.call('models.list', {});
-    if (!r.ok) {
-      if (r.error.code !== 'no-project') this.studio.report(r.error);
-      return;
-    }
-    this.models = r.value;
+    const models = await this.read('models.list', {});
+    if (!models) return;
+    this.models = models;
     this.loaded = true;
   }
 
-  private apply(event: StudioEvent): void {
-    if (event.type === 'project.changed') this.sync(event.project?.path ?? null);
-    else if (event.type === 'models.changed') this.models = event.models;
+  protected apply(event: StudioEvent): void {
+    if (event.type === 'models.changed') this.models = event.models;
     else if (event.type === 'export.progress' && event.progress.exportId === this.exportId) this.progress = event.progress;
-  }
-
-  private async act<M extends Method>(method: M, params: Params<M>): Promise<ResultOf<M> | null> {
-    this.busy = true;
-    try {
-      return await this.studio.call(method, params);
-    } finally {
-      this.busy = false;
-    }
   }
 
   async promote(runId: number, checkpointId: number, name: string): Promise<ModelSummary | null> {

@@ -1,11 +1,18 @@
 /**
  * The studio as the UI sees it: what host this is, the open project, the recent list, the link's
  * state and the last error. Kept current from the service's events (`project.changed`,
- * `recent.changed`) and refreshed whenever the link comes back.
+ * `recent.changed`) and refreshed whenever the link comes back. The project-scoped states
+ * (dataset, training, gallery, models) follow the open project through here: told once per
+ * change, wherever the change came from (the first load, an event, the user's own open/close).
  */
 import type { AppInfo, Method, Params, ProjectSummary, RecentProject, ResultOf, StudioEvent } from '../../../../core/api/contract.js';
 import type { ApiError } from '../../../../core/api/errors.js';
 import type { ConnectionStatus, IBackend } from '../backend/backend.js';
+
+/** A state that follows the open project (see ProjectScopedState). */
+export interface ProjectFollower {
+  follow(projectPath: string | null): void;
+}
 
 export class StudioState {
   readonly backend: IBackend;
@@ -24,6 +31,8 @@ export class StudioState {
   lastDir = $state<string | undefined>(undefined);
 
   readonly nativeDialogs = $derived(this.app?.nativeDialogs ?? false);
+
+  readonly #followers: ProjectFollower[] = [];
 
   constructor(backend: IBackend) {
     this.backend = backend;
@@ -46,7 +55,7 @@ export class StudioState {
       this.backend.call('project.recent', {}),
     ]);
     if (app.ok) this.app = app.value;
-    if (project.ok) this.project = project.value;
+    if (project.ok) this.setProject(project.value);
     if (recent.ok) this.recent = recent.value;
     const failed = [app, project, recent].find((r) => !r.ok);
     if (failed && !failed.ok) this.error = failed.error;
@@ -56,12 +65,27 @@ export class StudioState {
   private apply(event: StudioEvent): void {
     switch (event.type) {
       case 'project.changed':
-        this.project = event.project;
+        this.setProject(event.project);
         break;
       case 'recent.changed':
         this.recent = event.recent;
         break;
     }
+  }
+
+  /**
+   * Tells `follower` the open project's path at every change. Registered while the follower is
+   * being built, so a project already open is told on the next microtask, once it is complete.
+   */
+  addFollower(follower: ProjectFollower): void {
+    this.#followers.push(follower);
+    if (this.project) queueMicrotask(() => follower.follow(this.project?.path ?? null));
+  }
+
+  private setProject(project: ProjectSummary | null): void {
+    this.project = project;
+    const path = project?.path ?? null;
+    for (const f of this.#followers) f.follow(path);
   }
 
   /**
@@ -90,18 +114,18 @@ export class StudioState {
 
   async create(path: string, name?: string): Promise<boolean> {
     const summary = await this.act('project.create', name ? { path, name } : { path });
-    if (summary) this.project = summary;
+    if (summary) this.setProject(summary);
     return summary !== null;
   }
 
   async open(path: string): Promise<boolean> {
     const summary = await this.act('project.open', { path });
-    if (summary) this.project = summary;
+    if (summary) this.setProject(summary);
     return summary !== null;
   }
 
   async close(): Promise<void> {
-    if ((await this.act('project.close', {})) === null && this.error === null) this.project = null;
+    if ((await this.act('project.close', {})) === null && this.error === null) this.setProject(null);
   }
 
   async forget(path: string): Promise<void> {

@@ -1,13 +1,14 @@
 /**
  * The open project's training as the Train view sees it: the presets and the defaults the studio
  * picked from the dataset, the compute backend report, every run, and the selected run in detail
- * (its metric series, checkpoints and newest preview grid). Kept current from the service's
- * events: `run.changed` (status), `run.progress` (kimg, rate, a new preview), `dataset.changed`
- * (the defaults follow the images), `project.changed`.
+ * (its metric series, checkpoints and newest preview grid). Follows the open project through the
+ * studio (see ProjectScopedState) and is kept current from the service's events: `run.changed`
+ * (status), `run.progress` (kimg, rate, a new preview), `dataset.changed` (the defaults follow
+ * the images).
  *
- * The series are fetched once per run, then extended: each tick's progress asks `runs.get` only
- * for the points after the last kimg already held. They live outside Svelte's proxies (a chart
- * reads thousands of points; nothing should wrap them) and `seriesVersion` says when they grew.
+ * The selected run's series are a SeriesFeed: fetched once per run, then extended — each tick's
+ * progress asks `runs.get` only for the points after the last kimg already held; the same answer
+ * brings the run's detail.
  */
 import { SvelteMap } from 'svelte/reactivity';
 import type {
@@ -15,10 +16,7 @@ import type {
   ComputeBackendReport,
   EvaluationProgress,
   ExtractorInfo,
-  Method,
-  Params,
   PresetInfo,
-  ResultOf,
   RunComparison,
   RunDetail,
   RunStatusName,
@@ -28,10 +26,10 @@ import type {
   TrainProgress,
   TrainSettings,
 } from '../../../../core/api/contract.js';
-import type { IBackend } from '../backend/backend.js';
 import { lastValue, type Series } from '../charts.js';
-import type { StudioState } from './studio.svelte.js';
-
+import { Generation } from './generation.js';
+import { ProjectScopedState } from './project-scoped.svelte.js';
+import { SeriesFeed } from './series-feed.svelte.js';
 
 export interface PreviewGrid {
   id: number;
@@ -39,7 +37,7 @@ export interface PreviewGrid {
   dataUrl: string;
 }
 
-/** The run detail the panel shows, without the series (kept apart, see `series`). */
+/** The run detail the panel shows, without the series (kept apart, see `feed`). */
 export type RunInfoDetail = Omit<RunDetail, 'series'>;
 
 /** What the user asked a run to do, shown until its status says it happened. */
@@ -53,10 +51,7 @@ export function isActive(status: RunStatusName): boolean {
 /** At most one `runs.get` for the series every this many ms while a run trains. */
 const SERIES_REFRESH_MS = 400;
 
-export class TrainingState {
-  readonly backend: IBackend;
-  readonly studio: StudioState;
-
+export class TrainingState extends ProjectScopedState {
   presets = $state.raw<PresetInfo[]>([]);
   /** Defaults for the open dataset; null when it has no images. */
   defaults = $state.raw<TrainDefaults | null>(null);
@@ -81,16 +76,11 @@ export class TrainingState {
   readonly live = new SvelteMap<number, TrainProgress>();
   /** Pause, stop or resume asked for and not yet seen in the run's status. */
   readonly pending = new SvelteMap<number, PendingAction>();
-  /** A call the user made is in flight. */
-  busy = $state(false);
   /** The speed the newest run that reported one measured: for the new-run form's time estimate. */
   measured = $state.raw<{ runId: number; imgPerSec: number; backend: string | null } | null>(null);
 
-  /** The selected run's series by name; grows in place (see `seriesVersion`). Plain on purpose: charts read thousands of points. */
-  // eslint-disable-next-line svelte/prefer-svelte-reactivity
-  readonly series = new Map<string, Series>();
-  /** Bumped whenever `series` changes: charts redraw on it. */
-  seriesVersion = $state(0);
+  /** The selected run's series, for its charts and the metrics panel. */
+  readonly feed = new SeriesFeed((afterKimg, current) => this.fetchSelected(afterKimg, current), SERIES_REFRESH_MS);
 
   // Metrics.
   /** The latest on-demand evaluation of each run (`runs.evaluate`). */
@@ -103,49 +93,22 @@ export class TrainingState {
   /** The feature extractor new runs use; null until asked for. */
   extractor = $state.raw<ExtractorInfo | null>(null);
 
-  private projectPath: string | null = null;
-  /** Bumped when the project or the selected run changes: answers from before are dropped. */
-  private generation = 0;
-  /** Highest kimg of any point in `series` (the next `afterKimg`). */
-  private seriesKimg = -1;
-  /** Bumped when `series` starts over: answers asked for before are dropped. */
-  private seriesEpoch = 0;
-  private seriesLoading = false;
-  private seriesAgain = false;
-  /** The next answer replaces the series instead of extending them. */
-  private seriesReplace = false;
-  private seriesTimer: ReturnType<typeof setTimeout> | null = null;
-  private lastSeriesFetch = 0;
+  /** Bumped when the selected run changes: answers about the one before are dropped. */
+  private readonly selection = new Generation();
   /** A preview being fetched, so the same one is not asked for twice. */
   private previewWanted = 0;
-
-  constructor(backend: IBackend, studio: StudioState) {
-    this.backend = backend;
-    this.studio = studio;
-    backend.subscribe((event) => this.apply(event));
-    backend.onConnection((status) => {
-      if (status.state === 'open' && this.projectPath !== null) void this.load(); // events may have been missed
-    });
-  }
 
   get selected(): RunSummary | null {
     return this.runs.find((r) => r.id === this.selectedId) ?? null;
   }
 
-  /** Follows the open project: a different one (or none) starts from scratch. */
-  sync(projectPath: string | null): void {
-    if (projectPath === this.projectPath) return;
-    this.projectPath = projectPath;
-    this.reset();
-    if (projectPath !== null) void this.load();
-  }
-
-  private reset(): void {
-    this.generation++;
+  /** Another project (or none): from scratch. */
+  protected reset(): void {
     this.presets = [];
     this.defaults = null;
     this.loaded = false;
     this.compute = null;
+    this.computeLoading = false;
     this.computeError = null;
     this.runs = [];
     this.selectedId = null;
@@ -159,7 +122,7 @@ export class TrainingState {
     this.compareIds = [null, null];
     this.comparison = null;
     this.extractor = null;
-    this.clearSeries();
+    this.feed.reset();
   }
 
   /** Keeps the newest run's measured speed. */
@@ -171,9 +134,10 @@ export class TrainingState {
 
   /** Presets, defaults and runs; the newest run is shown when nothing is selected yet. */
   async load(): Promise<void> {
-    const gen = this.generation;
+    // Dropped also when a run is selected meanwhile (e.g. one just started): it would pick the newest over it.
+    const current = this.selectionTicket();
     const [presets, runs] = await Promise.all([this.backend.call('train.presets', {}), this.backend.call('runs.list', {})]);
-    if (gen !== this.generation) return;
+    if (!current()) return;
     for (const r of [presets, runs]) {
       if (!r.ok) {
         if (r.error.code !== 'no-project') this.studio.report(r.error);
@@ -193,11 +157,11 @@ export class TrainingState {
   /** Asks (once per project, or again with `refresh`) which compute backends load; takes a few seconds. */
   async probeCompute(refresh = false): Promise<void> {
     if (this.computeLoading || (this.compute && !refresh)) return;
-    const gen = this.generation;
+    const current = this.ticket();
     this.computeLoading = true;
     this.computeError = null;
     const result = await this.backend.call('compute.backends', refresh ? { refresh } : {});
-    if (gen !== this.generation) return;
+    if (!current()) return;
     this.computeLoading = false;
     if (result.ok) this.compute = result.value;
     else {
@@ -209,11 +173,8 @@ export class TrainingState {
   // -------------------------------------------------------------------------------------------
   // Events.
 
-  private apply(event: StudioEvent): void {
+  protected apply(event: StudioEvent): void {
     switch (event.type) {
-      case 'project.changed':
-        this.sync(event.project?.path ?? null);
-        break;
       case 'dataset.changed':
         if (this.projectPath !== null) void this.reloadPresets();
         break;
@@ -230,9 +191,9 @@ export class TrainingState {
   }
 
   private async reloadPresets(): Promise<void> {
-    const gen = this.generation;
+    const current = this.ticket();
     const r = await this.backend.call('train.presets', {});
-    if (gen !== this.generation || !r.ok) return;
+    if (!current() || !r.ok) return;
     this.presets = r.value.presets;
     this.defaults = r.value.defaults;
   }
@@ -267,25 +228,25 @@ export class TrainingState {
     if (p.previewId !== undefined && p.previewId !== this.preview?.id) void this.loadPreview(p.runId, p.previewId);
     // An evaluation writes its values at a checkpoint's kimg, which the series already reached: fetch them all again.
     if (p.evaluation !== undefined) {
-      this.restartSeries();
-      this.scheduleSeries();
+      this.feed.restart();
+      this.feed.schedule();
       return;
     }
     // A new tick (its statistics changed, or a preview or alerts came with it): fetch the points after the last.
     const newTick = p.previewId !== undefined || p.alerts !== undefined || !before || !sameStats(before.stats, p.stats);
-    if (newTick) this.scheduleSeries();
+    if (newTick) this.feed.schedule();
   }
 
   /** An on-demand evaluation moved on; its end refreshes the run's detail (its evaluations). */
   private evaluated(p: EvaluationProgress): void {
     this.evaluations.set(p.runId, p);
-    if (p.state !== 'running' && p.runId === this.selectedId) this.scheduleSeries();
+    if (p.state !== 'running' && p.runId === this.selectedId) this.feed.schedule();
   }
 
   private async refreshRuns(): Promise<void> {
-    const gen = this.generation;
+    const current = this.ticket();
     const r = await this.backend.call('runs.list', {});
-    if (gen === this.generation && r.ok) this.runs = r.value;
+    if (current() && r.ok) this.runs = r.value;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -294,28 +255,19 @@ export class TrainingState {
   /** Shows a run in the panel, or the new-run form with null. */
   select(runId: number | null): void {
     if (runId === this.selectedId && (runId === null || this.detail !== null)) return;
-    this.generation++;
+    this.selection.bump();
     this.selectedId = runId;
     this.detail = null;
     this.preview = null;
-    this.clearSeries();
+    this.feed.reset();
     if (runId !== null) void this.loadSelected(true);
   }
 
-  private clearSeries(): void {
-    this.series.clear();
-    this.restartSeries();
-    this.seriesReplace = false;
-    this.seriesVersion++;
-  }
-
-  /** The next fetch asks for every point and replaces what is shown when it arrives (no blank charts meanwhile). */
-  private restartSeries(): void {
-    this.seriesEpoch++;
-    this.seriesKimg = -1;
-    this.seriesReplace = true;
-    if (this.seriesTimer !== null) clearTimeout(this.seriesTimer);
-    this.seriesTimer = null;
+  /** A check that stays true while the same project is open and the same run selected. */
+  private selectionTicket(): () => boolean {
+    const project = this.ticket();
+    const selection = this.selection.ticket();
+    return () => project() && selection();
   }
 
   /** The selected run's detail and series (all of them with `full`, else the new points) and its newest preview. */
@@ -323,58 +275,31 @@ export class TrainingState {
     const runId = this.selectedId;
     if (runId === null) return;
     if (full) {
-      this.restartSeries();
+      this.feed.restart();
       void this.loadPreview(runId);
     }
-    await this.fetchSeries();
+    await this.feed.fetch();
   }
 
-  private scheduleSeries(): void {
-    if (this.seriesTimer !== null) return;
-    const wait = Math.max(0, this.lastSeriesFetch + SERIES_REFRESH_MS - Date.now());
-    this.seriesTimer = setTimeout(() => {
-      this.seriesTimer = null;
-      void this.fetchSeries();
-    }, wait);
-  }
-
-  /** One `runs.get` at a time; a request while one is in flight runs once it is back. */
-  private async fetchSeries(): Promise<void> {
+  /** The feed's loader: one `runs.get` for the selected run, whose detail is kept here and series handed to the feed. */
+  private async fetchSelected(afterKimg: number | undefined, fresh: () => boolean): Promise<Record<string, Series> | null> {
     const runId = this.selectedId;
-    if (runId === null) return;
-    if (this.seriesLoading) {
-      this.seriesAgain = true;
-      return;
-    }
-    const gen = this.generation;
-    const epoch = this.seriesEpoch;
-    this.seriesLoading = true;
-    this.lastSeriesFetch = Date.now();
-    const after = this.seriesKimg;
-    const result = await this.backend.call('runs.get', after < 0 ? { runId } : { runId, afterKimg: after });
-    this.seriesLoading = false;
-    // Asked for again meanwhile, or the series started over (another run, a resume): once more.
-    const again = this.seriesAgain || epoch !== this.seriesEpoch;
-    this.seriesAgain = false;
-    if (again) this.scheduleSeries();
+    if (runId === null) return null;
+    const current = this.selectionTicket();
+    const result = await this.backend.call('runs.get', afterKimg === undefined ? { runId } : { runId, afterKimg });
     // The speed is worth keeping even when the user has moved on (the form's estimate uses it).
     if (result.ok) this.measure(runId, lastValue((result.value.series['img_s'] ?? []).map((p) => p[1])), result.value.backend);
-    if (gen !== this.generation || runId !== this.selectedId || epoch !== this.seriesEpoch) return;
+    if (!current() || runId !== this.selectedId || !fresh()) return null;
     if (!result.ok) {
       if (result.error.code === 'not-found') this.select(null);
       else this.studio.report(result.error);
-      return;
+      return null;
     }
     const { series, ...detail } = result.value;
     this.detail = detail;
     this.upsertFromDetail(detail);
-    if (this.seriesReplace) {
-      this.seriesReplace = false;
-      this.series.clear();
-      this.seriesVersion++;
-    }
-    this.mergeSeries(series);
     if (!this.preview && detail.previews.length > 0) void this.loadPreview(runId);
+    return series;
   }
 
   /** The list's summary follows what `runs.get` said, unless live progress is ahead of it. */
@@ -389,30 +314,14 @@ export class TrainingState {
     }
   }
 
-  private mergeSeries(incoming: Record<string, Series>): void {
-    let changed = false;
-    for (const [name, points] of Object.entries(incoming)) {
-      let s = this.series.get(name);
-      if (!s) this.series.set(name, (s = []));
-      const last = s.length > 0 ? s[s.length - 1]![0] : -Infinity;
-      for (const point of points) {
-        if (point[0] <= last) continue;
-        s.push(point);
-        changed = true;
-        if (point[0] > this.seriesKimg) this.seriesKimg = point[0];
-      }
-    }
-    if (changed) this.seriesVersion++;
-  }
-
   private async loadPreview(runId: number, previewId?: number): Promise<void> {
     const wanted = previewId ?? -runId;
     if (this.previewWanted === wanted) return;
     this.previewWanted = wanted;
-    const gen = this.generation;
+    const current = this.selectionTicket();
     const result = await this.backend.call('runs.preview', previewId === undefined ? { runId } : { runId, previewId });
     if (this.previewWanted === wanted) this.previewWanted = 0;
-    if (gen !== this.generation || runId !== this.selectedId) return;
+    if (!current() || runId !== this.selectedId) return;
     if (!result.ok) {
       this.studio.report(result.error);
       return;
@@ -423,16 +332,6 @@ export class TrainingState {
 
   // -------------------------------------------------------------------------------------------
   // User actions.
-
-  /** One user action: through StudioState.call (errors shown), with `busy` set meanwhile. */
-  private async act<M extends Method>(method: M, params: Params<M>): Promise<ResultOf<M> | null> {
-    this.busy = true;
-    try {
-      return await this.studio.call(method, params);
-    } finally {
-      this.busy = false;
-    }
-  }
 
   /** Creates a run and starts training it; shows it when it started. */
   async start(settings: TrainSettings): Promise<boolean> {
@@ -519,18 +418,18 @@ export class TrainingState {
       this.comparison = null;
       return;
     }
-    const gen = this.generation;
+    const current = this.ticket();
     const r = await this.backend.call('runs.compare', { runIds: [a, b] });
-    if (gen !== this.generation || this.compareIds[0] !== a || this.compareIds[1] !== b) return;
+    if (!current() || this.compareIds[0] !== a || this.compareIds[1] !== b) return;
     if (r.ok) this.comparison = r.value;
     else this.studio.report(r.error);
   }
 
   /** The feature extractor new runs use. */
   async loadExtractor(): Promise<void> {
-    const gen = this.generation;
+    const current = this.ticket();
     const r = await this.backend.call('metrics.extractor', {});
-    if (gen === this.generation && r.ok) this.extractor = r.value;
+    if (current() && r.ok) this.extractor = r.value;
   }
 
   /** Desktop: the native dialog for the FID Inception's model.json (or its folder), which grants it for reading; null when cancelled. */

@@ -9,9 +9,9 @@ import { UserError } from '../api/errors.js';
 import { ModelStore } from '../store/models.js';
 import { RunStore } from '../store/runs.js';
 import type { TrainConfig } from '../train/config.js';
-import { checkpointState } from '../train/session.js';
-import type { NamedArray } from '../train/checkpoint-format.js';
-import { emaTensors } from './generator-weights.js';
+import { checkpointState } from '../train/checkpoint-state.js';
+import type { NamedArray } from '../nets/checkpoint-format.js';
+import { emaTensors } from './weights.js';
 import { type GeneratorMeta, metaFromCheckpoint, parseGeneratorMeta, type TrainingSummary } from './meta.js';
 
 export interface LoadedSource {

@@ -5,7 +5,7 @@
 import { runWorker } from '../jobs/worker-runtime.js';
 import { openDatasetDb } from '../store/dataset.js';
 import { checkExtractor, evaluateCheckpoint, type EvaluateCheckpointParams } from './evaluate-checkpoint.js';
-import type { CustomExtractorSpec } from './extractor-info.js';
+import type { CustomExtractorSpec } from '../metrics/extractor-info.js';
 
 export type EvalJobParams = ({ kind: 'evaluate' } & EvaluateCheckpointParams) | { kind: 'check-extractor'; spec: CustomExtractorSpec };
 

@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { freemem, totalmem } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../api/errors.js';
-import { hashInts, permutation, Rng } from './rng.js';
+import { hashInts, permutation, Rng } from '../random/rng.js';
 
 /** Reals for one D step. */
 export interface RealBatch {

@@ -2,7 +2,7 @@
  * From what the user asked for (SampleSpec: a seed, an interpolation frame, latent arithmetic) to
  * latents the sampler renders. Kept items are looked up by id; they must come from the generator
  * being sampled. End points are exact: an interpolation at t = 0 or 1, or arithmetic with one
- * term of one item, gives exactly the latent it started from (core/gallery/latents.ts).
+ * term of one item, gives exactly the latent it started from (core/generator/latents.ts).
  */
 import type { LatentRef, SampleSpec } from '../api/contract.js';
 import { UserError } from '../api/errors.js';

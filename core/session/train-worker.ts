@@ -1,13 +1,13 @@
 /**
  * The train worker's entry (a child process started by the JobManager, one per training session):
- * opens the project file on its own connection and runs core/train/session.ts for the run in its
+ * opens the project file on its own connection and runs core/session/train-session.ts for the run in its
  * params, relaying progress and the user's pause/stop. The service sets the run's status from how
  * this process ends.
  */
-import type { TrainJobParams } from '../service/training.js';
+import type { TrainJobParams } from '../jobs/kinds.js';
 import { openDatasetDb } from '../store/dataset.js';
 import { runWorker } from '../jobs/worker-runtime.js';
-import { trainSession } from './session.js';
+import { trainSession } from './train-session.js';
 
 // Ctrl+C in a terminal reaches the whole process group: the parent relays it as a pause, so the
 // worker must not die of it before saving.

@@ -7,13 +7,13 @@ import type Database from 'better-sqlite3';
 import type { BackendChoiceName, EvaluationSummary } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { BackendUnavailableError, selectBackend } from '../backend/select.js';
-import { buildGenerator } from '../gallery/generator-weights.js';
-import { checkpointMeta } from '../gallery/source.js';
+import { buildGenerator } from '../generator/weights.js';
+import { checkpointMeta } from '../generator/source.js';
 import { MetricsStore } from '../store/metrics.js';
 import { type Checkpoint, RunStore } from '../store/runs.js';
-import { CheckpointFormatError } from '../train/checkpoint-format.js';
+import { CheckpointFormatError } from '../nets/checkpoint-format.js';
 import { evaluateGenerator } from './evaluate.js';
-import { type CustomExtractorSpec, loadCustomExtractor } from './inception.js';
+import { type CustomExtractorSpec, loadCustomExtractor } from '../metrics/inception.js';
 
 export interface EvaluateCheckpointParams {
   runId: number;

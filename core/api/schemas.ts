@@ -1,8 +1,28 @@
 /**
- * Request schemas of the gallery, models and export methods of StudioApi (contract.ts declares
- * the methods with these). Browser-safe: zod only.
+ * Zod pieces every domain's schemas share: the method declarer, paths, ids, and the gallery's
+ * latent specs. Browser-safe: zod only.
  */
 import { z } from 'zod';
+
+
+/** Declares a method: `returns<Result>()(paramsSchema)`; the result is a type only. */
+export function returns<R>() {
+  return <P extends z.ZodType>(params: P): { params: P; result: R } => ({ params, result: undefined as unknown as R });
+}
+
+export const empty = z.object({}).strict();
+
+/**
+ * A path as the user picked it (a project file, what to import, where to export): no NUL bytes, a
+ * sane length. The service makes it absolute and checks it against its path policy.
+ */
+export const projectPath = z
+  .string()
+  .min(1, 'A project path is required.')
+  .max(4096, 'The path is longer than 4,096 characters.')
+  .refine((p) => !p.includes('\0'), 'The path contains a NUL character.');
+
+export const runId = z.number().int().positive();
 
 const SEED_RANGE = 'Seeds are whole numbers from 0 to 4,294,967,295.';
 

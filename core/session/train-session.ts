@@ -11,36 +11,17 @@ import { UserError } from '../api/errors.js';
 import { createAugmentStage } from '../augment/stage.js';
 import { BackendUnavailableError, type BackendChoice, describeChoice, selectBackend } from '../backend/select.js';
 import { findDivergence } from '../metrics/health.js';
-import { RunMetrics } from '../metrics/in-training.js';
+import { RunMetrics } from '../evaluation/in-training.js';
 import { Discriminator } from '../nets/discriminator.js';
 import { Generator } from '../nets/generator.js';
 import { type Checkpoint, RunStore } from '../store/runs.js';
-import { CheckpointFormatError } from './checkpoint-format.js';
-import { type TrainConfig, trainConfigFromJson, withBatch } from './config.js';
-import { loadProjectData } from './data-source.js';
-import { loadNetworks, type LoopState, type Nets, type SnapshotReason, type TickInfo, type TickVerdict, TrainingLoop } from './loop.js';
-import { type BatchFit, evaluationOutOfMemoryMessage, fitBatch, isOutOfMemory, memoryBudget, outOfMemoryMessage } from './memory.js';
-import { PreviewGrid } from './preview.js';
-
-/** What a checkpoint's `state` column holds. */
-export interface CheckpointState {
-  format: 1;
-  loop: LoopState;
-  /** The config the run trained with (the batch may differ from the one first resolved). */
-  config: TrainConfig;
-  /** Class names, index = class id (empty: unconditional). */
-  classNames: string[];
-  /** The backend it was written on. */
-  backend: string;
-}
-
-export function checkpointState(value: unknown, what: string): CheckpointState {
-  const s = value as Partial<CheckpointState> | null;
-  if (s === null || typeof s !== 'object' || s.format !== 1 || s.loop === undefined || s.config === undefined) {
-    throw new UserError('corrupt', `${what} was written by another version of the studio and cannot be resumed. Start a new run (advanced: transfer from this run).`);
-  }
-  return { format: 1, loop: s.loop, config: trainConfigFromJson(s.config, what), classNames: s.classNames ?? [], backend: s.backend ?? 'unknown' };
-}
+import { CheckpointFormatError } from '../nets/checkpoint-format.js';
+import { type TrainConfig, trainConfigFromJson, withBatch } from '../train/config.js';
+import { loadProjectData } from '../data/data-source.js';
+import { loadNetworks, type Nets, type SnapshotReason, type TickInfo, type TickVerdict, TrainingLoop } from '../train/loop.js';
+import { type BatchFit, evaluationOutOfMemoryMessage, fitBatch, isOutOfMemory, memoryBudget, outOfMemoryMessage } from '../train/memory.js';
+import { PreviewGrid } from '../train/preview.js';
+import { checkpointState, type CheckpointState } from '../train/checkpoint-state.js';
 
 export interface SessionOptions {
   /** The project's database, opened by the caller (WAL, busy_timeout). */

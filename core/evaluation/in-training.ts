@@ -16,11 +16,11 @@ import type { Generator } from '../nets/generator.js';
 import { MetricsStore } from '../store/metrics.js';
 import { RunStore } from '../store/runs.js';
 import { evaluateGenerator, type EvaluationOutcome, sampleRealIds } from './evaluate.js';
-import { type Divergence, type HealthHistory, HealthMonitor, type HealthOptions } from './health.js';
-import { bundledExtractorId } from './extractor-info.js';
-import { EVALUATION_OVERHEAD_S, type MetricsConfig, planSizes } from './options.js';
+import { type Divergence, type HealthHistory, HealthMonitor, type HealthOptions } from '../metrics/health.js';
+import { bundledExtractorId } from '../metrics/extractor-info.js';
+import { EVALUATION_OVERHEAD_S, type MetricsConfig, planSizes } from '../metrics/options.js';
 import { currentBest, rankOf, shownValue } from './best.js';
-import { METRICS } from './registry.js';
+import { METRICS } from '../metrics/registry.js';
 
 /** Features per second before the first evaluation has measured it, by backend (bench/metrics.ts on wasm: ~2). */
 const PRIOR_RATE: Record<string, number> = { 'tensorflow-gpu': 200, webgpu: 20, tensorflow: 15, wasm: 2, cpu: 0.05 };

@@ -10,12 +10,12 @@ import * as tf from '@tensorflow/tfjs';
 import { readFloatsAndDispose } from '../backend/read.js';
 import { type Generator, oneHotLabels } from '../nets/generator.js';
 import { MetricsStore } from '../store/metrics.js';
-import { decodePixels } from '../train/data-source.js';
-import { hashInts, permutation, Rng } from '../train/rng.js';
-import { diagonal, FeaturePair, featureSet } from './features.js';
-import { type CustomExtractorSpec, type FeatureExtractor, loadExtractor } from './inception.js';
-import { computeMetrics, METRIC_IDS } from './registry.js';
-import { tfDot } from './tf-dot.js';
+import { decodePixels } from '../data/data-source.js';
+import { hashInts, permutation, Rng } from '../random/rng.js';
+import { diagonal, FeaturePair, featureSet } from '../metrics/features.js';
+import { type CustomExtractorSpec, type FeatureExtractor, loadExtractor } from '../metrics/inception.js';
+import { computeMetrics, METRIC_IDS } from '../metrics/registry.js';
+import { tfDot } from '../metrics/tf-dot.js';
 
 export interface EvaluationPlan {
   /** Dataset images to compare with (at most the dataset). */

@@ -3,7 +3,7 @@
  * exports, and — re-implemented line for line in plain JS — the standalone HTML sampler,
  * core/export/html-sampler/sampler.js; a test holds the two together).
  *
- *   stream   xoshiro128** seeded as core/train/rng.ts does: Rng.fromSeed(seed, LATENT_STREAM)
+ *   stream   xoshiro128** seeded as core/random/rng.ts does: Rng.fromSeed(seed, LATENT_STREAM)
  *   normals  Marsaglia's polar method on pairs of uniforms u32 / 2³²
  *   ln       our own series (below), not Math.log
  *
@@ -15,7 +15,7 @@
  * come out exactly equal to the inputs.
  */
 import { UserError } from '../api/errors.js';
-import { Rng } from '../train/rng.js';
+import { Rng } from '../random/rng.js';
 
 /** Seeds are unsigned 32-bit integers. */
 export const MAX_SEED = 0xffffffff;

@@ -5,8 +5,8 @@
 import type { BestSnapshot } from '../api/contract.js';
 import type { MetricsStore } from '../store/metrics.js';
 import type { RunStore } from '../store/runs.js';
-import type { MetricsConfig } from './options.js';
-import { METRICS } from './registry.js';
+import type { MetricsConfig } from '../metrics/options.js';
+import { METRICS } from '../metrics/registry.js';
 
 /** The run's best snapshot as stored: the checkpoint marked best and its training evaluation. */
 export function currentBest(runs: RunStore, store: MetricsStore, runId: number, metrics: Pick<MetricsConfig, 'metric'>): BestSnapshot | null {

@@ -1,10 +1,10 @@
 /**
  * A generator's weights as stored in a model row: its own tensors (the Generator's parameter
- * names, 'G.…'), encoded with core/train/checkpoint-format.ts. From a checkpoint they are its
+ * names, 'G.…'), encoded with core/nets/checkpoint-format.ts. From a checkpoint they are its
  * G_ema tensors ('G_ema.…', renamed). Building a Generator from them checks every name and shape.
  */
 import { Generator } from '../nets/generator.js';
-import { assignNamed, checkTensors, decodeTensors, type NamedArray, readNamed } from '../train/checkpoint-format.js';
+import { assignNamed, checkTensors, decodeTensors, type NamedArray, readNamed } from '../nets/checkpoint-format.js';
 import type { GeneratorMeta } from './meta.js';
 
 /** G_ema's tensors of a checkpoint, named as a Generator names its parameters. */

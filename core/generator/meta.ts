@@ -69,7 +69,7 @@ export interface GeneratorMeta {
   colourMode: 'rgb' | 'grayscale';
   /** Per-layer noise in samples and exports: each layer's stored constant noise (reproducible). */
   noise: 'const';
-  /** How seeds become z (core/gallery/latents.ts). */
+  /** How seeds become z (core/generator/latents.ts). */
   latent: { algorithm: string; zDim: number };
   source: GeneratorSource;
   training: TrainingSummary | null;

@@ -1,0 +1,116 @@
+/**
+ * Project domain of StudioApi: the app, project files, the recent list, choosing files (the
+ * browser mode's chooser, the desktop's dialogs for projects and export destinations).
+ */
+import { z } from 'zod';
+import { empty, projectPath, returns } from './schemas.js';
+
+export interface ProjectCounts {
+  images: number;
+  labels: number;
+  runs: number;
+  checkpoints: number;
+  models: number;
+  galleryItems: number;
+}
+
+export interface ProjectSummary {
+  /** Absolute path of the .atelier file. */
+  path: string;
+  /** Stable id written when the project was created. */
+  id: string;
+  name: string;
+  /** Schema version of the file (PRAGMA user_version). */
+  schemaVersion: number;
+  /** ISO time the project was created. */
+  createdAt: string;
+  /** Version of the studio that created the file. */
+  createdBy: string;
+  sizeBytes: number;
+  counts: ProjectCounts;
+}
+
+export interface RecentProject {
+  path: string;
+  name: string;
+  /** ISO time the project was last opened in the studio. */
+  lastOpened: string;
+  /** False when the file has been moved or deleted since. */
+  exists: boolean;
+}
+
+export interface AppInfo {
+  version: string;
+  /** 'desktop' under Electron, 'browser' under `atelier serve`. */
+  mode: 'desktop' | 'browser';
+  /** True when the host shows native open/save dialogs (`dialog.pickProject`). */
+  nativeDialogs: boolean;
+  /** Highest project schema this build reads and writes. */
+  schemaVersion: number;
+  platform: string;
+}
+
+export interface FileEntry {
+  name: string;
+  path: string;
+  kind: 'dir' | 'project' | 'file';
+  sizeBytes: number;
+}
+
+export interface DirListing {
+  /** The folder listed (absolute). */
+  dir: string;
+  /** Its parent, or null at the chooser's root. */
+  parent: string | null;
+  /** The folder the chooser may not leave. */
+  root: string;
+  /** Folders first, then files, each sorted by name; hidden entries left out. */
+  entries: FileEntry[];
+}
+
+const projectName = z
+  .string()
+  .trim()
+  .min(1, 'The project name is empty.')
+  .max(200, 'The project name is longer than 200 characters.');
+
+export const projectMethods = {
+  /** What this host is and can do. */
+  'app.info': returns<AppInfo>()(empty),
+
+  /** Create a new project file at `path` (must not exist) and open it. */
+  'project.create': returns<ProjectSummary>()(z.object({ path: projectPath, name: projectName.optional() }).strict()),
+
+  /** Open an existing project file (closing the one open, if any). */
+  'project.open': returns<ProjectSummary>()(z.object({ path: projectPath }).strict()),
+
+  /** Close the open project. No-op when none is open. */
+  'project.close': returns<null>()(empty),
+
+  /** The open project, or null. */
+  'project.current': returns<ProjectSummary | null>()(empty),
+
+  /** Recently opened projects, newest first. */
+  'project.recent': returns<RecentProject[]>()(empty),
+
+  /** Remove an entry from the recent list (the file itself is untouched). */
+  'project.forget': returns<RecentProject[]>()(z.object({ path: projectPath }).strict()),
+
+  /** Browser mode's file chooser: list a folder under the chooser's root (default: the root). */
+  'files.list': returns<DirListing>()(z.object({ dir: projectPath.optional() }).strict()),
+
+  /** Desktop: a native dialog to pick a project to open, or where to create one. Null if cancelled. */
+  'dialog.pickProject': returns<{ path: string | null }>()(
+    z.object({ mode: z.enum(['open', 'create']), suggestedName: z.string().max(200).optional() }).strict(),
+  ),
+
+  /** Desktop: a native save dialog for an export. Null if cancelled. */
+  'dialog.pickExportPath': returns<{ path: string | null }>()(z.object({ suggestedName: z.string().max(200).optional() }).strict()),
+
+} as const;
+
+export type ProjectEvent =
+  | { type: 'project.changed'; project: ProjectSummary | null }
+  | { type: 'recent.changed'; recent: RecentProject[] }
+  /** Desktop: files or folders dropped onto the window (read by the preload, granted by main). */
+  | { type: 'files.dropped'; paths: string[] };
