@@ -29,8 +29,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { type BackendName, selectBackend } from '../core/backend/select.js';
-import { buildGenerator } from '../core/gallery/generator-weights.js';
-import { checkpointMeta } from '../core/gallery/source.js';
+import { buildGenerator } from '../core/generator/weights.js';
+import { checkpointMeta } from '../core/generator/source.js';
 import { featuresOf, generatorPixels, kid, sourcePixels } from '../core/merge/evaluate.js';
 import { type MergeResult, runMerge } from '../core/merge/merge.js';
 import { openMergeSources } from '../core/merge/open.js';
@@ -42,11 +42,11 @@ import { Generator } from '../core/nets/generator.js';
 import { ModelStore } from '../core/store/models.js';
 import { Project } from '../core/store/project.js';
 import { RunStore } from '../core/store/runs.js';
-import { encodeTensors } from '../core/train/checkpoint-format.js';
+import { encodeTensors } from '../core/nets/checkpoint-format.js';
 import { resolveTrainConfig, type TrainConfig } from '../core/train/config.js';
-import { ImageArraySource } from '../core/train/data-source.js';
+import { ImageArraySource } from '../core/data/data-source.js';
 import { TrainingLoop } from '../core/train/loop.js';
-import type { CheckpointState } from '../core/train/session.js';
+import type { CheckpointState } from '../core/train/checkpoint-state.js';
 import { emojiFiles, loadEmoji } from './lib/emoji.js';
 
 const { values: a } = parseArgs({

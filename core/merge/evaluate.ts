@@ -7,12 +7,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { readFloatsAndDispose } from '../backend/read.js';
-import { seedToZ } from '../gallery/latents.js';
+import { seedToZ } from '../generator/latents.js';
 import { FeaturePair, type FeatureSet, featureSet } from '../metrics/features.js';
 import type { FeatureExtractor } from '../metrics/inception.js';
 import { kernelInceptionDistance } from '../metrics/kid.js';
 import { type Generator, oneHotLabels } from '../nets/generator.js';
-import { hashInts } from '../train/rng.js';
+import { hashInts } from '../random/rng.js';
 import { type MergeSource, toMergeImages } from './source.js';
 
 export interface PerClassEvaluation {

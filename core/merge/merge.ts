@@ -7,7 +7,7 @@
  * a training stage restores its loop (networks, optimisers, random stream, step), a finished
  * stage's output (the rooted networks, the averaged ones) is read from its blob.
  *
- * Blobs (core/train/checkpoint-format.ts, named tensors):
+ * Blobs (core/nets/checkpoint-format.ts, named tensors):
  *   stage        the training stage under way: TrainingLoop.capture() (G, D, G_ema, Adam moments)
  *   root-d       the root's discriminator trained from scratch ('D.…')
  *   rooted-<i>   source i's rooted networks: G_ema as 'G.…' and D as 'D.…'
@@ -19,16 +19,16 @@
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../api/errors.js';
 import { encodePng } from '../data/png.js';
-import { LATENT_ALGORITHM } from '../gallery/latents.js';
-import { type GeneratorMeta, META_FORMAT } from '../gallery/meta.js';
+import { LATENT_ALGORITHM } from '../generator/latents.js';
+import { type GeneratorMeta, META_FORMAT } from '../generator/meta.js';
 import { Discriminator } from '../nets/discriminator.js';
 import { Generator, oneHotLabels } from '../nets/generator.js';
 import type { NetConfig } from '../nets/config.js';
 import { readFloatsAndDispose } from '../backend/read.js';
-import { assignNamed, checkTensors, decodeTensors, encodeTensors, type NamedArray, readNamed } from '../train/checkpoint-format.js';
+import { assignNamed, checkTensors, decodeTensors, encodeTensors, type NamedArray, readNamed } from '../nets/checkpoint-format.js';
 import type { LoopState, Nets, SnapshotReason, TickInfo } from '../train/loop.js';
 import { TrainingLoop } from '../train/loop.js';
-import { hashInts } from '../train/rng.js';
+import { hashInts } from '../random/rng.js';
 import { evaluatePerClass, type PerClassEvaluation } from './evaluate.js';
 import type { FeatureSet } from '../metrics/features.js';
 import type { FeatureExtractor } from '../metrics/inception.js';
@@ -145,7 +145,7 @@ export interface MergeResult {
   meta: GeneratorMeta;
   /** The generator's parameters ('G.…'), in the Generator's order. */
   tensors: Map<string, NamedArray>;
-  /** Encoded (core/train/checkpoint-format.ts), as a model row holds them. */
+  /** Encoded (core/nets/checkpoint-format.ts), as a model row holds them. */
   weights: Buffer;
   stages: StageRecord[];
   evaluation: PerClassEvaluation | null;

@@ -19,7 +19,7 @@ import type * as OnnxRuntimeModule from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import { describeIoError, UserError } from '../api/errors.js';
 import { readFloatsAndDispose } from '../backend/read.js';
-import { seedToZ } from '../gallery/latents.js';
+import { seedToZ } from '../generator/latents.js';
 import { ATELIER_FORMAT, ATELIER_JSON, sha256 } from '../export/generator-files.js';
 import { rangeFromGraph, readOnnxMetadata, readOnnxNodes } from './onnx-reader.js';
 import type { MergeSource } from './source.js';

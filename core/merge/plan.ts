@@ -20,7 +20,7 @@ import { UserError } from '../api/errors.js';
 import type { NetConfig } from '../nets/config.js';
 import { resolveNetConfig } from '../nets/config.js';
 import { type ComputeClass, defaultBatch, resolveTrainConfig, type TrainConfig } from '../train/config.js';
-import { hashInts } from '../train/rng.js';
+import { hashInts } from '../random/rng.js';
 import type { MergeSource, SourceKind } from './source.js';
 
 export type MergeMethod = 'cocktail' | 'average' | 'transfer';

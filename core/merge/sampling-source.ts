@@ -12,9 +12,9 @@
  * restored from a checkpoint draws exactly what the uninterrupted one would.
  */
 import * as tf from '@tensorflow/tfjs';
-import { seedToZ } from '../gallery/latents.js';
-import type { DataSource, DataSourceState, RealBatch } from '../train/data-source.js';
-import type { Rng } from '../train/rng.js';
+import { seedToZ } from '../generator/latents.js';
+import type { DataSource, DataSourceState, RealBatch } from '../data/data-source.js';
+import type { Rng } from '../random/rng.js';
 import { type MergeSource, toMergeImages } from './source.js';
 
 export interface SamplingOptions {

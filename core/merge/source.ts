@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import * as tf from '@tensorflow/tfjs';
 import type { NetConfig } from '../nets/config.js';
-import type { NamedArray } from '../train/checkpoint-format.js';
+import type { NamedArray } from '../nets/checkpoint-format.js';
 
 export type SourceKind = 'model' | 'run' | 'tfjs' | 'onnx';
 

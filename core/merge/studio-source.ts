@@ -1,6 +1,6 @@
 /**
  * Studio generators as merge sources: a model or a run's checkpoint in the project (read as the
- * gallery reads them: core/gallery/source.ts, generator-weights.ts), or a TF.js export made by the
+ * gallery reads them: core/generator/source.ts, weights.ts), or a TF.js export made by the
  * studio (read as Models → Import reads it: core/export/model-import.ts). Each is sampled through
  * G_ema with its constant noise, as the gallery and every export sample it. A source from this
  * project's runs also brings the discriminator trained with it, which rooting needs.
@@ -8,14 +8,14 @@
 import type Database from 'better-sqlite3';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../api/errors.js';
-import { buildGenerator } from '../gallery/generator-weights.js';
-import type { GeneratorMeta } from '../gallery/meta.js';
-import { loadSource } from '../gallery/source.js';
+import { buildGenerator } from '../generator/weights.js';
+import type { GeneratorMeta } from '../generator/meta.js';
+import { loadSource } from '../generator/source.js';
 import { readTfjsExport } from '../export/model-import.js';
 import { oneHotLabels } from '../nets/generator.js';
 import { ModelStore } from '../store/models.js';
 import { RunStore } from '../store/runs.js';
-import { decodeTensors, type NamedArray } from '../train/checkpoint-format.js';
+import { decodeTensors, type NamedArray } from '../nets/checkpoint-format.js';
 import { type MergeSource, type SourceKind, type SourceNetworks, tensorsSha256 } from './source.js';
 
 const kimgText = (kimg: number): string => String(Math.round(kimg * 1000) / 1000);

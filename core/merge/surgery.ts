@@ -17,9 +17,9 @@
  * D's projection head gives a cmapDim vector dotted with the class embedding instead of one logit.
  */
 import { channelsAt, type NetConfig, resolveNetConfig } from '../nets/config.js';
-import { seedToZ } from '../gallery/latents.js';
-import type { NamedArray } from '../train/checkpoint-format.js';
-import { hashInts } from '../train/rng.js';
+import { seedToZ } from '../generator/latents.js';
+import type { NamedArray } from '../nets/checkpoint-format.js';
+import { hashInts } from '../random/rng.js';
 
 export type Tensors = ReadonlyMap<string, NamedArray>;
 

@@ -3,17 +3,17 @@
  * one category each, stored in a real project file as a run with a checkpoint (G, D, G_ema) and a
  * model promoted from it — the way a studio user's models are.
  */
-import { checkpointMeta } from '../../../core/gallery/source.js';
+import { checkpointMeta } from '../../../core/generator/source.js';
 import { Discriminator } from '../../../core/nets/discriminator.js';
 import { Generator } from '../../../core/nets/generator.js';
 import { ModelStore } from '../../../core/store/models.js';
 import type { Project } from '../../../core/store/project.js';
 import { RunStore } from '../../../core/store/runs.js';
-import { encodeTensors } from '../../../core/train/checkpoint-format.js';
+import { encodeTensors } from '../../../core/nets/checkpoint-format.js';
 import type { TrainConfig } from '../../../core/train/config.js';
-import { ImageArraySource } from '../../../core/train/data-source.js';
+import { ImageArraySource } from '../../../core/data/data-source.js';
 import { type LoopState, TrainingLoop } from '../../../core/train/loop.js';
-import type { CheckpointState } from '../../../core/train/session.js';
+import type { CheckpointState } from '../../../core/train/checkpoint-state.js';
 import { emojiFiles, loadEmoji } from '../../../bench/lib/emoji.js';
 import type { FeatureExtractor } from '../../../core/metrics/inception.js';
 import { tinyConfig } from '../train/helpers.js';

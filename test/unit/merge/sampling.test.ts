@@ -9,10 +9,10 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { readFloatsAndDispose } from '../../../core/backend/read.js';
 import { selectBackend } from '../../../core/backend/select.js';
-import { seedToZ } from '../../../core/gallery/latents.js';
+import { seedToZ } from '../../../core/generator/latents.js';
 import { GeneratorSamplingSource } from '../../../core/merge/sampling-source.js';
 import type { MergeSource } from '../../../core/merge/source.js';
-import { Rng } from '../../../core/train/rng.js';
+import { Rng } from '../../../core/random/rng.js';
 
 /** A source whose image for latent z is flat: its value plus z[0]/1000 (so the latent shows too), at `resolution`². */
 function flatSource(value: number, resolution: number, zDim = 4): MergeSource & { calls: number[] } {

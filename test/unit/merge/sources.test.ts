@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../../../core/api/errors.js';
 import { readFloatsAndDispose } from '../../../core/backend/read.js';
 import { selectBackend } from '../../../core/backend/select.js';
-import { seedToZ } from '../../../core/gallery/latents.js';
+import { seedToZ } from '../../../core/generator/latents.js';
 import { SamplerHost } from '../../../core/gallery/sampler-host.js';
 import { ONNX_TOLERANCE } from '../../../core/export/onnx-export.js';
 import { CheckpointDir } from '../../../core/merge/checkpoint-dir.js';
@@ -23,7 +23,7 @@ import { inspectOnnx, OnnxSource } from '../../../core/merge/onnx-source.js';
 import { openMergeSources, parseSourceSpec } from '../../../core/merge/open.js';
 import { GeneratorSamplingSource } from '../../../core/merge/sampling-source.js';
 import { type MergeSource, toMergeImages } from '../../../core/merge/source.js';
-import { Rng } from '../../../core/train/rng.js';
+import { Rng } from '../../../core/random/rng.js';
 import { type Fixture, projectWithCheckpoint } from '../gallery/helpers.js';
 
 const REPO = new URL('../../../', import.meta.url).pathname;

@@ -14,7 +14,7 @@ import { averageTensors, collapseToClass, extendClasses } from '../../../core/me
 import { type NetConfig, resolveNetConfig } from '../../../core/nets/config.js';
 import { Discriminator } from '../../../core/nets/discriminator.js';
 import { Generator, oneHotLabels } from '../../../core/nets/generator.js';
-import { assignNamed, type NamedArray, readNamed } from '../../../core/train/checkpoint-format.js';
+import { assignNamed, type NamedArray, readNamed } from '../../../core/nets/checkpoint-format.js';
 
 const FIXTURE = new URL('../../fixtures/merge/mean-fixture.json', import.meta.url);
 
