@@ -13,6 +13,7 @@ import { APP_ORIGIN, createIpcHandler, isTrustedSenderUrl } from '../core/api/ip
 import { GrantedPaths } from '../core/service/paths.js';
 import { StudioService } from '../core/service/studio-service.js';
 import { RENDERER_CSP } from '../core/server/security.js';
+import { installUtilityProcessSpawner } from './worker-spawner.js';
 
 const here = dirname(fileURLToPath(import.meta.url)); // out/electron
 const RENDERER_DIR = join(here, '..', 'renderer'); // out/renderer
@@ -85,6 +86,8 @@ function createWindow(): BrowserWindow {
 
 async function main(): Promise<void> {
   await app.whenReady();
+  // Engine workers run in utility processes (they need no RunAsNode).
+  installUtilityProcessSpawner();
 
   // The window asks for no permissions (camera, notifications, …): refuse them all.
   session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));

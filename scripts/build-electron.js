@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Bundles Electron's main process (ESM) and preload (CommonJS: sandboxed preloads cannot be ESM)
 // into out/electron/, plus every engine worker entry (core/**/*-worker.ts) and worker-thread entry
-// (core/**/*-thread.ts) beside main.js, where forkWorker() and the decode pool look for a prebuilt .js. Native modules stay external (rebuilt for Electron by
+// (core/**/*-thread.ts) beside main.js, where resolveEntry() (core/jobs/fork-worker.ts) and the decode pool look for a prebuilt .js. Native modules stay external (rebuilt for Electron by
 // electron-builder).
 import { build } from 'esbuild';
 import { cpSync, readdirSync } from 'node:fs';

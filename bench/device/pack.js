@@ -15,7 +15,7 @@ const out = join(root, '.gpu');
 rmSync(out, { recursive: true, force: true });
 mkdirSync(join(out, 'app'), { recursive: true });
 
-// Bundles. Workers sit beside the CLI, where forkWorker() looks for a prebuilt .js.
+// Bundles. Workers sit beside the CLI, where resolveEntry() (core/jobs/fork-worker.ts) looks for a prebuilt .js.
 const external = ['better-sqlite3', 'sharp', 'webgpu', 'bufferutil', 'utf-8-validate', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu', 'onnxruntime-node'];
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'esm', external, logLevel: 'warning', sourcemap: false };
 // CommonJS code inside an ESM bundle (tfjs-backend-wasm's loader) needs require and __dirname.

@@ -1,14 +1,14 @@
 /** Asks a short-lived worker which compute backend training would use, and why not the better ones. */
 import type { ComputeBackendReport } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
-import { forkWorker } from '../jobs/fork-worker.js';
+import { spawnWorker } from '../jobs/spawn.js';
 
 const PROBE = new URL('./probe-worker.ts', import.meta.url);
 const TIMEOUT_MS = 120_000;
 
 export function probeBackends(env?: NodeJS.ProcessEnv): Promise<ComputeBackendReport> {
   return new Promise((resolve, reject) => {
-    const child = forkWorker(PROBE, { env, stderr: 'pipe' });
+    const child = spawnWorker(PROBE, { stderr: 'pipe', ...(env ? { env } : {}) });
     let stderr = '';
     let settled = false;
     const finish = (fn: () => void): void => {
@@ -22,8 +22,11 @@ export function probeBackends(env?: NodeJS.ProcessEnv): Promise<ComputeBackendRe
       finish(() => reject(new UserError('internal', 'Checking the compute backends took more than 2 minutes and was stopped. Try again; if it repeats, start with ATELIER_BACKEND=wasm.')));
     }, TIMEOUT_MS);
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.on('message', (msg: ComputeBackendReport) => finish(() => resolve({ chosen: msg.chosen, tried: msg.tried, added: msg.added })));
-    child.on('exit', (code, signal) =>
+    child.onMessage((raw) => {
+      const msg = raw as ComputeBackendReport;
+      finish(() => resolve({ chosen: msg.chosen, tried: msg.tried, added: msg.added }));
+    });
+    child.onExit((code, signal) =>
       finish(() => reject(new UserError('internal', `Checking the compute backends failed (${signal ?? `code ${code}`}): ${stderr.trim().split('\n').pop() ?? 'no output'}.`))),
     );
   });

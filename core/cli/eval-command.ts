@@ -7,8 +7,9 @@ import { resolve } from 'node:path';
 import { BACKEND_CHOICES, METRIC_CHOICES, type BackendChoiceName, type EvaluationProgress, type MetricChoice, type StudioEvent } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { DEFAULT_INPUT_RANGE, extractorInfo } from '../metrics/extractor-info.js';
-import { metricsDetail, Training } from '../service/training.js';
-import { DatasetStore } from '../store/dataset.js';
+import { JobManager } from '../jobs/job-manager.js';
+import { Evaluation } from '../service/evaluation.js';
+import { metricsDetail } from '../service/training.js';
 import { MetricsStore } from '../store/metrics.js';
 import { Project } from '../store/project.js';
 import { RunStore } from '../store/runs.js';
@@ -73,15 +74,16 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
       project.close();
     }
   }
-  const dataset = new DatasetStore(project.db);
+  // The command's own JobManager for the project it opened, as the studio has one per open project.
+  const jobs = new JobManager(project);
   let jobId = -1;
-  const training = new Training(project, () => dataset, (e: StudioEvent) => {
+  const evaluation = new Evaluation(jobs, (e: StudioEvent) => {
     if (e.type !== 'run.evaluation' || e.progress.jobId !== jobId || e.progress.state !== 'running' || json) return;
     io.err(`  ${e.progress.done} of ${e.progress.total} images through the feature extractor`);
   });
   let onSigint: (() => void) | null = null;
   try {
-    const { progress, done } = training.evaluate({
+    const { progress, done } = evaluation.evaluate({
       runId,
       ...(checkpointId !== undefined ? { checkpointId } : {}),
       ...(values.reals !== undefined ? { reals: int('--reals', values.reals as string, 4, MAX_SAMPLES) } : {}),
@@ -90,12 +92,12 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
       ...(extractor !== undefined ? { extractor } : {}),
     });
     jobId = progress.jobId;
-    const run = training.runs.getRun(runId)!;
-    const cp = training.runs.getCheckpoint(progress.checkpointId)!;
+    const run = evaluation.runs.getRun(runId)!;
+    const cp = evaluation.runs.getCheckpoint(progress.checkpointId)!;
     if (!json) io.out(`Evaluating "${run.name}" (run ${runId}) at checkpoint ${cp.id}, ${cp.kimg} kimg. Ctrl+C stops.`);
     onSigint = () => {
       try {
-        training.jobs.control(jobId, 'stop');
+        evaluation.stop(jobId);
       } catch {
         // Already finishing.
       }
@@ -104,8 +106,9 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
     const end: EvaluationProgress = await done;
     if (end.state !== 'done' || end.evaluation === null) throw new UserError('internal', end.error ?? 'The evaluation failed.');
     const e = end.evaluation;
-    const chosen = (metric as MetricChoice | undefined) ?? training.get(runId).metrics.metric;
-    const info = extractor !== undefined ? extractorInfo(extractor) : training.get(runId).metrics.extractor;
+    const detail = metricsDetail(evaluation.runs, evaluation.metricsStore, evaluation.runs.getRun(runId)!).metrics;
+    const chosen = (metric as MetricChoice | undefined) ?? detail.metric;
+    const info = extractor !== undefined ? extractorInfo(extractor) : detail.extractor;
     const first: Record<string, number> = Object.fromEntries(MAIN[chosen].flatMap((k) => (e.metrics[k] === undefined ? [] : [[k, e.metrics[k]!]])));
     if (json) {
       io.out(
@@ -133,7 +136,7 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
     return 0;
   } finally {
     if (onSigint) process.off('SIGINT', onSigint);
-    await training.dispose();
+    await jobs.shutdown();
     project.close();
   }
 }

@@ -5,7 +5,7 @@ import type { FitMode, ColourMode, ImportProgress, ImportReport, NormaliseSettin
 import { UserError } from '../api/errors.js';
 import { startImport } from '../data/import-job.js';
 import type { ImportOptions } from '../data/options.js';
-import { DatasetStore } from '../store/dataset.js';
+import { JobManager } from '../jobs/job-manager.js';
 import { Project } from '../store/project.js';
 import { parseCommand, type CommandIO } from './args.js';
 
@@ -61,8 +61,8 @@ export async function importCommand(argv: string[], io: CommandIO): Promise<numb
   const project = Project.open(resolve(projectArg));
   let onSigint: (() => void) | null = null;
   try {
-    const store = new DatasetStore(project.db);
-    const handle = await startImport(project.path, store, { sources, settings, options });
+    // The command's own JobManager for the project it opened, as the studio has one per open project.
+    const handle = await startImport(new JobManager(project), { sources, settings, options });
     if (!values.json) {
       const s = handle.settings;
       io.out(`Importing into ${project.path}: ${s.resolution}×${s.resolution} ${s.colourMode}, fit ${s.fit}. Ctrl+C stops and keeps what is imported.`);

@@ -7,6 +7,7 @@
 import { resolve } from 'node:path';
 import { BACKEND_CHOICES, type BackendChoiceName, type RunSummary, type StudioEvent, type TrainProgress, type TrainSettings } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
+import { JobManager } from '../jobs/job-manager.js';
 import { Training } from '../service/training.js';
 import { DatasetStore } from '../store/dataset.js';
 import { Project } from '../store/project.js';
@@ -57,7 +58,9 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
   let onEnd: (run: Ended) => void = () => {};
   const ended = new Promise<Ended>((r) => (onEnd = r));
   const printed = new Set<number>();
-  const training = new Training(project, () => dataset, (e: StudioEvent) => {
+  // The command's own JobManager for the project it opened, as the studio has one per open project.
+  const jobs = new JobManager(project);
+  const training = new Training(jobs, () => dataset, (e: StudioEvent) => {
     if (e.type === 'run.progress' && e.progress.runId === runId) onProgress(e.progress);
     if (e.type === 'run.changed' && e.run.id === runId && e.run.status !== 'running' && e.run.status !== 'queued') onEnd(e.run);
   });
@@ -145,7 +148,7 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     return end.status === 'failed' ? 1 : 0;
   } finally {
     if (onSigint) process.off('SIGINT', onSigint);
-    await training.dispose();
+    await jobs.shutdown();
     project.close();
   }
 }

@@ -1,19 +1,20 @@
 /**
  * Starting an import from the service or the CLI: settle the normalisation (stored, requested,
- * suggested, default — in that order), create the `imports` row, fork the import worker and hand
- * back `{progress events, cancel(), done}`. The work happens in the worker; this side only relays,
- * so the caller's event loop stays free.
+ * suggested, default — in that order), create the `imports` row, start the import worker as a
+ * job of the project's JobManager (kind 'import') and hand back `{progress events, cancel(),
+ * done}`. The work happens in the worker; this side only relays, so the caller's event loop
+ * stays free.
  */
-import type { ChildProcess } from 'node:child_process';
 import type { ImportProgress, ImportReport, NormaliseSettings } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
-import { forkWorker } from '../jobs/fork-worker.js';
-import type { DatasetStore } from '../store/dataset.js';
-import type { ImportJob } from './import-pipeline.js';
-import type { FromWorker, ToWorker } from './import-worker.js';
+import type { EndedJob, JobManager } from '../jobs/job-manager.js';
+import type { JobSpec } from '../jobs/kinds.js';
+import { DatasetStore } from '../store/dataset.js';
+import { ImportStore } from '../store/imports.js';
 import { DEFAULT_IMPORT, DEFAULT_NORMALISE, isValidResolution, type ImportOptions } from './options.js';
 import { suggestSettings } from './suggest.js';
 
+export const IMPORT_WORKER = new URL('./import-worker.ts', import.meta.url);
 const CANCEL_GRACE_MS = 15_000; // after a cancel, how long the worker may take to commit and exit before it is killed
 
 export interface ImportRequest {
@@ -25,6 +26,8 @@ export interface ImportRequest {
 
 export interface ImportHandle {
   importId: number;
+  /** The job it runs as. */
+  jobId: number;
   settings: NormaliseSettings;
   /** The worker's process id (tests, diagnostics). */
   pid: number | undefined;
@@ -77,77 +80,62 @@ export function resolveOptions(partial: Partial<ImportOptions> = {}): ImportOpti
   return options;
 }
 
-/** Settles settings and options, records the import and starts the worker. */
-export async function startImport(projectPath: string, store: DatasetStore, request: ImportRequest): Promise<ImportHandle> {
+/** Settles settings and options, records the import and starts its worker under `jobs` (the project's JobManager). */
+export async function startImport(jobs: JobManager, request: ImportRequest): Promise<ImportHandle> {
   if (request.sources.length === 0) throw new UserError('invalid-request', 'Nothing to import: pick at least one file, folder or zip archive.');
+  const dataset = new DatasetStore(jobs.project.db);
+  const imports = new ImportStore(jobs.project.db);
   const options = resolveOptions(request.options);
-  const settings = await resolveSettings(store, request.sources, request.settings);
-  if (store.imageCount() === 0) store.saveSettings(settings);
-  store.markInterrupted();
-  const importId = store.beginImport(request.sources, settings, options);
-  const job: ImportJob = { projectPath, importId, sources: request.sources, settings, options };
-  return launch(job, store);
-}
+  const settings = await resolveSettings(dataset, request.sources, request.settings);
+  if (dataset.imageCount() === 0) dataset.saveSettings(settings);
+  imports.markInterrupted();
+  const importId = imports.beginImport(request.sources, settings, options);
 
-function launch(job: ImportJob, store: DatasetStore): ImportHandle {
   const listeners = new Set<(p: ImportProgress) => void>();
   let latest: ImportProgress | null = null;
-  let child: ChildProcess;
-  let report: ImportReport | null = null;
-  let failure: string | null = null;
-  let cancelTimer: NodeJS.Timeout | null = null;
   let cancelRequested = false;
-
-  const done = new Promise<ImportReport>((resolve) => {
-    child = forkWorker(new URL('./import-worker.ts', import.meta.url));
-    store.setImportPid(job.importId, child.pid ?? null);
-    child.send({ type: 'start', job } satisfies ToWorker);
-    child.on('message', (msg: FromWorker) => {
-      if (msg.type === 'progress') {
-        latest = msg.progress;
-        for (const l of listeners) l(msg.progress);
-      } else if (msg.type === 'done') report = msg.report;
-      else failure = msg.message;
-    });
-    const finish = (how: string): void => {
-      if (cancelTimer) clearTimeout(cancelTimer);
-      if (report) return resolve(report);
-      // The worker ended without a report: record why, keep what it committed.
-      const current = store.report(job.importId);
-      if (current?.status === 'running') {
-        if (cancelRequested) store.finishImport(job.importId, 'cancelled');
-        else store.finishImport(job.importId, 'failed', failure ?? `The import worker stopped unexpectedly (${how}). What was committed before is kept; import the same files again to finish.`);
-      }
-      resolve(store.report(job.importId)!);
-    };
-    child.once('error', (err) => {
-      failure ??= `Cannot start the import worker: ${err.message}`;
-      finish('it could not start');
-    });
-    child.once('exit', (code, signal) => finish(signal ? `signal ${signal}` : `exit code ${code}`));
+  const { job, done } = jobs.start({
+    kind: 'import',
+    entry: IMPORT_WORKER,
+    params: { importId, sources: request.sources, settings, options },
+    stopGraceMs: CANCEL_GRACE_MS,
+    onProgress: (progress) => {
+      latest = progress;
+      for (const l of listeners) l(progress);
+    },
   });
+  imports.setImportPid(importId, job.pid);
+
+  /** However the job ended, the import's row says how; a worker that died leaves it 'running' until here. */
+  const settle = (ended: EndedJob<'import', JobSpec<'import'>>): ImportReport => {
+    listeners.clear();
+    if (imports.status(importId) === 'running') {
+      if (cancelRequested) imports.finishImport(importId, 'cancelled');
+      else imports.finishImport(importId, 'failed', ended.exit ? diedMessage(ended.exit) : (ended.error ?? diedMessage(null)));
+    }
+    return imports.report(importId)!;
+  };
 
   return {
-    importId: job.importId,
-    settings: job.settings,
-    get pid() {
-      return child.pid;
-    },
+    importId,
+    jobId: job.id,
+    settings,
+    pid: job.pid ?? undefined,
     onProgress(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
     latest: () => latest,
     cancel() {
-      if (cancelRequested || child.exitCode !== null || child.signalCode !== null) return;
+      if (cancelRequested || !jobs.isRunning(job.id)) return;
       cancelRequested = true;
-      if (child.connected) child.send({ type: 'cancel' } satisfies ToWorker);
-      cancelTimer = setTimeout(() => child.kill('SIGKILL'), CANCEL_GRACE_MS);
-      cancelTimer.unref();
+      jobs.control(job.id, 'stop');
     },
-    done: done.then((r) => {
-      listeners.clear();
-      return r;
-    }),
+    done: done.then(settle),
   };
+}
+
+function diedMessage(exit: { code: number | null; signal: NodeJS.Signals | null } | null): string {
+  const how = exit === null ? 'it could not start' : exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+  return `The import worker stopped unexpectedly (${how}). What was committed before is kept; import the same files again to finish.`;
 }

@@ -4,24 +4,20 @@
  * and commit in batch transactions. A cancel stops taking new files and commits what is already
  * decided; a crash loses at most the batch in flight. The host reaches in only through hooks.
  */
-import type { ImportProgress, ImportReport, NormaliseSettings, SkippedFile } from '../api/contract.js';
-import { DatasetStore, openDatasetDb, type Batch, type ImportCounts, type KeptRef, type NewImage } from '../store/dataset.js';
+import type { ImportProgress, ImportReport, SkippedFile } from '../api/contract.js';
+import type { ImportJobParams } from '../jobs/kinds.js';
+import { DatasetStore } from '../store/dataset.js';
+import { ImportStore, type Batch, type ImportCounts, type KeptRef, type NewImage } from '../store/imports.js';
+import { openProjectDb } from '../store/project-file.js';
 import { Checkpointer } from './checkpointer.js';
 import { DecodePool } from './decode-pool.js';
 import { DuplicateIndex } from './dedupe.js';
-import type { ImportOptions } from './options.js';
 import type { EntryOutcome } from './process-entry.js';
 import { expandSources, type SourceEntry } from './sources.js';
 
-export interface ImportJob {
-  /** The project file (absolute). */
+/** The import job's params (the `imports` row the caller created, sources, settings, options) and the project file (absolute). */
+export interface ImportJob extends ImportJobParams {
   projectPath: string;
-  /** The `imports` row the caller created. */
-  importId: number;
-  /** Absolute paths of files, folders and zip archives. */
-  sources: string[];
-  settings: NormaliseSettings;
-  options: ImportOptions;
 }
 
 export interface PipelineHooks {
@@ -35,8 +31,9 @@ const RATE_WINDOW_MS = 3000; // images/s is measured over the last few seconds
 const DEFAULT_AUTOCHECKPOINT = 1000; // SQLite's own, should the checkpoint thread fail
 
 export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Promise<ImportReport> {
-  const db = openDatasetDb(job.projectPath);
-  const store = new DatasetStore(db);
+  const db = openProjectDb(job.projectPath, { role: 'worker' });
+  const dataset = new DatasetStore(db);
+  const store = new ImportStore(db);
   let pool: DecodePool | null = null;
   let checkpointer: Checkpointer | null = null;
   const { importId, options } = job;
@@ -53,7 +50,7 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
 
     // The decode threads start first: their start-up (a few hundred milliseconds, mostly loading
     // modules) overlaps listing the sources and loading the index.
-    const known = store.knownSourceHashes();
+    const known = dataset.knownSourceHashes();
     const decoders = new DecodePool(options.threads, {
       settings: job.settings,
       options: { maxPixels: options.maxPixels, maxFileBytes: options.maxFileBytes, pngLevel: options.pngLevel, thumbSize: options.thumbSize },
@@ -73,7 +70,7 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
 
     // Load what the dataset already holds, for duplicates and for "already imported".
     const index = new DuplicateIndex();
-    for (const img of store.indexedImages()) index.add(img.pixelHash, img.phash, img.colourSig, { id: img.id, file: img.file });
+    for (const img of dataset.indexedImages()) index.add(img.pixelHash, img.phash, img.colourSig, { id: img.id, file: img.file });
 
     // Progress: files done, images/s over a sliding window, ETA.
     const samples: Array<[number, number]> = [[Date.now(), 0]];

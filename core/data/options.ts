@@ -4,7 +4,8 @@
  *
  * Browser-safe: no `node:` imports.
  */
-import type { LabelSource, NormaliseSettings } from '../api/contract.js';
+import type { NormaliseSettings } from '../api/contract.js';
+import type { ImportOptions } from '../store/imports.js';
 
 /** How images are normalised (stored once per project; see `NormaliseSettings`). */
 export const DEFAULT_NORMALISE: Readonly<NormaliseSettings> = {
@@ -15,31 +16,8 @@ export const DEFAULT_NORMALISE: Readonly<NormaliseSettings> = {
   background: '#ffffff', // what transparent pixels become (alpha is composited onto it)
 };
 
-/** Per-import options. */
-export interface ImportOptions {
-  /** 'folders': each first-level subfolder name becomes a label (class). */
-  labels: LabelSource;
-  /** Near duplicates: perceptual-hash Hamming distance at or below this (of 64 bits) drops a copy; -1 turns it off. */
-  nearThreshold: number;
-  /** Near duplicates must also match in colour: largest difference of the 4×4 mean-colour grid (0–255). */
-  nearColourTolerance: number;
-  /** Images above this many pixels (width × height × frames) are skipped before decoding (decompression bombs). */
-  maxPixels: number;
-  /** Files above this many bytes are skipped unread. */
-  maxFileBytes: number;
-  /** Images per transaction: a cancel or a crash loses at most the batch in flight. */
-  batchSize: number;
-  /** Longest time a finished image waits before its batch is committed, in ms. */
-  batchMs: number;
-  /** Decode threads inside the import worker (0: one per CPU core). */
-  threads: number;
-  /** zlib level of the stored PNGs (1 fastest: run-length matching only … 9 smallest). */
-  pngLevel: number;
-  /** Side of the grid thumbnails in pixels (never above the resolution). */
-  thumbSize: number;
-  /** Least time between two progress reports, in ms. */
-  progressMs: number;
-}
+/** Per-import options (the shape, with what each does, is stored with each import: core/store/imports.ts). */
+export type { ImportOptions };
 
 export const DEFAULT_IMPORT: Readonly<ImportOptions> = {
   labels: 'none', // labels are opt-in: most folders are not organised by class

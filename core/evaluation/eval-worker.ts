@@ -2,21 +2,17 @@
  * The evaluate worker's entry (a child process started by the JobManager): evaluates a checkpoint
  * on demand, or checks a user's feature extractor, on its own connection to the project file.
  */
+import type { JobSpec } from '../jobs/kinds.js';
 import { runWorker } from '../jobs/worker-runtime.js';
-import { openDatasetDb } from '../store/dataset.js';
-import { checkExtractor, evaluateCheckpoint, type EvaluateCheckpointParams } from './evaluate-checkpoint.js';
-import type { CustomExtractorSpec } from '../metrics/extractor-info.js';
+import { openProjectDb } from '../store/project-file.js';
+import { checkExtractor, evaluateCheckpoint } from './evaluate-checkpoint.js';
 
-export type EvalJobParams = ({ kind: 'evaluate' } & EvaluateCheckpointParams) | { kind: 'check-extractor'; spec: CustomExtractorSpec };
+export type { EvalJobParams } from '../jobs/kinds.js';
 
-// Ctrl+C in a terminal reaches the whole process group: the parent relays it as a stop.
-process.on('SIGINT', () => {});
-
-runWorker<EvalJobParams>(async (ctx) => {
+runWorker<JobSpec<'evaluate'>>(async (ctx) => {
   const p = ctx.params;
   if (p.kind === 'check-extractor') return { outcome: 'completed', result: await checkExtractor(p.spec) };
-  const db = openDatasetDb(ctx.projectPath);
-  db.pragma('busy_timeout = 5000');
+  const db = openProjectDb(ctx.projectPath, { role: 'worker' });
   try {
     let last = 0;
     const evaluation = await evaluateCheckpoint(db, p, {

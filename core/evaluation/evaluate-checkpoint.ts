@@ -4,7 +4,8 @@
  * Both run in their own worker process, never on the service's event loop.
  */
 import type Database from 'better-sqlite3';
-import type { BackendChoiceName, EvaluationSummary } from '../api/contract.js';
+import type { EvaluationSummary } from '../api/contract.js';
+import type { EvaluateCheckpointParams, ExtractorCheck } from '../jobs/kinds.js';
 import { UserError } from '../api/errors.js';
 import { BackendUnavailableError, selectBackend } from '../backend/select.js';
 import { buildGenerator } from '../generator/weights.js';
@@ -15,17 +16,7 @@ import { CheckpointFormatError } from '../nets/checkpoint-format.js';
 import { evaluateGenerator } from './evaluate.js';
 import { type CustomExtractorSpec, loadCustomExtractor } from '../metrics/inception.js';
 
-export interface EvaluateCheckpointParams {
-  runId: number;
-  /** Default: the run's newest checkpoint. */
-  checkpointId?: number;
-  /** Default: the run's own evaluation sizes (comparable with its curve). */
-  reals?: number;
-  fakes?: number;
-  backend?: BackendChoiceName;
-  /** Another feature extractor (null: the bundled one); default: the one the run was evaluated with. */
-  extractor?: CustomExtractorSpec | null;
-}
+export type { EvaluateCheckpointParams };
 
 /** Resolves the checkpoint an evaluation is asked for, with a reason when there is none. */
 export function checkpointToEvaluate(runs: RunStore, runId: number, checkpointId?: number): Checkpoint {
@@ -100,7 +91,7 @@ function corruptIsUserError<T>(f: () => T): T {
 }
 
 /** Loads the user's extractor on the best backend and checks it (2048 features per image); the info the service keeps. */
-export async function checkExtractor(spec: CustomExtractorSpec): Promise<{ title: string; dim: number; inputSize: number }> {
+export async function checkExtractor(spec: CustomExtractorSpec): Promise<ExtractorCheck> {
   await selectBackend();
   const e = await loadCustomExtractor(spec);
   try {

@@ -8,21 +8,14 @@ import type { ApiError } from '../api/errors.js';
 import { UserError } from '../api/errors.js';
 import { BackendUnavailableError, selectBackend } from '../backend/select.js';
 import { APP_VERSION } from '../api/version.js';
-import { openDatasetDb } from '../store/dataset.js';
+import { workerMain } from '../jobs/worker-main.js';
+import { openProjectDb } from '../store/project-file.js';
 import type { FromSampler, SamplerOp, ToSampler } from './sample-protocol.js';
 import { SamplerHost } from './sampler-host.js';
 
 // Ctrl+C in a terminal reaches the whole process group: the parent decides when this one ends.
-process.on('SIGINT', () => {});
-process.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE' && err.code !== 'ERR_IPC_CHANNEL_CLOSED' && err.code !== 'ERR_IPC_DISCONNECTED') throw err;
-});
-
-if (!process.send) throw new Error('The sampling worker must be started by the studio (no IPC channel).');
-
-const send = (msg: FromSampler): void => {
-  if (process.connected) process.send!(msg, undefined, {}, () => undefined);
-};
+const channel = workerMain<ToSampler, FromSampler>('sampling');
+const send = (msg: FromSampler): void => channel.send(msg);
 const toApiError = (err: unknown): ApiError => {
   if (err instanceof UserError) return err.toApiError();
   console.error(err);
@@ -62,13 +55,13 @@ async function drain(): Promise<void> {
   }
 }
 
-process.on('message', (msg: ToSampler) => {
+channel.onMessage((msg) => {
   if (msg.type === 'init') {
     if (host !== null) return;
     void (async () => {
       try {
         const choice = await selectBackend(msg.backend !== undefined ? { prefer: msg.backend, preferSource: 'the sampling settings' } : {});
-        const db = openDatasetDb(msg.projectPath);
+        const db = openProjectDb(msg.projectPath, { role: 'worker' });
         host = new SamplerHost(db, choice.name, APP_VERSION);
         const used = choice.tried[choice.tried.length - 1];
         send({ type: 'ready', backend: choice.name, detail: used?.reason ?? '' });
@@ -86,7 +79,7 @@ process.on('message', (msg: ToSampler) => {
 });
 
 // The studio went away (or closed the project): leave.
-process.on('disconnect', () => {
+channel.onDisconnect(() => {
   host?.dispose();
   process.exit(0);
 });

@@ -1,13 +1,13 @@
 /**
- * The service's side of the sampling worker: starts it on first use (core/jobs/fork-worker.ts),
+ * The service's side of the sampling worker: starts it on first use (core/jobs/spawn.ts, as
+ * jobs are),
  * sends requests, routes streamed images and progress to each request's callbacks, and settles
  * each request with its result. A worker that dies fails what it was doing with the reason, and
  * the next request starts a fresh one.
  */
-import type { ChildProcess } from 'node:child_process';
 import { UserError } from '../api/errors.js';
-import { forkWorker, stderrTail } from '../jobs/fork-worker.js';
-import { describeDeath } from '../jobs/job-manager.js';
+import { SAMPLING_WORKER, describeDeath } from '../jobs/death.js';
+import { spawnWorker, stderrTail, type WorkerProcess } from '../jobs/spawn.js';
 import type { FromSampler, OpResults, SamplerOp, ToSampler } from './sample-protocol.js';
 
 export const SAMPLE_WORKER = new URL('./sample-worker.ts', import.meta.url);
@@ -23,7 +23,7 @@ interface Pending extends RequestHandlers {
 }
 
 interface Worker {
-  child: ChildProcess;
+  child: WorkerProcess;
   ready: Promise<{ backend: string; detail: string }>;
 }
 
@@ -49,7 +49,7 @@ export class SamplerClient {
   start(): Promise<{ backend: string; detail: string }> {
     if (this.closed) return Promise.reject(new UserError('unavailable', 'The project was closed; open it again to sample.'));
     if (this.worker) return this.worker.ready;
-    const child = forkWorker(SAMPLE_WORKER, { stderr: 'pipe' });
+    const child = spawnWorker(SAMPLE_WORKER, { stderr: 'pipe' });
     let settle!: (v: { backend: string; detail: string }) => void;
     let fail!: (e: Error) => void;
     const ready = new Promise<{ backend: string; detail: string }>((res, rej) => {
@@ -60,7 +60,8 @@ export class SamplerClient {
     ready.catch(() => {});
     this.worker = w;
     const stderr = stderrTail(child);
-    child.on('message', (msg: FromSampler) => {
+    child.onMessage((raw) => {
+      const msg = raw as FromSampler;
       switch (msg.type) {
         case 'ready':
           this.backend = msg.backend;
@@ -101,8 +102,8 @@ export class SamplerClient {
       for (const p of this.pending.values()) p.reject(err);
       this.pending.clear();
     };
-    child.on('exit', (code, signal) => died(describeDeath('sample', code, signal, stderr())));
-    child.on('error', (err) => died(`The sampling worker could not start: ${err.message}. Nothing stored was lost; try again.`));
+    child.onExit((code, signal) => died(describeDeath(SAMPLING_WORKER, code, signal, stderr())));
+    child.onError((err) => died(`The sampling worker could not start: ${err.message}. Nothing stored was lost; try again.`));
     const init: ToSampler = { type: 'init', projectPath: this.projectPath, ...(this.options.backend !== undefined ? { backend: this.options.backend } : {}) };
     child.send(init);
     return ready;
@@ -143,8 +144,8 @@ export class SamplerClient {
     for (const p of this.pending.values()) p.reject(new UserError('unavailable', 'The project was closed before this finished.'));
     this.pending.clear();
     if (!w) return;
-    const exited = new Promise<void>((r) => (w.child.exitCode !== null || w.child.signalCode !== null ? r() : w.child.once('exit', () => r())));
-    if (w.child.connected) w.child.disconnect();
+    const exited = new Promise<void>((r) => (w.child.exited ? r() : w.child.onExit(() => r())));
+    w.child.disconnect();
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), 5000).unref());
     if ((await Promise.race([exited, timeout])) === 'timeout') w.child.kill('SIGKILL');
   }

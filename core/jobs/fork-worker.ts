@@ -1,6 +1,8 @@
 /**
- * Starts an engine worker: a child Node process running one worker entry module, talking over
- * Node's IPC channel (structured clone: typed arrays and Buffers cross intact).
+ * Starting an engine worker with child_process.fork: a child Node process running one worker
+ * entry module, talking over Node's IPC channel (structured clone: typed arrays and Buffers cross
+ * intact). This is the default spawner (core/jobs/spawn.ts); the helpers that find the entry and
+ * its Node flags serve every spawner.
  *
  * In development the entry is TypeScript and runs through tsx's loader; a packaged app ships the
  * entry prebuilt as `.js` beside it and forks that directly.
@@ -29,10 +31,11 @@ function tsxLoaderUrl(): string {
 /** `entry`: the worker module's URL, e.g. `new URL('./import-worker.ts', import.meta.url)`. */
 export function forkWorker(entry: URL, options: ForkWorkerOptions = {}): ChildProcess {
   const path = resolveEntry(fileURLToPath(entry));
-  const inherited = workerExecArgv(process.execArgv);
-  // tsx by absolute URL: a bare 'tsx' would resolve from the working directory, not from the studio.
-  const withTsx = inherited.map((a) => (a === 'tsx' ? tsxLoaderUrl() : a));
-  const execArgv = path.endsWith('.ts') && !withTsx.includes(tsxLoaderUrl()) ? [...withTsx, '--import', tsxLoaderUrl()] : withTsx;
+  return forkEntry(path, entryExecArgv(path), options);
+}
+
+/** Forks the resolved entry `path` with Node flags `execArgv`. */
+export function forkEntry(path: string, execArgv: string[], options: ForkWorkerOptions = {}): ChildProcess {
   return fork(path, options.args ?? [], {
     execArgv,
     serialization: 'advanced',
@@ -41,17 +44,12 @@ export function forkWorker(entry: URL, options: ForkWorkerOptions = {}): ChildPr
   });
 }
 
-/**
- * Echoes a worker's stderr (forked with `stderr: 'pipe'`) to ours and keeps its last `keep`
- * characters: what it printed before dying explains the death (see `describeDeath`).
- */
-export function stderrTail(child: ChildProcess, keep = 4000): () => string {
-  let tail = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    process.stderr.write(chunk);
-    tail = (tail + chunk.toString()).slice(-keep);
-  });
-  return () => tail;
+/** The Node flags to run entry `path` with: the parent's loaders and limits, and tsx for a TypeScript entry. */
+export function entryExecArgv(path: string): string[] {
+  const inherited = workerExecArgv(process.execArgv);
+  // tsx by absolute URL: a bare 'tsx' would resolve from the working directory, not from the studio.
+  const withTsx = inherited.map((a) => (a === 'tsx' ? tsxLoaderUrl() : a));
+  return path.endsWith('.ts') && !withTsx.includes(tsxLoaderUrl()) ? [...withTsx, '--import', tsxLoaderUrl()] : withTsx;
 }
 
 /**

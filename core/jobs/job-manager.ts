@@ -1,47 +1,94 @@
 /**
- * The service side of engine workers for one open project: starts each job in its own process,
- * relays pause/stop, records status and progress in the project's `jobs` table, and notices a
- * worker that dies (killed, out of memory) — its job is marked failed with the reason, and what
- * the worker committed to the project file stays.
+ * The service side of engine workers for one open project — one JobManager per open project,
+ * shared by training, evaluation and import (core/service builds it; a CLI command builds its own
+ * for the project it opened). It starts each job in its own process (spawn.ts), relays pause and
+ * stop, records status and progress in the project's `jobs` table, and notices a worker that
+ * dies (killed, out of memory): its job is marked failed with the reason, and what the worker
+ * committed to the project file stays.
+ *
+ * Jobs are typed by kind (kinds.ts): `start({ kind: 'train', params })` takes that kind's params,
+ * its `onProgress` gets that kind's progress and `done` that kind's result.
  */
-import type { ChildProcess } from 'node:child_process';
 import { UserError } from '../api/errors.js';
-import { JobStore } from '../store/jobs.js';
+import { JobStore, processAlive } from '../store/jobs.js';
 import type { Project } from '../store/project.js';
-import { forkWorker, stderrTail } from './fork-worker.js';
-import type { ControlAction, FromWorker, JobInfo, JobKind, JobOutcome, ToWorker } from './protocol.js';
+import { describeDeath, jobWorker } from './death.js';
+import type { AnyProgress, JobKinds, KindMap, KindOf, KindSpec, SpecOf } from './kinds.js';
+import type { ControlAction, FromWorker, JobInfo, JobOutcome, ToWorker } from './protocol.js';
+import { spawnWorker, stderrTail, type WorkerProcess } from './spawn.js';
 
-export interface JobEvents {
+export { processAlive };
+
+/** Listeners to every job of the manager (what each job's own listeners get, untyped by kind). */
+export interface JobEvents<M extends KindMap = JobKinds> {
   /** A job's status changed (started, paused, done, failed…). */
-  changed(job: JobInfo): void;
+  changed(job: JobInfo<KindOf<M>>): void;
   /** A running job reported progress. */
-  progress(job: JobInfo, progress: unknown): void;
+  progress(job: JobInfo<KindOf<M>>, progress: AnyProgress<M>): void;
 }
 
-export interface StartJob {
-  kind: JobKind;
+/** How a job ended. */
+export interface JobEnding<S extends KindSpec> {
+  /** What the worker answered last; null when it failed or died. */
+  result: S['result'] | null;
+  /** How the process exited when it died without a last word (killed, crashed); null otherwise. */
+  exit: { code: number | null; signal: NodeJS.Signals | null } | null;
+}
+
+export type EndedJob<K extends string, S extends KindSpec> = JobInfo<K> & JobEnding<S>;
+
+export interface StartJob<M extends KindMap, K extends KindOf<M>> {
+  kind: K;
   /** The worker entry module, e.g. `new URL('../session/train-worker.ts', import.meta.url)`. */
   entry: URL;
-  params: unknown;
+  params: SpecOf<M, K>['params'];
   runId?: number | null;
   env?: NodeJS.ProcessEnv;
+  /**
+   * After a stop, how long the worker may take to exit before it is killed (an import commits
+   * what it decided and leaves). Absent: as long as it takes (a training run saves a checkpoint).
+   */
+  stopGraceMs?: number;
+  /** This job reported progress. */
+  onProgress?(progress: SpecOf<M, K>['progress'], job: JobInfo<K>): void;
+  /** This job's status changed; `ending` once it has ended (before `done` settles). */
+  onChanged?(job: JobInfo<K>, ending: JobEnding<SpecOf<M, K>> | null): void;
+}
+
+export interface JobHandle<K extends string, S extends KindSpec> {
+  job: JobInfo<K>;
+  /** Settles once the job ended, however it ended. */
+  done: Promise<EndedJob<K, S>>;
 }
 
 interface Live {
-  child: ChildProcess;
+  kind: string;
+  worker: WorkerProcess;
   finished: boolean;
+  exited: boolean;
   stderrTail: () => string;
-  settle: (job: JobInfo) => void;
-  done: Promise<JobInfo>;
+  stopGraceMs: number | undefined;
+  graceTimer: NodeJS.Timeout | null;
+  /** Progress not yet written to the file (it is written at most once a second). */
+  unsaved: { progress: unknown } | null;
+  savedAt: number;
+  result: unknown;
+  onProgress: ((progress: never, job: JobInfo<never>) => void) | undefined;
+  onChanged: ((job: JobInfo<never>, ending: JobEnding<KindSpec> | null) => void) | undefined;
+  settle: (job: EndedJob<string, KindSpec>) => void;
+  done: Promise<EndedJob<string, KindSpec>>;
 }
 
-export class JobManager {
+/** Progress reaches the listeners at once and the file at most this often (it is a heartbeat there). */
+const SAVE_PROGRESS_MS = 1000;
+
+export class JobManager<M extends KindMap = JobKinds> {
   private readonly store: JobStore;
   private readonly live = new Map<number, Live>();
 
   constructor(
-    private readonly project: Project,
-    private readonly events: JobEvents,
+    readonly project: Project,
+    private readonly events: Partial<JobEvents<M>> = {},
   ) {
     this.store = new JobStore(project.db);
     this.recoverInterrupted();
@@ -64,22 +111,38 @@ export class JobManager {
     }
   }
 
-  start({ kind, entry, params, runId = null, env }: StartJob): { job: JobInfo; done: Promise<JobInfo> } {
+  start<K extends KindOf<M>>(request: StartJob<M, K>): JobHandle<K, SpecOf<M, K>> {
+    const { kind, entry, params, runId = null, env } = request;
     const created = this.store.create(kind, runId, params);
-    const child = forkWorker(entry, { env, stderr: 'pipe' });
-    let settle!: (job: JobInfo) => void;
-    const live: Live = { child, finished: false, stderrTail: stderrTail(child), settle: (j) => settle(j), done: new Promise((r) => (settle = r)) };
+    const worker = spawnWorker(entry, { stderr: 'pipe', ...(env ? { env } : {}) });
+    let settle!: Live['settle'];
+    const live: Live = {
+      kind,
+      worker,
+      finished: false,
+      exited: false,
+      stderrTail: stderrTail(worker),
+      stopGraceMs: request.stopGraceMs,
+      graceTimer: null,
+      unsaved: null,
+      savedAt: 0,
+      result: null,
+      onProgress: request.onProgress as Live['onProgress'],
+      onChanged: request.onChanged as Live['onChanged'],
+      settle: (j) => settle(j),
+      done: new Promise((r) => (settle = r)),
+    };
     this.live.set(created.id, live);
 
-    child.on('message', (msg: FromWorker) => this.onMessage(created.id, live, msg));
-    child.on('exit', (code, signal) => this.onExit(created.id, live, code, signal));
-    child.on('error', (err) => this.finish(created.id, live, 'failed', `The ${kind} worker could not start: ${err.message}.`));
+    worker.onMessage((msg) => this.onMessage(created.id, live, msg as FromWorker));
+    worker.onExit((code, signal) => this.onExit(created.id, live, code, signal));
+    worker.onError((err) => this.finish(created.id, live, 'failed', `The ${kind} worker could not start: ${err.message}.`, null));
 
-    const job = this.store.setStatus(created.id, 'running', child.pid ?? null);
-    this.events.changed(job);
+    const job = this.store.setStatus(created.id, 'running', worker.pid ?? null) as JobInfo<K>;
+    this.changed(live, job, null);
     const start: ToWorker = { type: 'start', jobId: created.id, projectPath: this.project.path, params };
-    child.send(start);
-    return { job, done: live.done };
+    worker.send(start);
+    return { job, done: live.done as Promise<EndedJob<K, SpecOf<M, K>>> };
   }
 
   /** Asks a running job to pause or stop at its next safe point. */
@@ -89,7 +152,13 @@ export class JobManager {
       throw new UserError('not-found', `Job ${jobId} is not running, so it cannot be asked to ${action}.`);
     }
     const msg: ToWorker = { type: 'control', action };
-    live.child.send(msg);
+    live.worker.send(msg);
+    if (action === 'stop' && live.stopGraceMs !== undefined && live.graceTimer === null) {
+      live.graceTimer = setTimeout(() => {
+        if (!live.exited) live.worker.kill('SIGKILL');
+      }, live.stopGraceMs);
+      live.graceTimer.unref();
+    }
     return this.store.get(jobId)!;
   }
 
@@ -115,84 +184,62 @@ export class JobManager {
   private onMessage(jobId: number, live: Live, msg: FromWorker): void {
     if (live.finished) return;
     if (msg.type === 'progress') {
-      this.store.setProgress(jobId, msg.progress);
-      this.events.progress(this.store.get(jobId)!, msg.progress);
+      if (Date.now() - live.savedAt >= SAVE_PROGRESS_MS) this.saveProgress(jobId, live, msg.progress);
+      else live.unsaved = { progress: msg.progress };
+      const job = this.store.get(jobId)!;
+      live.onProgress?.(msg.progress as never, job as JobInfo<never>);
+      this.events.progress?.(job as JobInfo<KindOf<M>>, msg.progress as AnyProgress<M>);
     } else if (msg.type === 'done') {
-      if (msg.result !== null && msg.result !== undefined) this.store.setProgress(jobId, msg.result);
-      this.finish(jobId, live, statusFor(msg.outcome), null);
+      live.result = msg.result ?? null;
+      if (live.result !== null) this.saveProgress(jobId, live, live.result);
+      this.finish(jobId, live, statusFor(msg.outcome), null, null);
     } else if (msg.type === 'failed') {
-      this.finish(jobId, live, 'failed', msg.error.message);
+      this.finish(jobId, live, 'failed', msg.error.message, null);
     }
   }
 
-  private onExit(jobId: number, live: Live, code: number | null, signal: NodeJS.Signals | null): void {
-    if (live.finished) return;
-    this.finish(jobId, live, 'failed', describeDeath(this.store.get(jobId)!.kind, code, signal, live.stderrTail()));
+  private saveProgress(jobId: number, live: Live, progress: unknown): void {
+    this.store.setProgress(jobId, progress);
+    live.savedAt = Date.now();
+    live.unsaved = null;
   }
 
-  private finish(jobId: number, live: Live, status: JobInfo['status'], error: string | null): void {
+  private onExit(jobId: number, live: Live, code: number | null, signal: NodeJS.Signals | null): void {
+    live.exited = true;
+    if (live.graceTimer) clearTimeout(live.graceTimer);
+    if (live.finished) return;
+    const why = describeDeath(jobWorker(this.store.get(jobId)!.kind), code, signal, live.stderrTail());
+    this.finish(jobId, live, 'failed', why, { code, signal });
+  }
+
+  private finish(jobId: number, live: Live, status: JobInfo['status'], error: string | null, exit: JobEnding<KindSpec>['exit']): void {
     if (live.finished) return;
     live.finished = true;
+    if (live.unsaved) this.saveProgress(jobId, live, live.unsaved.progress);
     const job = this.store.setStatus(jobId, status, null, error);
-    this.events.changed(job);
-    live.settle(job);
+    const ending: JobEnding<KindSpec> = { result: live.result, exit };
+    this.changed(live, job, ending);
+    live.settle({ ...job, ...ending });
   }
 
-  /** Asks every running worker to pause (they save and exit), waiting up to `graceMs`, then kills the rest. */
-  async shutdown(graceMs = 10_000): Promise<void> {
-    const running = [...this.live.entries()].filter(([, l]) => !l.finished);
+  private changed(live: Live, job: JobInfo, ending: JobEnding<KindSpec> | null): void {
+    live.onChanged?.(job as JobInfo<never>, ending);
+    this.events.changed?.(job as JobInfo<KindOf<M>>);
+  }
+
+  /**
+   * Asks every running worker of ours (of `kinds`, default all) to pause — they save and exit —
+   * waiting up to `graceMs`, then kills the rest.
+   */
+  async shutdown(graceMs = 10_000, kinds?: ReadonlyArray<KindOf<M>>): Promise<void> {
+    const running = [...this.live.entries()].filter(([, l]) => !l.finished && (!kinds || (kinds as readonly string[]).includes(l.kind)));
     for (const [id] of running) this.control(id, 'pause');
     const timeout = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), graceMs).unref());
     await Promise.race([Promise.all(running.map(([, l]) => l.done)), timeout]);
-    for (const [, l] of running) if (!l.finished) l.child.kill('SIGKILL');
-  }
-}
-
-/** Whether process `pid` exists (signal 0 only checks; EPERM: it exists, under another user). */
-export function processAlive(pid: number | null): boolean {
-  if (pid === null || !Number.isInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
+    for (const [, l] of running) if (!l.finished) l.worker.kill('SIGKILL');
   }
 }
 
 function statusFor(outcome: JobOutcome): JobInfo['status'] {
   return outcome === 'paused' ? 'paused' : outcome === 'stopped' ? 'cancelled' : 'done';
-}
-
-/**
- * Workers that answer requests instead of resuming from a checkpoint (the sampling worker): what
- * they are called, and what to do after one ran out of memory. Its request is simply tried again.
- */
-const ONE_SHOT: Partial<Record<JobKind, { name: string; oom: string }>> = {
-  sample: { name: 'sampling', oom: 'try a smaller export, or fewer images at once' },
-};
-
-/** Why a worker died, in words: the signal, the exit code, what it last printed. */
-export function describeDeath(kind: JobKind, code: number | null, signal: NodeJS.Signals | null, stderrTail: string): string {
-  // 'OOM' as a word and in capitals (TensorFlow's "OOM when allocating"): not the 'oom' of 'room' or 'boom'.
-  const oom = /heap out of memory|Allocation failed|out of memory/i.test(stderrTail) || /\bOOM\b/.test(stderrTail);
-  const last = stderrTail.trim().split('\n').filter(Boolean).pop();
-  const oneShot = ONE_SHOT[kind];
-  if (oneShot) {
-    if (oom) return `The ${oneShot.name} worker ran out of memory. Nothing stored was lost; ${oneShot.oom}.`;
-    const how =
-      signal === 'SIGKILL'
-        ? 'was killed (SIGKILL) — often the system running out of memory'
-        : signal
-          ? `was stopped by ${signal}`
-          : `exited unexpectedly (code ${code})${last ? `: ${last.slice(0, 300)}` : ''}`;
-    return `The ${oneShot.name} worker ${how}. Nothing stored was lost; try again.`;
-  }
-  if (oom) {
-    return `The ${kind} worker ran out of memory. Everything saved before is kept; use a smaller batch (or resolution) and resume.`;
-  }
-  if (signal === 'SIGKILL') {
-    return `The ${kind} worker was killed (SIGKILL) — often the system running out of memory. Everything saved before is kept; resume to continue from the last checkpoint.`;
-  }
-  if (signal) return `The ${kind} worker was stopped by ${signal}. Everything saved before is kept; resume to continue.`;
-  return `The ${kind} worker exited unexpectedly (code ${code})${last ? `: ${last.slice(0, 300)}` : ''}. Everything saved before is kept.`;
 }

@@ -18,6 +18,8 @@ import type {
   StudioEvent,
 } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
+import type { galleryMethods } from '../api/gallery.js';
+import type { modelsMethods } from '../api/models.js';
 import { pngDataUrl } from '../store/png-data-url.js';
 import { writeItemsExport } from '../export/images-export.js';
 import { modelSummary } from '../generator/model-summary.js';
@@ -28,6 +30,7 @@ import { ModelStore } from '../store/models.js';
 import type { Project } from '../store/project.js';
 import { RunStore } from '../store/runs.js';
 import { APP_VERSION } from '../api/version.js';
+import { nativeDialog, type ProjectPart, type ServiceContext, type SliceHandlers } from './slices.js';
 
 export interface GalleryOptions {
   /** Backend for sampling workers by name; absent: ATELIER_BACKEND, else the best that loads. */
@@ -210,4 +213,37 @@ export class Gallery {
     this.client = null;
     await Promise.all(clients.map((c) => c.dispose()));
   }
+}
+
+/** The gallery slice of the handler table. */
+export function galleryHandlers(ctx: ServiceContext, gallery: ProjectPart<Gallery>): SliceHandlers<typeof galleryMethods> {
+  return {
+    'gallery.sources': () => gallery.require().sources(),
+    'gallery.open': ({ source }) => gallery.require().open(source),
+    'gallery.sample': (params) => gallery.require().sample(params),
+    'gallery.cancel': ({ requestIds }) => ({ cancelled: gallery.require().cancel(requestIds) }),
+    'gallery.save': (params) => gallery.require().save(params),
+    'gallery.items': (params) => gallery.require().page(params),
+    'gallery.update': (params) => gallery.require().update(params),
+    'gallery.delete': ({ ids }) => ({ deleted: gallery.require().delete(ids) }),
+    'gallery.exportItems': (params) => gallery.require().exportItems(params, ctx.allowedOutput(params.out)),
+    'gallery.exportStrip': (params) => gallery.require().exportStrip(params, ctx.allowedOutput(params.out)),
+  };
+}
+
+/** The models slice of the handler table. */
+export function modelsHandlers(ctx: ServiceContext, gallery: ProjectPart<Gallery>): SliceHandlers<typeof modelsMethods> {
+  return {
+    'models.list': () => gallery.require().listModels(),
+    'models.promote': (params) => gallery.require().promote(params),
+    'models.rename': ({ modelId, name }) => gallery.require().rename(modelId, name),
+    'models.delete': ({ modelId }) => gallery.require().deleteModel(modelId),
+    'models.import': ({ path, name }) => gallery.require().importModel(ctx.allowedSource(path), name),
+    'models.export': (params) => gallery.require().exportModel(params, ctx.allowedOutput(params.out)),
+    'dialog.pickModelImport': async () => {
+      const path = await nativeDialog(ctx.host, 'pickModelImport')();
+      if (path !== null) ctx.host.paths.grant(path, 'read');
+      return { path };
+    },
+  };
 }

@@ -1,41 +1,34 @@
 /**
  * The core service: owns the open project and answers StudioApi. Electron's main process and
  * `atelier serve` each build one and wrap it in their transport; nothing here knows which.
+ *
+ * The handler table is the merge of one slice per domain (./slices.ts), as the contract is the
+ * merge of the methods' slices: project (here), dataset (./dataset.ts), train (./training.ts),
+ * metrics (./evaluation.ts), gallery and models (./gallery.ts). The open project's services share
+ * one JobManager (./open-project.ts).
  */
-import { basename, dirname, extname, join } from 'node:path';
+import { basename, dirname, extname } from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import type { AppInfo, DatasetStats, ImportProgress, Params, ProjectSummary, StudioEvent } from '../api/contract.js';
+import type { ProjectSummary, StudioEvent } from '../api/contract.js';
 import type { Handlers } from '../api/dispatch.js';
 import { UserError } from '../api/errors.js';
-import { startImport, type ImportHandle } from '../data/import-job.js';
-import { suggestSettings } from '../data/suggest.js';
-import { exportDatasetZip } from '../export/dataset-zip.js';
-import { DatasetStore } from '../store/dataset.js';
+import type { projectMethods } from '../api/project.js';
+import { APP_VERSION } from '../api/version.js';
+import type { ImportHandle } from '../data/import-job.js';
 import { Project } from '../store/project.js';
 import { SCHEMA_VERSION } from '../store/migrations/index.js';
+import { datasetHandlers } from './dataset.js';
+import { metricsHandlers } from './evaluation.js';
 import { listDir } from './file-chooser.js';
+import { galleryHandlers, modelsHandlers } from './gallery.js';
+import type { Host } from './host.js';
+import { OpenProject } from './open-project.js';
 import { RecentList } from './recent.js';
-import { RootedPaths, canonicalPath, isInside, withProjectExtension, type PathPolicy } from './paths.js';
-import { APP_VERSION } from '../api/version.js';
-import { Training } from './training.js';
-import { Gallery } from './gallery.js';
+import { RootedPaths, canonicalPath, isInside, withProjectExtension } from './paths.js';
+import { nativeDialog, type ProjectPart, type ServiceContext, type SliceHandlers } from './slices.js';
+import { trainHandlers } from './training.js';
 
-/** What differs between the desktop app and the browser mode. */
-export interface Host {
-  mode: AppInfo['mode'];
-  /** Where per-user state (recent list) lives. */
-  appHome: string;
-  /** Which renderer-supplied paths may be used. */
-  paths: PathPolicy;
-  /** Desktop: shows a native dialog. Absent in the browser mode. */
-  pickProject?: (mode: 'open' | 'create', suggestedName?: string) => Promise<string | null>;
-  /** Desktop: a native dialog for files (images, DICOM, zips) or one folder to import; [] if cancelled. */
-  pickImportSources?: (kind: 'files' | 'folder') => Promise<string[]>;
-  /** Desktop: a native save dialog for an export; null if cancelled. */
-  pickExportPath?: (suggestedName?: string) => Promise<string | null>;
-  /** Desktop: a native dialog to pick a generator export (a folder or its model.json) to import; null if cancelled. */
-  pickModelImport?: () => Promise<string | null>;
-}
+export type { Host };
 
 export type Listener = (event: StudioEvent) => void;
 
@@ -43,16 +36,7 @@ export class StudioService {
   private readonly host: Host;
   private readonly recent: RecentList;
   private readonly listeners = new Set<Listener>();
-  private project: Project | null = null;
-  /** The open project's dataset tables (same connection as `project`). */
-  private dataset: DatasetStore | null = null;
-  /** Training in the open project, created on first use. */
-  private training: Training | null = null;
-  /** Gallery, models and exports of the open project, created on first use. */
-  private gallery: Gallery | null = null;
-  /** The import running in the open project, if any. */
-  private importing: ImportHandle | null = null;
-  private importStarting = false;
+  private open: OpenProject | null = null;
 
   constructor(host: Host) {
     this.host = host;
@@ -71,7 +55,12 @@ export class StudioService {
 
   /** The open project, for code in the same process (jobs, import). */
   get current(): Project | null {
-    return this.project;
+    return this.open?.project ?? null;
+  }
+
+  /** The running import, for callers in the same process (tests, the CLI). */
+  get currentImport(): ImportHandle | null {
+    return this.open?.datasetIfStarted?.currentImport ?? null;
   }
 
   /** A path from the renderer: canonical, and one the user picked (or one in the recent list). */
@@ -94,28 +83,21 @@ export class StudioService {
 
   async openProject(rawPath: string): Promise<ProjectSummary> {
     const path = this.allowed(rawPath);
-    if (this.project?.path === path) return this.project.summary();
+    if (this.open?.project.path === path) return this.open.project.summary();
     return this.adopt(Project.open(path));
   }
 
   /** Lets go of the open project: the import is cancelled, training runs save and pause. */
   private async release(): Promise<void> {
-    const project = this.project;
-    if (!project) return;
-    this.stopImport();
-    const training = this.training;
-    const gallery = this.gallery;
-    this.training = null;
-    this.gallery = null;
-    this.project = null;
-    this.dataset = null;
-    await Promise.all([training?.dispose(), gallery?.dispose()]);
-    project.close();
+    const open = this.open;
+    if (!open) return;
+    this.open = null;
+    await open.close();
   }
 
   private async adopt(project: Project): Promise<ProjectSummary> {
     await this.release();
-    this.project = project;
+    this.open = new OpenProject(project, (e) => this.emit(e));
     const summary = project.summary();
     const recent = this.recent.touch(project.path, summary.name);
     this.emit({ type: 'project.changed', project: summary });
@@ -124,142 +106,49 @@ export class StudioService {
   }
 
   async closeProject(): Promise<null> {
-    if (this.project) {
+    if (this.open) {
       await this.release();
       this.emit({ type: 'project.changed', project: null });
     }
     return null;
   }
 
-  /** Training in the open project (runs, workers). */
-  trainingFor(): Training {
-    const project = this.requireProject();
-    this.training ??= new Training(project, () => this.datasetStore(), (e) => this.emit(e));
-    return this.training;
+  private requireOpen(): OpenProject {
+    if (!this.open) throw new UserError('no-project', 'No project is open: open or create a project first; the dataset belongs to it.');
+    return this.open;
   }
 
-  /** Gallery, models and exports in the open project (sampling workers). */
-  galleryFor(): Gallery {
-    const project = this.requireProject();
-    this.gallery ??= new Gallery(project, (e) => this.emit(e));
-    return this.gallery;
+  /** One of the open project's services, as a slice reaches it. */
+  private part<T>(get: (open: OpenProject) => T): ProjectPart<T> {
+    return { require: () => get(this.requireOpen()), current: () => (this.open ? get(this.open) : null) };
   }
 
-  /**
-   * An export destination from the renderer: canonical, picked for saving, and never the open
-   * project or a folder holding it (replacing it would delete the project).
-   */
-  private allowedOutput(raw: string): string {
-    const path = canonicalPath(raw);
-    this.host.paths.check(path, 'write');
-    if (this.project && isInside(path, this.project.path)) {
-      throw new UserError('forbidden', `${path} holds the open project (${this.project.path}); an export there could replace it. Pick another name or folder.`, path);
-    }
-    return path;
+  /** What the slices use of the service: the host, events, the checks on paths from the renderer. */
+  private context(): ServiceContext {
+    return {
+      host: this.host,
+      emit: (e) => this.emit(e),
+      allowedSource: (raw) => {
+        const path = canonicalPath(raw);
+        this.host.paths.check(path, 'read');
+        if (!existsSync(path)) throw new UserError('not-found', `${path} does not exist (moved or deleted?). Pick the files or folder again.`, path);
+        return path;
+      },
+      // Never the open project or a folder holding it: replacing it would delete the project.
+      allowedOutput: (raw) => {
+        const path = canonicalPath(raw);
+        this.host.paths.check(path, 'write');
+        const project = this.current;
+        if (project && isInside(path, project.path)) {
+          throw new UserError('forbidden', `${path} holds the open project (${project.path}); an export there could replace it. Pick another name or folder.`, path);
+        }
+        return path;
+      },
+    };
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Dataset.
-
-  private requireProject(): Project {
-    if (!this.project) throw new UserError('no-project', 'No project is open: open or create a project first; the dataset belongs to it.');
-    return this.project;
-  }
-
-  /** The dataset tables of the open project. */
-  datasetStore(): DatasetStore {
-    const project = this.requireProject();
-    if (!this.dataset) {
-      this.dataset = new DatasetStore(project.db);
-      // An import the studio was running when it last quit shows as interrupted, not running.
-      if (!this.importing) this.dataset.markInterrupted();
-    }
-    return this.dataset;
-  }
-
-  /** A source path from the renderer: canonical, existing, and one the user picked. */
-  private allowedSource(raw: string): string {
-    const path = canonicalPath(raw);
-    this.host.paths.check(path, 'read');
-    if (!existsSync(path)) throw new UserError('not-found', `${path} does not exist (moved or deleted?). Pick the files or folder again.`, path);
-    return path;
-  }
-
-  /** Starts an import in a worker; progress and the end arrive as events. */
-  async importSources(params: Params<'dataset.import'>): Promise<{ importId: number; settings: ImportHandle['settings'] }> {
-    const project = this.requireProject();
-    if (this.importing || this.importStarting) {
-      throw new UserError('exists', 'An import is already running in this project. Wait for it to finish, or cancel it, then import again.');
-    }
-    const sources = params.sources.map((s) => this.allowedSource(s));
-    this.importStarting = true;
-    let handle: ImportHandle;
-    try {
-      handle = await startImport(project.path, this.datasetStore(), {
-        sources,
-        settings: params.settings,
-        options: { labels: params.labels, nearThreshold: params.nearThreshold },
-      });
-    } finally {
-      this.importStarting = false;
-    }
-    this.importing = handle;
-    handle.onProgress((progress) => this.emit({ type: 'import.progress', progress }));
-    void handle.done.then((report) => {
-      if (this.importing === handle) this.importing = null;
-      this.emit({ type: 'import.finished', report });
-      if (this.project === project) {
-        this.emit({ type: 'dataset.changed', stats: this.datasetStats() });
-        this.emit({ type: 'project.changed', project: project.summary() });
-      }
-    });
-    return { importId: handle.importId, settings: handle.settings };
-  }
-
-  /** Cancels the running import (if any); the handle's `done` reports how it ended. */
-  cancelImport(): boolean {
-    if (!this.importing) return false;
-    this.importing.cancel();
-    return true;
-  }
-
-  /** The running import, for callers in the same process (tests, the CLI). */
-  get currentImport(): ImportHandle | null {
-    return this.importing;
-  }
-
-  private stopImport(): void {
-    this.importing?.cancel();
-    this.importing = null;
-  }
-
-  private importProgress(): ImportProgress | null {
-    return this.importing?.latest() ?? null;
-  }
-
-  datasetStats(): DatasetStats {
-    return this.datasetStore().stats(this.importProgress());
-  }
-
-  /** After an edit: the new stats to every window (and the project's counts). */
-  private datasetEdited(): DatasetStats {
-    const stats = this.datasetStats();
-    this.emit({ type: 'dataset.changed', stats });
-    this.emit({ type: 'project.changed', project: this.requireProject().summary() });
-    return stats;
-  }
-
-  private async exportDataset(params: Params<'dataset.export'>) {
-    const out = this.allowedOutput(params.out);
-    const parent = dirname(out);
-    if (!existsSync(parent) || !statSync(parent).isDirectory()) {
-      throw new UserError('not-found', `The folder ${parent} does not exist. Pick an existing folder for the archive.`, parent);
-    }
-    return exportDatasetZip(this.datasetStore(), out, { labels: params.labels ?? 'auto', overwrite: params.overwrite ?? false });
-  }
-
-  /** The handler table: typed off StudioApi, so a missing method does not compile. */
-  handlers(): Handlers {
+  /** The project slice: the app, projects, the recent list, the built-in chooser and the desktop's project dialogs. */
+  private projectHandlers(): SliceHandlers<typeof projectMethods> {
     return {
       'app.info': () => ({
         version: APP_VERSION,
@@ -271,7 +160,7 @@ export class StudioService {
       'project.create': ({ path, name }) => this.createProject(path, name),
       'project.open': ({ path }) => this.openProject(path),
       'project.close': () => this.closeProject(),
-      'project.current': () => this.project?.summary() ?? null,
+      'project.current': () => this.open?.project.summary() ?? null,
       'project.recent': () => this.recent.list(),
       'project.forget': ({ path }) => {
         const recent = this.recent.forget(path);
@@ -285,102 +174,29 @@ export class StudioService {
         return listDir(this.host.paths.root, dir);
       },
       'dialog.pickProject': async ({ mode, suggestedName }) => {
-        if (!this.host.pickProject) {
-          throw new UserError('unavailable', 'Native dialogs exist only in the desktop app; the browser mode uses the built-in chooser.');
-        }
-        const path = await this.host.pickProject(mode, suggestedName);
+        const path = await nativeDialog(this.host, 'pickProject')(mode, suggestedName);
         if (path !== null) this.host.paths.grant(mode === 'create' ? withProjectExtension(path) : path, 'project');
         return { path };
       },
-      'dialog.pickImportSources': async ({ kind }) => {
-        if (!this.host.pickImportSources) {
-          throw new UserError('unavailable', 'Native dialogs exist only in the desktop app; the browser mode uses the built-in chooser.');
-        }
-        const paths = await this.host.pickImportSources(kind);
-        for (const p of paths) this.host.paths.grant(p, 'read');
-        return { paths };
-      },
       'dialog.pickExportPath': async ({ suggestedName }) => {
-        if (!this.host.pickExportPath) {
-          throw new UserError('unavailable', 'Native dialogs exist only in the desktop app; the browser mode uses the built-in chooser.');
-        }
-        const path = await this.host.pickExportPath(suggestedName);
+        const path = await nativeDialog(this.host, 'pickExportPath')(suggestedName);
         if (path !== null) this.host.paths.grant(path, 'write');
         return { path };
       },
-      'dataset.suggest': ({ sources }) => suggestSettings(sources.map((s) => this.allowedSource(s))),
-      'dataset.settings': () => this.datasetStore().settings(),
-      'dataset.import': (params) => this.importSources(params),
-      'dataset.cancelImport': () => ({ cancelled: this.cancelImport() }),
-      'dataset.importStatus': () => this.importProgress(),
-      'dataset.report': ({ importId }) => this.datasetStore().report(importId),
-      'dataset.stats': () => this.datasetStats(),
-      'dataset.page': ({ offset, limit, label }) => this.datasetStore().page(offset, limit, label),
-      'dataset.image': ({ id }) => this.datasetStore().image(id),
-      'dataset.remove': ({ ids }) => {
-        this.datasetStore().remove(ids);
-        return this.datasetEdited();
-      },
-      'dataset.forgetRemoved': () => {
-        this.datasetStore().forgetRemoved();
-        return this.datasetEdited();
-      },
-      'dataset.relabel': ({ ids, label }) => {
-        this.datasetStore().relabel(ids, label);
-        return this.datasetEdited();
-      },
-      'dataset.renameLabel': ({ id, name }) => {
-        this.datasetStore().renameLabel(id, name);
-        return this.datasetEdited();
-      },
-      'dataset.export': (params) => this.exportDataset(params),
-      'train.presets': () => this.trainingFor().presets(),
-      'compute.backends': ({ refresh }) => this.trainingFor().computeBackends(refresh),
-      'train.start': (settings) => this.trainingFor().start(settings),
-      'train.resume': ({ runId, backend, checkpointId }) => this.trainingFor().resume(runId, backend, checkpointId),
-      'train.pause': ({ runId }) => this.trainingFor().pause(runId),
-      'train.stop': ({ runId }) => this.trainingFor().stop(runId),
-      'runs.list': () => this.trainingFor().list(),
-      'runs.get': ({ runId, afterKimg }) => this.trainingFor().get(runId, afterKimg),
-      'runs.preview': ({ runId, previewId }) => this.trainingFor().preview(runId, previewId),
-      'runs.delete': ({ runId }) => this.trainingFor().delete(runId),
-      // Gallery, models and export
-      'gallery.sources': () => this.galleryFor().sources(),
-      'gallery.open': ({ source }) => this.galleryFor().open(source),
-      'gallery.sample': (params) => this.galleryFor().sample(params),
-      'gallery.cancel': ({ requestIds }) => ({ cancelled: this.galleryFor().cancel(requestIds) }),
-      'gallery.save': (params) => this.galleryFor().save(params),
-      'gallery.items': (params) => this.galleryFor().page(params),
-      'gallery.update': (params) => this.galleryFor().update(params),
-      'gallery.delete': ({ ids }) => ({ deleted: this.galleryFor().delete(ids) }),
-      'gallery.exportItems': (params) => this.galleryFor().exportItems(params, this.allowedOutput(params.out)),
-      'gallery.exportStrip': (params) => this.galleryFor().exportStrip(params, this.allowedOutput(params.out)),
-      'models.list': () => this.galleryFor().listModels(),
-      'models.promote': (params) => this.galleryFor().promote(params),
-      'models.rename': ({ modelId, name }) => this.galleryFor().rename(modelId, name),
-      'models.delete': ({ modelId }) => this.galleryFor().deleteModel(modelId),
-      'models.import': ({ path, name }) => this.galleryFor().importModel(this.allowedSource(path), name),
-      'models.export': (params) => this.galleryFor().exportModel(params, this.allowedOutput(params.out)),
-      'dialog.pickModelImport': async () => {
-        if (!this.host.pickModelImport) {
-          throw new UserError('unavailable', 'Native dialogs exist only in the desktop app; the browser mode uses the built-in chooser.');
-        }
-        const path = await this.host.pickModelImport();
-        if (path !== null) this.host.paths.grant(path, 'read');
-        return { path };
-      },
-      // Metrics.
-      'runs.evaluate': (params) => this.trainingFor().evaluate(params).progress,
-      'runs.compare': ({ runIds }) => this.trainingFor().compare(runIds),
-      'metrics.extractor': () => this.trainingFor().extractorInfo(),
-      'metrics.setExtractor': ({ path, inputRange }) => {
-        // The model file is one the user picked, like any other path from the renderer.
-        const picked = path === null ? null : canonicalPath(path);
-        if (picked !== null) this.host.paths.check(picked, 'read');
-        // A folder (the desktop dialog picks folders on Windows and Linux): its model.json.
-        const file = picked !== null && statSync(picked, { throwIfNoEntry: false })?.isDirectory() ? join(picked, 'model.json') : picked;
-        return this.trainingFor().setExtractor(file, inputRange);
-      },
+    };
+  }
+
+  /** The handler table: the domains' slices merged, typed off StudioApi, so a missing method does not compile. */
+  handlers(): Handlers {
+    const ctx = this.context();
+    const gallery = this.part((o) => o.gallery);
+    return {
+      ...this.projectHandlers(),
+      ...datasetHandlers(ctx, this.part((o) => o.dataset)),
+      ...trainHandlers(this.part((o) => o.training)),
+      ...metricsHandlers(ctx, this.part((o) => o.evaluation)),
+      ...galleryHandlers(ctx, gallery),
+      ...modelsHandlers(ctx, gallery),
     };
   }
 

@@ -1,43 +1,39 @@
 /**
  * Training for the open project: runs in the project file, each trained by an engine worker
- * (core/session/train-worker.ts) under the JobManager. The worker reads its run's config, resumes
- * from the newest checkpoint when there is one, and writes ticks, previews and checkpoints into
- * the file; this side sets the run's status from the job's fate and relays progress.
+ * (core/session/train-worker.ts) as a job of the project's JobManager (kind 'train'). The worker
+ * reads its run's config, resumes from the newest checkpoint when there is one, and writes
+ * ticks, previews and checkpoints into the file; this side sets the run's status from the job's
+ * fate and relays progress. On-demand evaluation is ./evaluation.ts.
  */
 import type {
   ComputeBackendReport,
-  EvaluationProgress,
-  EvaluationSummary,
-  ExtractorInfo,
   PresetInfo,
   RunComparison,
   RunDetail,
   RunSummary,
   StudioEvent,
   TrainDefaults,
-  TrainProgress,
   TrainSettings,
   BackendChoiceName,
 } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
-import { JobManager } from '../jobs/job-manager.js';
-import type { TrainJobParams } from '../jobs/kinds.js';
+import type { trainMethods } from '../api/train.js';
+import type { JobEnding, JobManager } from '../jobs/job-manager.js';
+import type { JobSpec, TrainJobParams } from '../jobs/kinds.js';
 import type { JobInfo } from '../jobs/protocol.js';
 import { presetInfos } from '../presets/index.js';
 import type { DatasetStore } from '../store/dataset.js';
-import type { Project } from '../store/project.js';
 import { RunStore, type RunInfo, type RunStatus } from '../store/runs.js';
 import { computeClassOf, defaultBatch, defaultKimg, resolveTrainConfig, trainConfigFromJson, type ComputeClass, type DatasetFacts, type TrainConfig } from '../train/config.js';
 import { probeBackends } from '../backend/probe.js';
 import { currentBest } from '../evaluation/best.js';
-import type { EvalJobParams } from '../evaluation/eval-worker.js';
-import { DEFAULT_INPUT_RANGE, extractorInfo } from '../metrics/extractor-info.js';
+import { extractorInfo } from '../metrics/extractor-info.js';
 import { metricsConfigFromJson } from '../metrics/options.js';
 import { MetricsStore } from '../store/metrics.js';
 import { branchRun } from '../store/run-branch.js';
+import type { ProjectPart, SliceHandlers } from './slices.js';
 
 export const TRAIN_WORKER = new URL('../session/train-worker.ts', import.meta.url);
-export const EVAL_WORKER = new URL('../evaluation/eval-worker.ts', import.meta.url);
 
 
 const RUN_STATUS: Record<JobInfo['status'], RunStatus> = {
@@ -51,28 +47,19 @@ const RUN_STATUS: Record<JobInfo['status'], RunStatus> = {
 
 export class Training {
   readonly runs: RunStore;
-  readonly jobs: JobManager;
   readonly metricsStore: MetricsStore;
-  /** On-demand evaluations running, by job id. */
-  private readonly evaluating = new Map<number, { progress: EvaluationProgress; done: Promise<EvaluationProgress> }>();
   /** Live job of each run being trained. */
   private readonly jobOfRun = new Map<number, number>();
   private backends: Promise<ComputeBackendReport> | null = null;
 
+  /** `jobs`: the project's JobManager (shared with evaluation and import). */
   constructor(
-    private readonly project: Project,
+    readonly jobs: JobManager,
     private readonly dataset: () => DatasetStore,
     private readonly emit: (event: StudioEvent) => void,
   ) {
-    this.runs = new RunStore(project.db);
-    this.metricsStore = new MetricsStore(project.db);
-    this.jobs = new JobManager(project, {
-      changed: (job) => this.jobChanged(job),
-      progress: (job, progress) => {
-        if (job.kind === 'train') this.emit({ type: 'run.progress', progress: progress as TrainProgress });
-        else if (job.kind === 'evaluate') this.evaluationProgressed(job, progress);
-      },
-    });
+    this.runs = new RunStore(jobs.project.db);
+    this.metricsStore = new MetricsStore(jobs.project.db);
     // Runs the studio was training when it stopped: the worker is gone, the checkpoints are not.
     // (A run another process is training has a live job: left alone.)
     for (const run of this.runs.listRuns()) {
@@ -145,7 +132,7 @@ export class Training {
     if (checkpointId !== undefined && checkpointId !== latest?.id) {
       const cp = this.runs.getCheckpoint(checkpointId);
       if (!cp || cp.runId !== runId) throw new UserError('not-found', `"${run.name}" has no checkpoint ${checkpointId} (it may have been pruned). Pick one from its checkpoint list.`);
-      const branch = branchRun(this.project.db, run, cp, `${run.name} ↳ ${Number(cp.kimg.toFixed(3))} kimg`);
+      const branch = branchRun(this.jobs.project.db, run, cp, `${run.name} ↳ ${Number(cp.kimg.toFixed(3))} kimg`);
       return this.launch(branch.id, backend, branch.id);
     }
     if (run.status === 'done') throw new UserError('invalid-request', `"${run.name}" has finished its ${run.kimgTotal} kimg. Start a new run from its weights (advanced: transfer from) to train further.`);
@@ -157,7 +144,14 @@ export class Training {
   private launch(runId: number, backend?: BackendChoiceName, reseed?: number): RunSummary {
     const params: TrainJobParams = { runId, ...(backend ? { backend } : {}), ...(reseed !== undefined ? { reseed } : {}) };
     this.runs.setStatus(runId, 'running');
-    const { job } = this.jobs.start({ kind: 'train', entry: TRAIN_WORKER, params, runId });
+    const { job } = this.jobs.start({
+      kind: 'train',
+      entry: TRAIN_WORKER,
+      params,
+      runId,
+      onProgress: (progress) => this.emit({ type: 'run.progress', progress }),
+      onChanged: (j, ending) => this.jobChanged(j, ending),
+    });
     this.jobOfRun.set(runId, job.id);
     return this.summary(this.requireRun(runId));
   }
@@ -220,14 +214,13 @@ export class Training {
     return { ...rest, latestCheckpointKimg: cps.length ? Math.max(...cps.map((c) => c.kimg)) : null };
   }
 
-  private jobChanged(job: JobInfo): void {
-    if (job.kind === 'evaluate') return this.evaluationChanged(job);
-    if (job.kind !== 'train' || job.runId === null) return;
+  private jobChanged(job: JobInfo<'train'>, ending: JobEnding<JobSpec<'train'>> | null): void {
+    if (job.runId === null) return;
     const status = RUN_STATUS[job.status];
     if (status !== 'running') {
       this.jobOfRun.delete(job.runId);
       // A run that paused itself (it diverged) says why in its result.
-      const pausedBecause = job.status === 'paused' ? ((job.progress as { pausedBecause?: string } | null)?.pausedBecause ?? null) : null;
+      const pausedBecause = job.status === 'paused' ? (ending?.result?.pausedBecause ?? null) : null;
       const error = job.status === 'failed' ? job.error : pausedBecause;
       this.runs.setStatus(job.runId, status, error);
     }
@@ -235,9 +228,9 @@ export class Training {
     if (run) this.emit({ type: 'run.changed', run: this.summary(run) });
   }
 
-  /** Pauses every run (each saves a checkpoint), waiting a little for them. */
+  /** Pauses every run this Training started (each saves a checkpoint), waiting a little for them. */
   dispose(): Promise<void> {
-    return this.jobs.shutdown();
+    return this.jobs.shutdown(10_000, ['train']);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -245,68 +238,6 @@ export class Training {
 
   private metricsDetail(run: RunInfo): Pick<RunDetail, 'alerts' | 'evaluations' | 'best' | 'metrics'> {
     return metricsDetail(this.runs, this.metricsStore, run);
-  }
-
-  /**
-   * Evaluates a checkpoint in an evaluate worker. `done` settles when it finished, failed or was
-   * stopped; progress goes out as `run.evaluation` events meanwhile.
-   */
-  evaluate(p: { runId: number; checkpointId?: number; reals?: number; fakes?: number; backend?: BackendChoiceName; extractor?: { path: string; inputRange: [number, number] } | null }): {
-    progress: EvaluationProgress;
-    done: Promise<EvaluationProgress>;
-  } {
-    const run = this.requireRun(p.runId);
-    const cp = p.checkpointId !== undefined ? this.runs.getCheckpoint(p.checkpointId) : this.runs.latestCheckpoint(p.runId);
-    if (!cp || cp.runId !== p.runId) {
-      const kept = this.runs.listCheckpoints(p.runId).map((c) => `${c.id} (${c.kimg} kimg)`);
-      throw new UserError(
-        'not-found',
-        p.checkpointId !== undefined
-          ? `"${run.name}" has no checkpoint ${p.checkpointId}${kept.length ? `; it keeps ${kept.join(', ')}` : ''}.`
-          : `"${run.name}" has no checkpoint yet: train it for a while first.`,
-      );
-    }
-    for (const e of this.evaluating.values()) {
-      if (e.progress.runId === p.runId && e.progress.state === 'running') throw new UserError('exists', `"${run.name}" is already being evaluated. Wait for it to finish.`);
-    }
-    const m = metricsConfigFromJson((run.config as { metrics?: unknown } | null)?.metrics);
-    const params: EvalJobParams = { kind: 'evaluate', runId: p.runId, checkpointId: cp.id };
-    if (p.reals !== undefined) params.reals = p.reals;
-    if (p.fakes !== undefined) params.fakes = p.fakes;
-    if (p.backend !== undefined) params.backend = p.backend;
-    if (p.extractor !== undefined) params.extractor = p.extractor;
-    const { job, done } = this.jobs.start({ kind: 'evaluate', entry: EVAL_WORKER, params, runId: p.runId });
-    const progress: EvaluationProgress = { runId: p.runId, jobId: job.id, checkpointId: cp.id, state: 'running', done: 0, total: (p.fakes ?? m.fakes) + (p.reals ?? m.reals), evaluation: null, error: null };
-    const entry = {
-      progress,
-      done: done.then((finished): EvaluationProgress => {
-        const result = (finished.progress as { evaluation?: EvaluationSummary } | null)?.evaluation ?? null;
-        const state = finished.status === 'done' && result !== null ? 'done' : 'failed';
-        const error = state === 'failed' ? (finished.error ?? (finished.status === 'cancelled' ? 'The evaluation was stopped.' : 'The evaluation ended without a result.')) : null;
-        return { ...entry.progress, state, done: entry.progress.total, evaluation: result, error };
-      }),
-    };
-    this.evaluating.set(job.id, entry);
-    this.emit({ type: 'run.evaluation', progress });
-    return entry;
-  }
-
-  private evaluationProgressed(job: JobInfo, raw: unknown): void {
-    const e = this.evaluating.get(job.id);
-    const p = raw as { done?: number; total?: number } | null;
-    if (!e || typeof p?.done !== 'number') return;
-    e.progress = { ...e.progress, done: p.done, total: p.total ?? e.progress.total };
-    this.emit({ type: 'run.evaluation', progress: e.progress });
-  }
-
-  private evaluationChanged(job: JobInfo): void {
-    const e = this.evaluating.get(job.id);
-    if (!e || job.status === 'running') return;
-    void e.done.then((final) => {
-      e.progress = final;
-      this.evaluating.delete(job.id);
-      this.emit({ type: 'run.evaluation', progress: final });
-    });
   }
 
   /** Two runs side by side: their settings' differences and their metric curves. */
@@ -331,26 +262,6 @@ export class Training {
       best: runs.map((r) => this.metricsDetail(r).best),
       evaluatedAlike: { sizes: new Set(evaluated.map((e) => `${e.realCount}/${e.fakeCount}`)).size <= 1, extractor: new Set(evaluated.map((e) => e.extractor)).size <= 1 },
     };
-  }
-
-  /** The feature extractor new runs and evaluations use. */
-  extractorInfo(): ExtractorInfo {
-    return extractorInfo(this.metricsStore.extractor());
-  }
-
-  /** Checks the user's FID Inception in a worker (it must load and give 2048 features), then keeps it; null: the bundled one again. */
-  async setExtractor(path: string | null, inputRange?: [number, number]): Promise<ExtractorInfo> {
-    if (path === null) {
-      this.metricsStore.setExtractor(null);
-      return this.extractorInfo();
-    }
-    const spec = { path, inputRange: inputRange ?? DEFAULT_INPUT_RANGE };
-    const params: EvalJobParams = { kind: 'check-extractor', spec };
-    const { done } = this.jobs.start({ kind: 'evaluate', entry: EVAL_WORKER, params });
-    const job = await done;
-    if (job.status !== 'done') throw new UserError('invalid-request', job.error ?? `The feature extractor ${path} could not be checked.`, path);
-    this.metricsStore.setExtractor(spec);
-    return this.extractorInfo();
   }
 }
 
@@ -389,4 +300,21 @@ function flatten(config: unknown): Map<string, string> {
   };
   add('', config);
   return out;
+}
+
+/** The train slice of the handler table. */
+export function trainHandlers(training: ProjectPart<Training>): SliceHandlers<typeof trainMethods> {
+  return {
+    'train.presets': () => training.require().presets(),
+    'compute.backends': ({ refresh }) => training.require().computeBackends(refresh),
+    'train.start': (settings) => training.require().start(settings),
+    'train.resume': ({ runId, backend, checkpointId }) => training.require().resume(runId, backend, checkpointId),
+    'train.pause': ({ runId }) => training.require().pause(runId),
+    'train.stop': ({ runId }) => training.require().stop(runId),
+    'runs.list': () => training.require().list(),
+    'runs.get': ({ runId, afterKimg }) => training.require().get(runId, afterKimg),
+    'runs.preview': ({ runId, previewId }) => training.require().preview(runId, previewId),
+    'runs.delete': ({ runId }) => training.require().delete(runId),
+    'runs.compare': ({ runIds }) => training.require().compare(runIds),
+  };
 }

@@ -4,23 +4,13 @@
  * params, relaying progress and the user's pause/stop. The service sets the run's status from how
  * this process ends.
  */
-import type { TrainJobParams } from '../jobs/kinds.js';
-import { openDatasetDb } from '../store/dataset.js';
+import type { JobSpec } from '../jobs/kinds.js';
 import { runWorker } from '../jobs/worker-runtime.js';
+import { openProjectDb } from '../store/project-file.js';
 import { trainSession } from './train-session.js';
 
-// Ctrl+C in a terminal reaches the whole process group: the parent relays it as a pause, so the
-// worker must not die of it before saving.
-process.on('SIGINT', () => {});
-// A message sent just as the parent dies fails with EPIPE, emitted on `process`: unhandled, it
-// would kill the worker before the 'disconnect' pause saves a checkpoint.
-process.on('error', (err: NodeJS.ErrnoException) => {
-  if (err.code !== 'EPIPE' && err.code !== 'ERR_IPC_CHANNEL_CLOSED' && err.code !== 'ERR_IPC_DISCONNECTED') throw err;
-});
-
-runWorker<TrainJobParams>(async (ctx) => {
-  const db = openDatasetDb(ctx.projectPath);
-  db.pragma('busy_timeout = 5000');
+runWorker<JobSpec<'train'>>(async (ctx) => {
+  const db = openProjectDb(ctx.projectPath, { role: 'worker' });
   try {
     const { outcome, result } = await trainSession({
       db,

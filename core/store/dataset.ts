@@ -1,74 +1,16 @@
 /**
- * The dataset tables: images, labels, imports, skipped files, duplicates. Prepared statements,
- * synchronous transactions. Used by the service (reads, edits) and by the import worker, which
- * writes through its own connection (WAL lets both work at once; busy_timeout covers the rest).
+ * The dataset as the studio browses and edits it: the normalisation settings, images (pages of
+ * thumbnails, one at full size), labels, what was skipped or dropped, removals. Import
+ * bookkeeping (the `imports` table and the batches an import commits) is ./imports.ts.
+ * Prepared statements, synchronous transactions; the service's connection, and the workers' for
+ * reads (the import's dedupe index, the dataset export).
  */
-import Database from 'better-sqlite3';
-import type {
-  DatasetImage,
-  DatasetItem,
-  DatasetPage,
-  DatasetStats,
-  DuplicatePair,
-  ImportProgress,
-  ImportReport,
-  ImportStatus,
-  LabelCount,
-  NormaliseSettings,
-  SkipCode,
-  SkippedFile,
-} from '../api/contract.js';
+import type Database from 'better-sqlite3';
+import type { DatasetImage, DatasetItem, DatasetPage, DatasetStats, ImportProgress, ImportStatus, LabelCount, NormaliseSettings, SkipCode, SkippedFile } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
-import { SCHEMA_VERSION } from './migrations/index.js';
+import { LabelIds } from './labels.js';
 
 export const NORMALISATION_KEY = 'dataset.normalisation';
-
-/** An image kept by the dedupe, before and after it has a row: `id` is filled in on insert. */
-export interface KeptRef {
-  id: number;
-  file: string;
-}
-
-export interface NewImage {
-  ref: KeptRef;
-  label: string | null;
-  size: number;
-  channels: number;
-  pixelHash: string;
-  phash: string;
-  colourSig: Uint8Array;
-  sourcePath: string;
-  sourceFormat: string;
-  sourceWidth: number;
-  sourceHeight: number;
-  sourceBitDepth: number;
-  sourceFrame: number | null;
-  sourceHash: string;
-  thumb: Uint8Array;
-  pixels: Uint8Array;
-}
-
-export interface NewDuplicate {
-  kind: 'exact' | 'near';
-  file: string;
-  sourceHash: string;
-  kept: KeptRef;
-  distance: number;
-}
-
-export interface Batch {
-  images: NewImage[];
-  duplicates: NewDuplicate[];
-  skipped: SkippedFile[];
-}
-
-export interface ImportCounts {
-  total: number | null;
-  imported: number;
-  unchanged: number;
-  duplicates: number;
-  skipped: number;
-}
 
 /** What the dedupe needs to know about each image already in the dataset. */
 export interface IndexedImage {
@@ -79,79 +21,21 @@ export interface IndexedImage {
   file: string;
 }
 
-interface ImportRow {
-  id: number;
-  status: ImportStatus;
-  sources: string;
-  settings: string;
-  total: number | null;
-  imported: number;
-  unchanged: number;
-  duplicates: number;
-  skipped: number;
-  pid: number | null;
-  error: string | null;
-  started_at: string;
-  updated_at: string;
-  finished_at: string | null;
-}
-
-const now = (): string => new Date().toISOString();
-
-/**
- * Opens a project file for a worker: no integrity check (the service did it on open) and no
- * migration — a file at another schema is refused.
- */
-export function openDatasetDb(path: string): Database.Database {
-  const db = new Database(path, { fileMustExist: true });
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 10000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version !== SCHEMA_VERSION) {
-    db.close();
-    throw new UserError('too-new', `${path} has project format ${version}; this worker writes format ${SCHEMA_VERSION}. Open the project in the studio first.`, path);
-  }
-  return db;
-}
-
 export class DatasetStore {
   readonly db: Database.Database;
-  private readonly labelIds = new Map<string, number>();
+  private readonly labelIds: LabelIds;
   private readonly s;
 
   constructor(db: Database.Database) {
     this.db = db;
+    this.labelIds = new LabelIds(db);
     this.s = {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM project_meta WHERE key = ?'),
       putMeta: db.prepare<[string, string]>('INSERT INTO project_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       count: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM images'),
       labelByName: db.prepare<[string], { id: number }>('SELECT id FROM labels WHERE name = ?'),
-      insertLabel: db.prepare<[string, string]>('INSERT INTO labels (name, created_at) VALUES (?, ?)'),
-      insertImage: db.prepare(`INSERT INTO images (label_id, import_id, width, height, channels, pixel_hash, phash, colour_sig,
-          source_path, source_format, source_width, source_height, source_bit_depth, source_frame, source_hash, created_at, thumb, pixels)
-        VALUES (@labelId, @importId, @size, @size, @channels, @pixelHash, @phash, @colourSig,
-          @sourcePath, @sourceFormat, @sourceWidth, @sourceHeight, @sourceBitDepth, @sourceFrame, @sourceHash, @createdAt, @thumb, @pixels)`),
-      unskip: db.prepare<[string]>('DELETE FROM skipped_files WHERE file = ?'),
-      insertDuplicate: db.prepare(`INSERT INTO duplicates (import_id, kind, file, source_hash, kept_image_id, kept_file, distance, created_at)
-        VALUES (@importId, @kind, @file, @sourceHash, @keptImageId, @keptFile, @distance, @createdAt)`),
-      insertSkipped: db.prepare<[number, string, string, string]>('INSERT INTO import_skipped (import_id, file, code, reason) VALUES (?, ?, ?, ?)'),
-      upsertSkipped: db.prepare<[string, string, string, number, string]>(`INSERT INTO skipped_files (file, code, reason, import_id, at) VALUES (?, ?, ?, ?, ?)
-        ON CONFLICT(file) DO UPDATE SET code = excluded.code, reason = excluded.reason, import_id = excluded.import_id, at = excluded.at`),
-      insertImport: db.prepare<[string, string, string, number | null, string, string]>(
-        "INSERT INTO imports (status, sources, settings, options, pid, started_at, updated_at) VALUES ('running', ?, ?, ?, ?, ?, ?)",
-      ),
-      updateCounts: db.prepare(`UPDATE imports SET total = @total, imported = @imported, unchanged = @unchanged, duplicates = @duplicates,
-          skipped = @skipped, updated_at = @at WHERE id = @id`),
-      finishImport: db.prepare<[string, string | null, string, string, number]>('UPDATE imports SET status = ?, error = ?, updated_at = ?, finished_at = ? WHERE id = ?'),
-      setPid: db.prepare<[number | null, number]>('UPDATE imports SET pid = ? WHERE id = ?'),
-      importRow: db.prepare<[number], ImportRow>('SELECT * FROM imports WHERE id = ?'),
-      lastImport: db.prepare<[], ImportRow>('SELECT * FROM imports ORDER BY id DESC LIMIT 1'),
-      runningImports: db.prepare<[], ImportRow>("SELECT * FROM imports WHERE status = 'running'"),
-      importSkipped: db.prepare<[number], SkippedFile>('SELECT file, code, reason FROM import_skipped WHERE import_id = ? ORDER BY rowid'),
-      importDuplicates: db.prepare<[number], { kind: 'exact' | 'near'; file: string; keptFile: string; keptImageId: number | null; distance: number }>(
-        'SELECT kind, file, kept_file AS keptFile, kept_image_id AS keptImageId, distance FROM duplicates WHERE import_id = ? ORDER BY id',
+      lastImport: db.prepare<[], { id: number; status: ImportStatus; finished_at: string | null; imported: number }>(
+        'SELECT id, status, finished_at, imported FROM imports ORDER BY id DESC LIMIT 1',
       ),
       labelCounts: db.prepare<[], { id: number; name: string; count: number }>(
         'SELECT l.id, l.name, (SELECT count(*) FROM images i WHERE i.label_id = l.id) AS count FROM labels l ORDER BY l.id',
@@ -217,74 +101,7 @@ export class DatasetStore {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Imports.
-
-  beginImport(sources: string[], settings: NormaliseSettings, options: object): number {
-    const at = now();
-    return Number(this.s.insertImport.run(JSON.stringify(sources), JSON.stringify(settings), JSON.stringify(options), null, at, at).lastInsertRowid);
-  }
-
-  setImportPid(importId: number, pid: number | null): void {
-    this.s.setPid.run(pid, importId);
-  }
-
-  /** Imports left 'running' by a process that is gone (a crash, a kill) become 'interrupted'. */
-  markInterrupted(isAlive: (pid: number) => boolean = pidAlive): number {
-    let n = 0;
-    for (const row of this.s.runningImports.all()) {
-      if (row.pid !== null && isAlive(row.pid)) continue;
-      const at = now();
-      this.s.finishImport.run('interrupted', 'The import stopped unexpectedly (the studio or the worker quit). What was committed before is kept; import the same files again to finish.', at, at, row.id);
-      n++;
-    }
-    return n;
-  }
-
-  /** One transaction: the batch's rows and the import's counts. Fills in `ref.id` of new images. */
-  commitBatch(importId: number, batch: Batch, counts: ImportCounts): void {
-    const at = now();
-    this.labelIds.clear(); // the service may have pruned or renamed labels since the last batch
-    this.db.transaction(() => {
-      for (const img of batch.images) {
-        const info = this.s.insertImage.run({
-          labelId: img.label === null ? null : this.labelId(img.label),
-          importId,
-          size: img.size,
-          channels: img.channels,
-          pixelHash: img.pixelHash,
-          phash: img.phash,
-          colourSig: img.colourSig,
-          sourcePath: img.sourcePath,
-          sourceFormat: img.sourceFormat,
-          sourceWidth: img.sourceWidth,
-          sourceHeight: img.sourceHeight,
-          sourceBitDepth: img.sourceBitDepth,
-          sourceFrame: img.sourceFrame,
-          sourceHash: img.sourceHash,
-          createdAt: at,
-          thumb: img.thumb,
-          pixels: img.pixels,
-        });
-        img.ref.id = Number(info.lastInsertRowid);
-        this.s.unskip.run(img.sourcePath);
-      }
-      for (const d of batch.duplicates) {
-        if (d.kept.id <= 0) throw new Error(`duplicate of ${d.kept.file} committed before it`);
-        this.s.insertDuplicate.run({ importId, kind: d.kind, file: d.file, sourceHash: d.sourceHash, keptImageId: d.kept.id, keptFile: d.kept.file, distance: d.distance, createdAt: at });
-        this.s.unskip.run(d.file);
-      }
-      for (const k of batch.skipped) {
-        this.s.insertSkipped.run(importId, k.file, k.code, k.reason);
-        this.s.upsertSkipped.run(k.file, k.code, k.reason, importId, at);
-      }
-      this.s.updateCounts.run({ id: importId, at, ...counts });
-    })();
-  }
-
-  finishImport(importId: number, status: Exclude<ImportStatus, 'running'>, error: string | null = null): void {
-    const at = now();
-    this.s.finishImport.run(status, error, at, at, importId);
-  }
+  // What an import needs to know.
 
   /** sha256 of every file already imported or dropped as a duplicate. */
   knownSourceHashes(): Set<string> {
@@ -295,32 +112,6 @@ export class DatasetStore {
     for (const r of this.s.index.iterate()) {
       yield { id: r.id, pixelHash: r.pixelHash, phash: r.phash, colourSig: r.colourSig ? new Uint8Array(r.colourSig) : null, file: r.file };
     }
-  }
-
-  report(importId?: number): ImportReport | null {
-    const row = importId === undefined ? this.s.lastImport.get() : this.s.importRow.get(importId);
-    if (!row) return null;
-    const started = Date.parse(row.started_at);
-    const ended = Date.parse(row.finished_at ?? row.updated_at);
-    const seconds = Math.max(0, (ended - started) / 1000);
-    const files = row.imported + row.unchanged + row.duplicates + row.skipped;
-    return {
-      importId: row.id,
-      status: row.status,
-      sources: JSON.parse(row.sources) as string[],
-      settings: JSON.parse(row.settings) as NormaliseSettings,
-      startedAt: row.started_at,
-      finishedAt: row.finished_at,
-      total: row.total ?? 0,
-      imported: row.imported,
-      unchanged: row.unchanged,
-      duplicates: row.duplicates,
-      skipped: this.s.importSkipped.all(row.id),
-      duplicatePairs: this.s.importDuplicates.all(row.id) as DuplicatePair[],
-      seconds,
-      imagesPerSecond: seconds > 0 ? files / seconds : 0,
-      error: row.error,
-    };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -405,7 +196,7 @@ export class DatasetStore {
 
   relabel(ids: number[], label: string | null): number {
     return this.db.transaction(() => {
-      const n = this.s.relabel.run(label === null ? null : this.labelId(label.normalize('NFC')), JSON.stringify(ids)).changes;
+      const n = this.s.relabel.run(label === null ? null : this.labelIds.id(label.normalize('NFC')), JSON.stringify(ids)).changes;
       this.s.pruneLabels.run();
       this.labelIds.clear();
       return n;
@@ -438,14 +229,6 @@ export class DatasetStore {
     }
   }
 
-  private labelId(name: string): number {
-    const cached = this.labelIds.get(name);
-    if (cached !== undefined) return cached;
-    const row = this.s.labelByName.get(name);
-    const id = row ? row.id : Number(this.s.insertLabel.run(name, now()).lastInsertRowid);
-    this.labelIds.set(name, id);
-    return id;
-  }
 }
 
 interface ItemRow {
@@ -475,13 +258,4 @@ interface ImageRow {
 
 function dataUrl(png: Buffer): string {
   return `data:image/png;base64,${png.toString('base64')}`;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === 'EPERM';
-  }
 }

@@ -1,19 +1,23 @@
 /** The `jobs` table: one row per piece of long work an engine worker does. */
 import type Database from 'better-sqlite3';
 
-/** What an engine worker does. */
-export type JobKind = 'import' | 'train' | 'merge' | 'evaluate' | 'sample' | 'export';
+/**
+ * What an engine worker does. core/jobs/kinds.ts gives each kind its params, progress and result;
+ * the table's CHECK lists the same kinds (migration 006).
+ */
+export const JOB_KINDS = ['train', 'evaluate', 'import', 'merge'] as const;
+export type JobKind = (typeof JOB_KINDS)[number];
 /** Where a job is in its life. */
 export type JobStatus = 'queued' | 'running' | 'paused' | 'done' | 'failed' | 'cancelled';
 
-export interface JobInfo {
+export interface JobInfo<K extends string = JobKind> {
   id: number;
-  kind: JobKind;
+  kind: K;
   status: JobStatus;
   runId: number | null;
   /** The worker's process id while it runs. */
   pid: number | null;
-  /** The last progress the worker reported (kind-specific). */
+  /** The last progress the worker reported, or its result once it ended (kind-specific JSON as stored). */
   progress: unknown;
   /** Why it failed, in words a user can act on. */
   error: string | null;
@@ -93,5 +97,19 @@ export class JobStore {
 
   recent(limit = 50): JobInfo[] {
     return this.listStmt.all(limit).map(toInfo);
+  }
+}
+
+/**
+ * Whether process `pid` exists (signal 0 only checks; EPERM: it exists, under another user). A
+ * row that says a worker is running is believed only while its process exists.
+ */
+export function processAlive(pid: number | null): boolean {
+  if (pid === null || !Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

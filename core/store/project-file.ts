@@ -115,11 +115,35 @@ export function verifyProjectFile(path: string): HeaderInfo {
   }
 }
 
-function configure(db: Database.Database): void {
+/**
+ * Who a connection is for. Every connection to a project file goes through `openProjectDb` with
+ * one of these; the role decides what is checked and how long a writer waits for another.
+ *
+ * - 'service': the studio's (or a command's) own connection. The file is verified first (header,
+ *   `quick_check`), an older schema is backed up and migrated, then WAL.
+ * - 'worker': an engine worker's connection beside the service's (train, evaluate, import,
+ *   sampling). No integrity check and no migration — the service did both on open; a file at
+ *   another schema is refused. It waits longer for the lock, since the service's short reads and
+ *   edits come first.
+ * - 'read-only': a look (`atelier info`): verified, never migrated, never written.
+ */
+export type DbRole = 'service' | 'worker' | 'read-only';
+
+export interface OpenProjectOptions {
+  role: DbRole;
+}
+
+/** How long a writer waits for the file's lock before SQLite says it is busy, by role. */
+const BUSY_TIMEOUT_MS: Record<Exclude<DbRole, 'read-only'>, number> = {
+  service: 5000, // the service answers the window: it waits a little, never long
+  worker: 10_000, // a worker's batch or checkpoint may queue behind the service and other workers
+};
+
+function configure(db: Database.Database, role: Exclude<DbRole, 'read-only'>): void {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL'); // safe with WAL: a crash loses at most the last commit
   db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000'); // workers and the service share the file
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS[role]}`); // workers and the service share the file
 }
 
 export interface OpenOptions {
@@ -128,21 +152,51 @@ export interface OpenOptions {
 }
 
 /**
- * Opens an existing project for reading and writing. Files of an older schema are upgraded after
- * a backup copy is written beside them (`name.atelier.v1.bak`).
+ * Opens an existing project file for `role` (see `DbRole`). For the service, files of an older
+ * schema are upgraded after a backup copy is written beside them (`name.atelier.v1.bak`).
  */
-export function openProjectDb(path: string): Database.Database {
+export function openProjectDb(path: string, { role }: OpenProjectOptions): Database.Database {
+  if (role === 'worker') return openForWorker(path);
+  if (role === 'read-only') return openReadOnly(path);
   const info = verifyProjectFile(path);
   if (info.userVersion < SCHEMA_VERSION) backupBeforeMigration(path, info.userVersion);
   let db: Database.Database | undefined;
   try {
     db = new Database(path, { fileMustExist: true });
-    configure(db);
+    configure(db, 'service');
     migrate(db);
     return db;
   } catch (err) {
     db?.close();
     throw err instanceof UserError ? err : describeSqliteError(err, path);
+  }
+}
+
+/** A worker's connection: the service has checked and migrated the file; another schema is refused. */
+function openForWorker(path: string): Database.Database {
+  const db = new Database(path, { fileMustExist: true });
+  try {
+    // The version first (a connection setting aside): a file this worker must not touch is left exactly as it was.
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS.worker}`);
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version !== SCHEMA_VERSION) {
+      throw new UserError('too-new', `${path} has project format ${version}; this worker writes format ${SCHEMA_VERSION}. Open the project in the studio first.`, path);
+    }
+    configure(db, 'worker');
+    return db;
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}
+
+/** Read-only for a look: never migrates, never writes. */
+function openReadOnly(path: string): Database.Database {
+  verifyProjectFile(path);
+  try {
+    return new Database(path, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw describeSqliteError(err, path);
   }
 }
 
@@ -167,7 +221,7 @@ export function createProjectDb(path: string, name: string, { appVersion }: Open
     // Before WAL, so the id lands in the main file's header at once: a crash right after
     // creation still leaves a file that is recognisably ours.
     db.pragma(`application_id = ${APPLICATION_ID}`);
-    configure(db);
+    configure(db, 'service');
     migrate(db);
     const put = db.prepare('INSERT INTO project_meta (key, value) VALUES (?, ?)');
     db.transaction(() => {
@@ -183,15 +237,5 @@ export function createProjectDb(path: string, name: string, { appVersion }: Open
     // The file is ours and holds nothing yet: leave no half-made project behind.
     for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
     throw err instanceof UserError ? err : describeIoError(err, path, 'create');
-  }
-}
-
-/** Opens read-only for a look (`atelier info`): never migrates, never writes. */
-export function openProjectDbReadOnly(path: string): Database.Database {
-  verifyProjectFile(path);
-  try {
-    return new Database(path, { readonly: true, fileMustExist: true });
-  } catch (err) {
-    throw describeSqliteError(err, path);
   }
 }

@@ -5,7 +5,7 @@
 import { statSync } from 'node:fs';
 import type Database from 'better-sqlite3';
 import type { ProjectCounts, ProjectSummary } from '../api/contract.js';
-import { createProjectDb, openProjectDb, openProjectDbReadOnly, type OpenOptions } from './project-file.js';
+import { createProjectDb, openProjectDb, type OpenOptions } from './project-file.js';
 
 export class Project {
   readonly path: string;
@@ -35,12 +35,12 @@ export class Project {
 
   /** Opens `path` for reading and writing, upgrading an older schema. */
   static open(path: string): Project {
-    return new Project(path, openProjectDb(path));
+    return new Project(path, openProjectDb(path, { role: 'service' }));
   }
 
   /** Opens `path` read-only: nothing is migrated or written. */
   static inspect(path: string): Project {
-    return new Project(path, openProjectDbReadOnly(path));
+    return new Project(path, openProjectDb(path, { role: 'read-only' }));
   }
 
   meta(): Record<string, string> {

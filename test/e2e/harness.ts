@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 export const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const RENDERER_INDEX = join(REPO_ROOT, 'out', 'renderer', 'index.html');
@@ -269,6 +269,18 @@ export async function emojiStudio(tag: string, name: string, count: number, cate
       cleanup(root, home);
     },
   };
+}
+
+/**
+ * Fills fields by their label inside `within` (a form, a fieldset): a menu gets the option with
+ * that value, any other field the text. In the order given, as a user would.
+ */
+export async function fillByLabel(within: Locator, fields: Record<string, string>): Promise<void> {
+  for (const [label, value] of Object.entries(fields)) {
+    const field = within.getByLabel(label);
+    if ((await field.evaluate((el) => el.tagName)) === 'SELECT') await field.selectOption(value);
+    else await field.fill(value);
+  }
 }
 
 /** Opens `<fileName>` through the Projects view's chooser, as a user does, and waits until it is open. */

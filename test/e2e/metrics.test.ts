@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { emojiStudio, type EmojiStudio, listProblems, newContext, openProject, watchedPage } from './harness.js';
+import { emojiStudio, type EmojiStudio, fillByLabel, listProblems, newContext, openProject, watchedPage } from './harness.js';
 
 const PROJECT_NAME = 'Metrics';
 const IMAGES = 48;
@@ -36,18 +36,20 @@ async function startRun(page: Page, o: { kimg: string; channelMax: string; seed:
   // ADA is suggested for this small dataset; these runs compare baselines.
   await form.getByRole('radio', { name: 'Baseline', exact: true }).check();
   await form.getByText('Advanced settings').click();
-  await form.getByLabel('Channel base').fill(RUN.channelBase);
-  await form.getByLabel('Channel max').fill(o.channelMax);
-  await form.getByLabel('Tick (kimg)').fill(RUN.tickKimg);
-  await form.getByLabel('Checkpoint every (ticks)').fill(RUN.snapshotTicks);
-  await form.getByLabel('Evaluate every (checkpoints)').fill(RUN.evalEvery);
-  await form.getByLabel('Dataset images per evaluation').fill(RUN.evalReals);
-  await form.getByLabel('Generated images per evaluation').fill(o.evalFakes ?? RUN.evalFakes);
-  await form.getByLabel('Evaluation time budget (%)').fill(RUN.evalBudget);
-  await form.getByLabel('Best snapshot by').selectOption('kid');
-  await form.getByLabel('Duration (kimg)').fill(o.kimg);
-  await form.getByLabel('Seed').fill(o.seed);
-  await form.getByLabel('Compute backend').selectOption(RUN.backend);
+  await fillByLabel(form, {
+    'Channel base': RUN.channelBase,
+    'Channel max': o.channelMax,
+    'Tick (kimg)': RUN.tickKimg,
+    'Checkpoint every (ticks)': RUN.snapshotTicks,
+    'Evaluate every (checkpoints)': RUN.evalEvery,
+    'Dataset images per evaluation': RUN.evalReals,
+    'Generated images per evaluation': o.evalFakes ?? RUN.evalFakes,
+    'Evaluation time budget (%)': RUN.evalBudget,
+    'Best snapshot by': 'kid',
+    'Duration (kimg)': o.kimg,
+    Seed: o.seed,
+    'Compute backend': RUN.backend,
+  });
   await form.getByRole('button', { name: 'Start training' }).click();
 }
 

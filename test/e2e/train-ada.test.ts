@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { emojiStudio, type EmojiStudio, listProblems, newContext, openProject, watchedPage } from './harness.js';
+import { emojiStudio, type EmojiStudio, fillByLabel, listProblems, newContext, openProject, watchedPage } from './harness.js';
 
 const SCREENSHOT = '/tmp/atelier-train-ada.png';
 const PROJECT_NAME = 'Small';
@@ -53,14 +53,8 @@ test('ADA is suggested for 48 images; an ADA run draws p and r_t with the target
   await form.getByRole('radio', { name: 'Baseline', exact: true }).check();
   await augmentation.waitFor({ state: 'detached' });
   await ada.check();
-  await augmentation.getByLabel('Pipeline').selectOption('bgc');
-  await augmentation.getByLabel('r_t target').fill(RUN.target);
-  await augmentation.getByLabel('Adaptation speed (kimg)').fill(RUN.speed);
-  await form.getByLabel('Channel base').fill(RUN.channelBase);
-  await form.getByLabel('Channel max').fill(RUN.channelMax);
-  await form.getByLabel('Tick (kimg)').fill(RUN.tickKimg);
-  await form.getByLabel('Duration (kimg)').fill(RUN.kimg);
-  await form.getByLabel('Compute backend').selectOption(RUN.backend);
+  await fillByLabel(augmentation, { Pipeline: 'bgc', 'r_t target': RUN.target, 'Adaptation speed (kimg)': RUN.speed });
+  await fillByLabel(form, { 'Channel base': RUN.channelBase, 'Channel max': RUN.channelMax, 'Tick (kimg)': RUN.tickKimg, 'Duration (kimg)': RUN.kimg, 'Compute backend': RUN.backend });
   await form.getByText('Advanced settings (6 changed)').waitFor();
   await form.getByRole('button', { name: 'Start training' }).click();
 

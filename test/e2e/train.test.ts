@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { emojiStudio, type EmojiStudio, listProblems, newContext, openProject, watchedPage } from './harness.js';
+import { emojiStudio, type EmojiStudio, fillByLabel, listProblems, newContext, openProject, watchedPage } from './harness.js';
 
 const SCREENSHOT = '/tmp/atelier-train.png';
 const PROJECT_NAME = 'Critters';
@@ -104,11 +104,7 @@ test('start a short run, watch the preview grid and the charts update, pause, re
   mark('form shown');
   // A tiny run: advanced capacity and tick, a short duration, wasm.
   await form.getByText('Advanced settings').click();
-  await form.getByLabel('Channel base').fill(RUN.channelBase);
-  await form.getByLabel('Channel max').fill(RUN.channelMax);
-  await form.getByLabel('Tick (kimg)').fill(RUN.tickKimg);
-  await form.getByLabel('Duration (kimg)').fill(RUN.kimg);
-  await form.getByLabel('Compute backend').selectOption(RUN.backend);
+  await fillByLabel(form, { 'Channel base': RUN.channelBase, 'Channel max': RUN.channelMax, 'Tick (kimg)': RUN.tickKimg, 'Duration (kimg)': RUN.kimg, 'Compute backend': RUN.backend });
   await form.getByText('Advanced settings (3 changed)').waitFor();
   // The compute report: probed in a worker, a spinner meanwhile.
   await form.getByTestId('compute-chosen').waitFor({ timeout: 60_000 });
@@ -247,11 +243,7 @@ test('start a short run, watch the preview grid and the charts update, pause, re
   await form2.getByLabel('Weights to start from').selectOption({ index: 1 });
   await form2.getByLabel('Frozen D blocks').fill('1');
   await form2.getByText('Advanced settings').click();
-  await form2.getByLabel('Channel base').fill(RUN.channelBase);
-  await form2.getByLabel('Channel max').fill(RUN.channelMax);
-  await form2.getByLabel('Tick (kimg)').fill(RUN.tickKimg);
-  await form2.getByLabel('Duration (kimg)').fill(RUN.tickKimg);
-  await form2.getByLabel('Compute backend').selectOption(RUN.backend);
+  await fillByLabel(form2, { 'Channel base': RUN.channelBase, 'Channel max': RUN.channelMax, 'Tick (kimg)': RUN.tickKimg, 'Duration (kimg)': RUN.tickKimg, 'Compute backend': RUN.backend });
   await form2.getByRole('button', { name: 'Start training' }).click();
   await runs.getByRole('button', { name: /^Run 2 · baseline/ }).waitFor();
   await statusIs(page, 'done');

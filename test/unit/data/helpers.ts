@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import dcmjs from 'dcmjs';
 import type { ImportReport, NormaliseSettings } from '../../../core/api/contract.js';
 import { startImport, type ImportHandle } from '../../../core/data/import-job.js';
+import { JobManager } from '../../../core/jobs/job-manager.js';
 import type { ImportOptions } from '../../../core/data/options.js';
 import { DatasetStore } from '../../../core/store/dataset.js';
 import { Project } from '../../../core/store/project.js';
@@ -37,12 +38,12 @@ export async function runImport(
   settings: Partial<NormaliseSettings> = {},
   options: Partial<ImportOptions> = {},
 ): Promise<ImportReport> {
-  const handle = await startImport(p.path, p.store, { sources, settings, options });
+  const handle = await startImport(new JobManager(p.project), { sources, settings, options });
   return handle.done;
 }
 
 export async function begin(p: TestProject, sources: string[], settings: Partial<NormaliseSettings> = {}, options: Partial<ImportOptions> = {}): Promise<ImportHandle> {
-  return startImport(p.path, p.store, { sources, settings, options });
+  return startImport(new JobManager(p.project), { sources, settings, options });
 }
 
 /** Writes `data` to `path`, creating folders. */

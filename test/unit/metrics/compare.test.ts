@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Training } from '../../../core/service/training.js';
+import { JobManager } from '../../../core/jobs/job-manager.js';
 import { DatasetStore } from '../../../core/store/dataset.js';
 import { MetricsStore } from '../../../core/store/metrics.js';
 import { Project } from '../../../core/store/project.js';
@@ -15,7 +16,7 @@ import { tempDir } from '../../helpers/tmp.js';
 
 test('the comparison says when the two runs were evaluated on different numbers of images or through another extractor', async (t) => {
   const project = Project.create(join(tempDir(t), 'c.atelier'), 'c', { appVersion: 'test' });
-  const training = new Training(project, () => new DatasetStore(project.db), () => {});
+  const training = new Training(new JobManager(project), () => new DatasetStore(project.db), () => {});
   t.after(async () => {
     await training.dispose();
     project.close();

@@ -17,6 +17,8 @@ import type { StudioEvent } from '../../../core/api/contract.js';
 import { UserError } from '../../../core/api/errors.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { Training } from '../../../core/service/training.js';
+import { Evaluation } from '../../../core/service/evaluation.js';
+import { JobManager } from '../../../core/jobs/job-manager.js';
 import { DatasetStore } from '../../../core/store/dataset.js';
 import { MetricsStore } from '../../../core/store/metrics.js';
 import { Project } from '../../../core/store/project.js';
@@ -135,7 +137,8 @@ describe('metrics on demand and across runs', () => {
     const project = Project.open(path);
     const dataset = new DatasetStore(project.db);
     const events: StudioEvent[] = [];
-    const training = new Training(project, () => dataset, (e) => events.push(e));
+    const training = new Training(new JobManager(project), () => dataset, (e) => events.push(e));
+    const evaluation = new Evaluation(training.jobs, (e) => events.push(e));
     try {
       // Compare: the settings that differ, and each run's curves.
       const cmp = training.compare([runA, runB]);
@@ -200,13 +203,13 @@ describe('metrics on demand and across runs', () => {
 
       // A feature extractor that does not load is refused, naming the file; null goes back to the bundled one.
       writeFileSync(join(dir, 'fid.json'), '{"modelTopology": {}, "weightsManifest": [{"paths": ["fid.bin"], "weights": []}]}');
-      await assert.rejects(training.setExtractor(join(dir, 'fid.json'), [0, 255]), (err: unknown) => {
+      await assert.rejects(evaluation.setExtractor(join(dir, 'fid.json'), [0, 255]), (err: unknown) => {
         assert.ok(err instanceof UserError);
         assert.match(err.message, /fid\.bin, which cannot be read \(ENOENT\)/);
         return true;
       });
-      assert.equal(training.extractorInfo().reference, false);
-      assert.equal((await training.setExtractor(null)).path, null);
+      assert.equal(evaluation.extractorInfo().reference, false);
+      assert.equal((await evaluation.setExtractor(null)).path, null);
     } finally {
       await training.dispose();
       project.close();

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { UserError } from '../../../core/api/errors.js';
 import { Training } from '../../../core/service/training.js';
+import { JobManager } from '../../../core/jobs/job-manager.js';
 import { DatasetStore } from '../../../core/store/dataset.js';
 import { Project } from '../../../core/store/project.js';
 import { RunStore } from '../../../core/store/runs.js';
@@ -30,7 +31,7 @@ test('resume is offered where the service accepts it: not on a finished run’s 
 
   // The service side of the same rule.
   const project = Project.create(join(tempDir(t), 'r.atelier'), 'r', { appVersion: 'test' });
-  const training = new Training(project, () => new DatasetStore(project.db), () => {});
+  const training = new Training(new JobManager(project), () => new DatasetStore(project.db), () => {});
   t.after(async () => {
     await training.dispose();
     project.close();

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { TrainProgress } from '../../../core/api/contract.js';
 import { startImport } from '../../../core/data/import-job.js';
+import { JobManager } from '../../../core/jobs/job-manager.js';
 import { selectBackend } from '../../../core/backend/select.js';
-import { DatasetStore } from '../../../core/store/dataset.js';
 import { Project } from '../../../core/store/project.js';
 import { RunStore } from '../../../core/store/runs.js';
 import { decodeTensors } from '../../../core/nets/checkpoint-format.js';
@@ -39,8 +39,7 @@ describe('training session', () => {
       copyFileSync(join(EMOJI_DIR, f), join(folder, f));
     }
     project = Project.create(join(dir, 's.atelier'), 's', { appVersion: 'test' });
-    const store = new DatasetStore(project.db);
-    const report = await (await startImport(project.path, store, { sources: [join(dir, 'src')], settings: { resolution: 16 }, options: { labels: 'folders' } })).done;
+    const report = await (await startImport(new JobManager(project), { sources: [join(dir, 'src')], settings: { resolution: 16 }, options: { labels: 'folders' } })).done;
     assert.equal(report.imported, 32);
     runs = new RunStore(project.db);
   });

@@ -13,12 +13,14 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { RunSummary, StudioEvent, TrainProgress, TrainSettings } from '../../../core/api/contract.js';
 import { forkWorker } from '../../../core/jobs/fork-worker.js';
+import { JobManager } from '../../../core/jobs/job-manager.js';
 import type { FromWorker, ToWorker } from '../../../core/jobs/protocol.js';
 import { TRAIN_WORKER, Training } from '../../../core/service/training.js';
 import { DatasetStore } from '../../../core/store/dataset.js';
 import { Project } from '../../../core/store/project.js';
 import { runImport } from '../data/helpers.js';
 import { EMOJI_DIR } from './helpers.js';
+import { until } from '../../helpers/poll.js';
 
 const settings: TrainSettings = {
   preset: 'baseline',
@@ -29,13 +31,6 @@ const settings: TrainSettings = {
   advanced: { channelBase: 256, channelMax: 16, tickKimg: 0.032, snapshotTicks: 1 }, // a tick and a checkpoint every 4 steps
 };
 
-async function until(pred: () => boolean, what: string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('train worker', () => {
   let dir: string;
@@ -55,7 +50,7 @@ describe('train worker', () => {
     const store = new DatasetStore(project.db);
     const imported = await runImport({ dir, path: project.path, project, store }, [src], { resolution: 16 });
     assert.equal(imported.imported, 64);
-    training = new Training(project, () => store, (e: StudioEvent) => {
+    training = new Training(new JobManager(project), () => store, (e: StudioEvent) => {
       if (e.type === 'run.progress') progress.set(e.progress.runId, [...(progress.get(e.progress.runId) ?? []), e.progress]);
       if (e.type === 'run.changed') changes.push(e.run);
     });
@@ -72,13 +67,13 @@ describe('train worker', () => {
     // killed after its first checkpoint, once it has trained past it.
     const a = await training.start({ ...settings, name: 'alone' });
     const b = await training.start({ ...settings, name: 'killed' });
-    await until(() => training.runs.listCheckpoints(b.id).length > 0, 'a checkpoint of run B');
+    await until(() => training.runs.listCheckpoints(b.id).length > 0, 'a checkpoint of run B', 60_000);
     const checkpointStep = training.runs.listCheckpoints(b.id).at(-1)!.step;
-    await until(() => (progress.get(b.id) ?? []).some((q) => q.step > checkpointStep), 'run B to train past its checkpoint');
+    await until(() => (progress.get(b.id) ?? []).some((q) => q.step > checkpointStep), 'run B to train past its checkpoint', 60_000);
     const job = training.jobs.recent().find((j) => j.runId === b.id && j.status === 'running');
     assert.ok(job?.pid, 'the worker is running');
     process.kill(job.pid, 'SIGKILL');
-    await until(() => status(b.id) === 'failed', 'run B to be marked failed');
+    await until(() => status(b.id) === 'failed', 'run B to be marked failed', 60_000);
     assert.match(training.runs.getRun(b.id)!.error ?? '', /killed \(SIGKILL\).*resume to continue from the last checkpoint/);
     const beforeResume = progress.get(b.id)!.length;
     const lastStepBeforeKill = Math.max(...progress.get(b.id)!.map((q) => q.step));
@@ -86,7 +81,7 @@ describe('train worker', () => {
 
     // Resume: from the checkpoint's step, on to the end.
     training.resume(b.id);
-    await until(() => status(a.id) === 'done' && status(b.id) === 'done', 'both runs to finish');
+    await until(() => status(a.id) === 'done' && status(b.id) === 'done', 'both runs to finish', 60_000);
     const after = progress.get(b.id)!.slice(beforeResume);
     assert.equal(after[0]!.phase, 'starting');
     assert.equal(after[0]!.step, resumeFrom.step, 'the resumed worker starts at the checkpoint step');
@@ -129,7 +124,7 @@ describe('train worker', () => {
     });
     const start: ToWorker = { type: 'start', jobId: 0, projectPath: project.path, params: { runId: run.id } };
     child.send(start);
-    await until(() => trained >= 1, 'the orphan to train a step');
+    await until(() => trained >= 1, 'the orphan to train a step', 60_000);
     child.disconnect(); // what the worker sees when the service dies
     assert.equal(await exited, 0);
     const saved = training.runs.latestCheckpoint(run.id);
