@@ -201,6 +201,7 @@ async function main(): Promise<void> {
     perClass: o.categories.map((c, i) => ({
       className: c,
       kidVsReal: round(kid(realFeatures[i]!, sourceFeatures[i]!).kid),
+      kidVsRealStd: round(kid(realFeatures[i]!, sourceFeatures[i]!).std),
       kidPixelsVsReal: round(kid(realPixels[i]!, sourcePixelSets[i]!).kid),
       kidVsOtherReals: realFeatures.map((rf, j) => (j === i ? NaN : round(kid(rf, sourceFeatures[i]!).kid))).filter((v) => !Number.isNaN(v)),
     })),
@@ -230,7 +231,7 @@ async function main(): Promise<void> {
     });
     return { result: out.result!, seconds: since(t) };
   };
-  type ClassRow = { className: string; kidVsReal: number; kidPixelsVsReal: number; kidVsOwnSource: number; kidVsOtherSources: number[]; kidVsOtherReals: number[] };
+  type ClassRow = { className: string; kidVsReal: number; kidVsRealStd: number; kidPixelsVsReal: number; kidVsOwnSource: number; kidVsOtherSources: number[]; kidVsOtherReals: number[] };
   const perClass = async (result: MergeResult): Promise<ClassRow[]> => {
     const G = buildGenerator(result.meta, result.weights, 'the merged generator');
     try {
@@ -242,6 +243,7 @@ async function main(): Promise<void> {
         out.push({
           className: o.categories[c]!,
           kidVsReal: round(kid(realFeatures[c]!, f).kid),
+          kidVsRealStd: round(kid(realFeatures[c]!, f).std),
           kidPixelsVsReal: round(kid(realPixels[c]!, pixelFeatures(px)).kid),
           kidVsOwnSource: round(kid(sourceFeatures[c]!, f).kid),
           kidVsOtherSources: others(sourceFeatures, c, f),
@@ -297,7 +299,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpu: cpus()[0]?.model ?? '?', cores: cpus().length, node: process.version, backend: tf.getBackend(), loadAverageStart: loadStart, loadAverageEnd: loadEnd },
     options: { ...o, budgetKimgPerArm: budget, modelsRootKiB: sizeOf(rootBytes) },
-    quality: 'KID (core/metrics, InceptionV3 bundled with nsfwjs: not the reference TF-Inception); kidVsReal: a class\'s samples against its category\'s real images; kidVsOwnSource: against its source\'s samples (the studio\'s per-class evaluation); lower is better',
+    quality: 'KID (core/metrics, InceptionV3 bundled with nsfwjs: not the reference TF-Inception); kidVsReal: a class\'s samples against its category\'s real images (kidVsRealStd: the spread over KID\'s 100 subsets); kidPixelsVsReal: the same on raw pixels; kidVsOwnSource / kidVsOtherSources: against its own / the other sources\' samples (the studio\'s per-class evaluation); kidVsOtherReals: against the other categories\' reals; lower is better',
     sourceTraining,
     arms,
     goal,
