@@ -40,6 +40,12 @@ export interface DataSource {
   next(n: number, rng: Rng): RealBatch;
   /** `n` class indices for fakes, distributed as the data's labels are; null when unconditional. */
   sampleLabels(n: number, rng: Rng): Int32Array | null;
+  /**
+   * Optional: asynchronous work before a training step, given the step's random stream and the
+   * sizes of the batches the step will ask `next` for, in order. A source whose images come from
+   * an asynchronous runtime (generators, some run by ONNX Runtime: core/merge) makes them here.
+   */
+  prepare?(batches: readonly number[], rng: Rng): Promise<void>;
   state(): DataSourceState;
   restore(state: DataSourceState): void;
   dispose(): void;

@@ -17,7 +17,32 @@ export const PIXEL_RANGE = '[-1, 1] → (x + 1) · 127.5, clipped to [0, 255], r
 /** Where the weights came from. */
 export type GeneratorSource =
   | { kind: 'checkpoint'; runId: number; runName: string; checkpointId: number; kimg: number; step: number }
-  | { kind: 'import'; file: string; importedAt: string; exportedAs?: string };
+  | { kind: 'import'; file: string; importedAt: string; exportedAs?: string }
+  | ({ kind: 'merge' } & MergeProvenance);
+
+/** A generator merged from others (core/merge): one class per source, and the stages that made it. */
+export interface MergeProvenance {
+  mergedAt: string;
+  /** Index into `sources` of the root (the architecture and the starting weights). */
+  root: number;
+  sources: Array<{
+    /** The class it became. */
+    className: string;
+    /** Its share of the training batches (the weights, normalised). */
+    share: number;
+    /** "Watercolour cats" (a model's name), "Run 3 at 12.8 kimg", a file name. */
+    label: string;
+    kind: 'model' | 'run' | 'tfjs' | 'onnx';
+    /** Where it was read from: "model 4", "run 3, checkpoint 12", a path. */
+    ref: string;
+    resolution: number;
+    /** SHA-256 of its weights (or of the ONNX file). */
+    sha256: string;
+  }>;
+  stages: Array<{ kind: string; source: number | null; kimg: number; steps: number; seconds: number }>;
+  /** Things to know, in words (e.g. that the root's discriminator was trained from scratch). */
+  notes: string[];
+}
 
 /** A line about the training that made it, for people reading the export. */
 export interface TrainingSummary {
@@ -98,7 +123,7 @@ export function parseGeneratorMeta(value: unknown, what: string): GeneratorMeta 
   if (m.latent?.algorithm !== LATENT_ALGORITHM) bad(`latents made by "${String(m.latent?.algorithm)}", this studio makes ${LATENT_ALGORITHM}`);
   if (m.noise !== 'const') bad(`noise "${String(m.noise)}"`);
   const source = m.source;
-  if (source === undefined || (source.kind !== 'checkpoint' && source.kind !== 'import')) bad('no source');
+  if (source === undefined || (source.kind !== 'checkpoint' && source.kind !== 'import' && source.kind !== 'merge')) bad('no source');
   return {
     format: META_FORMAT,
     net,

@@ -192,6 +192,9 @@ export class TrainingLoop {
     const noted: Array<[string, tf.Scalar]> = [];
     const note = (name: string, t: tf.Scalar): void => void noted.push([name, tf.keep(t)]);
 
+    // A data source that makes its reals asynchronously (core/merge) makes this step's now.
+    if (this.data.prepare !== undefined) await this.data.prepare(new Array<number>(cfg.dStepsPerG).fill(n), rng);
+
     withSeededMathRandom(rng, () =>
       tf.tidy(() => {
         // Gmain: fresh latents (labels drawn as the data's) → G → augmentation → D; G's update.
