@@ -143,10 +143,16 @@ test('start a short run, watch the preview grid and the charts update, pause, re
     const img = document.querySelector<HTMLImageElement>('img[data-preview-id]');
     return img !== null && img.complete && img.naturalWidth > 0;
   });
-  const firstPreview = await kimgOf(page.getByTestId('preview-kimg'));
-  const firstId = await preview.getAttribute('data-preview-id');
+  // The grid's id and its kimg line are read together: the grid may refresh between two reads.
+  const shown = (): Promise<{ id: string | null; kimg: string }> =>
+    page.evaluate(() => ({
+      id: document.querySelector('img[data-preview-id]')?.getAttribute('data-preview-id') ?? null,
+      kimg: document.querySelector('[data-testid="preview-kimg"]')?.textContent ?? '',
+    }));
+  const first = await shown();
+  const firstPreview = kimgIn(first.kimg);
   const laterPreview = await kimgAbove(page, 'preview-kimg', firstPreview);
-  assert.notEqual(await preview.getAttribute('data-preview-id'), firstId, 'a new grid was fetched');
+  assert.notEqual((await shown()).id, first.id, 'a new grid was fetched');
   assert.equal(await preview.evaluate((img: HTMLImageElement) => getComputedStyle(img).imageRendering), 'pixelated', '16 px samples keep hard edges');
   assert.ok(laterPreview > firstPreview);
 
