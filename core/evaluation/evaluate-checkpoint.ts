@@ -58,12 +58,13 @@ export async function evaluateCheckpoint(
     const outcome = await evaluateGenerator(
       db,
       G,
-      { reals: p.reals ?? m.reals, fakes: p.fakes ?? m.fakes, seed: config.seed, conditional: config.net.numClasses > 0, extractor: p.extractor === undefined ? m.extractor : p.extractor },
+      { reals: p.reals ?? m.reals, fakes: p.fakes ?? m.fakes, seed: config.seed, conditional: config.net.numClasses > 0, extractor: p.extractor === undefined ? m.extractor : p.extractor, features: m.features, anchors: m.anchors ?? null },
       { shouldStop: ctx.shouldStop, onProgress: ctx.onProgress },
     );
     if (outcome === null) return null;
     ctx.log(`run ${p.runId}: checkpoint ${cp.id} at ${cp.kimg} kimg evaluated in ${outcome.seconds.toFixed(1)} s (${outcome.featuresPerSecond.toFixed(2)} features/s)`);
-    return new MetricsStore(db).addEvaluation({
+    const store = new MetricsStore(db);
+    const evaluation = store.addEvaluation({
       runId: p.runId,
       checkpointId: cp.id,
       kimg: cp.kimg,
@@ -75,6 +76,8 @@ export async function evaluateCheckpoint(
       metrics: outcome.values,
       seconds: outcome.seconds,
     });
+    if (outcome.nearest.length > 0) store.saveNearest(evaluation.id, outcome.nearest);
+    return evaluation;
   } finally {
     G.dispose();
   }

@@ -19,7 +19,8 @@
  * 587 s of training (9.6%).
  */
 import { TRAIN_OPTIONS } from '../api/train-options.js';
-import type { CustomExtractorSpec, MetricsConfig } from '../api/run-config.js';
+import type { BundledFeatures, CustomExtractorSpec, MetricsConfig } from '../api/run-config.js';
+import { bundledFeaturesFor } from './extractor-info.js';
 
 export type { MetricsConfig } from '../api/run-config.js';
 
@@ -35,7 +36,7 @@ export const DEFAULT_BUDGET = TRAIN_OPTIONS.evalBudget.default / 100;
 export function defaultMetricsConfig(images: number, compute: 'cpu' | 'gpu', extractor: CustomExtractorSpec | null = null): MetricsConfig {
   const s = SIZES[compute];
   const reals = Math.max(4, Math.min(images, s.realsCap));
-  return { metric: TRAIN_OPTIONS.metric.default, everyCheckpoints: TRAIN_OPTIONS.evalEvery.default, reals, fakes: s.fakes, budget: DEFAULT_BUDGET, autoSize: true, extractor };
+  return { metric: TRAIN_OPTIONS.metric.default, everyCheckpoints: TRAIN_OPTIONS.evalEvery.default, reals, fakes: s.fakes, budget: DEFAULT_BUDGET, autoSize: true, extractor, features: bundledFeaturesFor(compute) };
 }
 
 /** Evaluation sizes the studio picks from, largest first: [dataset images, generated images]. */
@@ -57,6 +58,11 @@ export const PLANNED_EVALUATIONS = 4;
 /** Seconds an evaluation costs besides its images (loading the extractor, generating, the metrics). */
 export const EVALUATION_OVERHEAD_S = 2;
 
+/** The same for the bundled extractor a run uses: MobileNetV2 loads in a fraction of a second. */
+export function evaluationOverhead(features: BundledFeatures): number {
+  return features === 'mobilenet' ? 1 : EVALUATION_OVERHEAD_S;
+}
+
 export interface SizePlanInput {
   /** The configured (largest) sizes. */
   reals: number;
@@ -71,6 +77,10 @@ export interface SizePlanInput {
   featuresPerSecond: number;
   /** Of the first `n` dataset images an evaluation would use, how many have no cached features yet. */
   uncached(n: number): number;
+  /** Seconds an evaluation costs besides its images; default EVALUATION_OVERHEAD_S. */
+  overhead?: number;
+  /** The first evaluation also measures the quality scale's ends: the untrained generator's images and as many other dataset images (at most). */
+  anchorsPending?: boolean;
 }
 
 /** The largest sizes (at most the configured ones) with which the planned evaluations fit the budget; the smallest when none does. */
@@ -79,7 +89,7 @@ export function planSizes(p: SizePlanInput): { reals: number; fakes: number; eva
   const candidates = SIZE_LADDER.filter(([r, f]) => r <= Math.max(p.reals, 16) && f <= Math.max(p.fakes, 8));
   const sized = (candidates.length > 0 ? candidates : [SIZE_LADDER.at(-1)!]).map(([r, f]) => {
     const reals = Math.max(4, Math.min(r, p.images));
-    const seconds = (p.uncached(reals) + evaluations * f) / p.featuresPerSecond + evaluations * EVALUATION_OVERHEAD_S;
+    const seconds = (p.uncached(reals) + evaluations * f + (p.anchorsPending ? 2 * f : 0)) / p.featuresPerSecond + evaluations * (p.overhead ?? EVALUATION_OVERHEAD_S);
     return { reals, fakes: f, evaluations, seconds };
   });
   return sized.find((s) => s.seconds <= p.budgetSeconds) ?? sized.at(-1)!;
@@ -89,5 +99,6 @@ export function planSizes(p: SizePlanInput): { reals: number; fakes: number; eva
 export function metricsConfigFromJson(value: unknown): MetricsConfig {
   const base = defaultMetricsConfig(SIZES.cpu.realsCap, 'cpu');
   const m = (value ?? {}) as Partial<MetricsConfig>;
-  return { ...base, ...m, autoSize: m.autoSize ?? (value === undefined || value === null), extractor: m.extractor ?? null };
+  // Runs stored before `features` were judged by the InceptionV3.
+  return { ...base, ...m, autoSize: m.autoSize ?? (value === undefined || value === null), extractor: m.extractor ?? null, features: m.features ?? 'inception' };
 }

@@ -72,6 +72,12 @@ function sizeFor(resolution: number, compute: ComputeClass): Size {
   return SIZES[compute][resolution] ?? SIZES[compute][256]!;
 }
 
+/** Whether a run's networks have the studio's default widths for its resolution and compute (its speed is what a new default run gets). */
+export function isDefaultCapacity(config: Pick<TrainConfig, 'net'>, compute: ComputeClass): boolean {
+  const size = sizeFor(config.net.resolution, compute);
+  return config.net.channelBase === size.channelBase && config.net.channelMax === size.channelMax;
+}
+
 export function defaultBatch(resolution: number, compute: ComputeClass = 'cpu'): number {
   return sizeFor(resolution, compute).batch;
 }
