@@ -51,6 +51,8 @@ export interface ScheduleInput {
   spent: number;
   /** This evaluation's predicted seconds. */
   predicted: number;
+  /** Of those, what is paid once (dataset features not cached yet, the scale's ends): outside the pace, inside the budget. */
+  oneTime?: number;
   /** The run's last checkpoint. */
   final: boolean;
   /** What an evaluation at the last checkpoint should cost (kept free for it). */
@@ -65,7 +67,7 @@ export function evaluationFits(i: ScheduleInput): boolean {
   // The last checkpoint: whatever is left of the whole budget.
   if (i.final) return i.spent + i.predicted <= total;
   const paced = total * Math.min(1, Math.max(0, i.progress) + 1 / Math.max(1, i.planned));
-  return i.spent + i.predicted <= paced && i.spent + i.predicted + i.finalReserve <= total;
+  return i.spent + i.predicted <= paced + (i.oneTime ?? 0) && i.spent + i.predicted + i.finalReserve <= total;
 }
 
 export interface RunMetricsOptions {
@@ -204,6 +206,7 @@ export class RunMetrics {
       progress: span > 0 ? (kimg - this.o.startKimg) / span : 1,
       spent: this.evalSeconds,
       predicted,
+      oneTime: predicted - this.o.metrics.fakes / this.rate - evaluationOverhead(m.features),
       final: reason === 'done',
       finalReserve: this.o.metrics.fakes / this.rate + evaluationOverhead(m.features),
       planned: PLANNED_EVALUATIONS,
