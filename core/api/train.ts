@@ -51,6 +51,8 @@ export interface ComputeBackendReport {
   tried: Array<{ name: string; ok: boolean; reason: string }>;
   /** Kernels the studio added to the chosen backend. */
   added: string[];
+  /** Processor cores on this machine (what a CPU backend trains on). */
+  cores?: number;
 }
 
 
@@ -100,6 +102,8 @@ export interface RunDetail extends RunSummary {
   quality: RunQuality | null;
   /** Measured speed (images/s) on the backend it ran on, at its resolution: for "continue for about N minutes". */
   speed: number | null;
+  /** kimg the studio suggests adding when continuing it: up to where samples usually become recognisable, or as much again. */
+  continueKimg: number;
 }
 
 export interface TrainProgress {

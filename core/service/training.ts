@@ -241,6 +241,7 @@ export class Training {
       previews: this.runs.listPreviews(runId),
       ...this.metricsDetail(run),
       speed: this.runSpeed(run),
+      continueKimg: continueKimg(storedConfig(run).net?.resolution ?? 16, run.kimgDone),
     };
   }
 
@@ -351,6 +352,19 @@ export function metricsDetail(runs: RunStore, store: MetricsStore, run: RunInfo)
     metrics: { metric: m.metric, extractor: extractorInfo(m.extractor, m.features) },
     quality: runQuality(store, m, evaluations),
   };
+}
+
+/**
+ * How much longer to train a run that has done `done` kimg: to where samples of this resolution
+ * usually become recognisable (and a little past it), else as much again as it has trained — the
+ * quality keeps improving roughly with the log of the training length.
+ */
+export function continueKimg(resolution: number, done: number): number {
+  const target = recognisableKimg(resolution) * 1.2;
+  const add = done < target ? target - done : done;
+  // A round figure: people read "25 kimg", not "23.7".
+  const unit = add >= 20 ? 5 : add >= 2 ? 1 : 0.1;
+  return Number((Math.ceil(add / unit) * unit).toFixed(3));
 }
 
 /** The newest evaluation (by kimg) on the quality scale, with its nearest pairs; null before the first. */
