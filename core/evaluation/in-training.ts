@@ -284,11 +284,17 @@ export class RunMetrics {
     // The speed it really goes at (the prior, or another process's load, may be off): stop early
     // when the rest would take it past the budget (dataset features done so far stay cached).
     let progress = { done: 0, total: 0 };
+    // The speed is timed from the first batch done on (loading the extractor and its first, compiling batch are not its pace).
+    let first: { done: number; at: number } | null = null;
     let overBudget = false;
     const shouldStop = (): boolean => {
       if (o.shouldStop()) return true;
-      const elapsed = (performance.now() - t0) / 1000;
-      overBudget = m.budget > 0 && pastBudget({ ...progress, elapsed, spent: this.evalSeconds, allowed: m.budget * Math.max(this.trainSeconds, this.projectedSeconds(kimg)) });
+      const now = performance.now();
+      const elapsed = (now - t0) / 1000;
+      overBudget =
+        m.budget > 0 &&
+        first !== null &&
+        pastBudget({ done: progress.done - first.done, total: progress.total - first.done, elapsed: (now - first.at) / 1000, before: elapsed - (now - first.at) / 1000, spent: this.evalSeconds, allowed: m.budget * Math.max(this.trainSeconds, this.projectedSeconds(kimg)) });
       return overBudget;
     };
     // The quality scale's 0: the run's generator as it was built (its initial weights are seeded by the run's config).
@@ -302,6 +308,7 @@ export class RunMetrics {
           shouldStop,
           onProgress: (done, total) => {
             progress = { done, total };
+            first ??= { done, at: performance.now() };
             o.onProgress(done, total);
           },
         },
@@ -389,12 +396,12 @@ export class RunMetrics {
 const fmt = (v: number | undefined): string => (v === undefined || !Number.isFinite(v) ? '—' : Math.abs(v) < 0.01 ? v.toExponential(2) : v.toFixed(3));
 
 /**
- * Whether an evaluation under way should stop: once it has a measured speed (8 images or more),
- * the time it has taken plus the rest at that speed would take the evaluation total past the
- * budget by more than a fifth.
+ * Whether an evaluation under way should stop: once it has a measured speed (8 images or more
+ * timed, after its first batch), the time it has taken (`before` the timing began, plus `elapsed`)
+ * and the rest at that speed would take the evaluation total past the budget by more than a fifth.
  */
-export function pastBudget(p: { done: number; total: number; elapsed: number; spent: number; allowed: number }): boolean {
+export function pastBudget(p: { done: number; total: number; elapsed: number; before?: number; spent: number; allowed: number }): boolean {
   if (p.done < 8 || p.elapsed <= 0) return false;
   const rest = ((p.total - p.done) * p.elapsed) / p.done;
-  return p.spent + p.elapsed + rest > 1.2 * p.allowed;
+  return p.spent + (p.before ?? 0) + p.elapsed + rest > 1.2 * p.allowed;
 }

@@ -10,6 +10,7 @@
  * training image than those are to each other is likely a copy.
  */
 import type { QualityAnchors } from '../api/run-config.js';
+import { QUALITY_BLURRY, QUALITY_RECOGNISABLE } from '../api/vocabulary.js';
 import { diagonal, type FeatureSet, FeaturePair } from './features.js';
 
 /**
@@ -31,8 +32,8 @@ export function qualityScore(kid: number, anchors: Pick<QualityAnchors, 'untrain
 }
 
 /** Below this quality a finished run is "still blurry"; from `RECOGNISABLE` on, samples usually read as the dataset's kind of picture. */
-export const BLURRY_BELOW = 40;
-export const RECOGNISABLE = 60;
+export const BLURRY_BELOW = QUALITY_BLURRY;
+export const RECOGNISABLE = QUALITY_RECOGNISABLE;
 
 /** A generated image and its nearest dataset image in feature space. */
 export interface NearestPair {
