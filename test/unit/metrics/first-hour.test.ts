@@ -14,7 +14,9 @@ import { defaultMetricsConfig, planSizes, evaluationOverhead } from '../../../co
 import { nearestReals, qualityScore } from '../../../core/metrics/quality.js';
 import { Rng } from '../../../core/random/rng.js';
 import { EtaEstimator } from '../../../core/train/eta.js';
-import { expectedSpeed, recordSpeed } from '../../../core/train/speed-table.js';
+import { expectedSpeed, recognisableKimg, recordSpeed } from '../../../core/train/speed-table.js';
+import { continueKimg } from '../../../core/service/training.js';
+import { moreTime, qualityWords, runVerdict } from '../../../renderer/src/lib/metrics.js';
 
 /**
  * A default CPU run as the session sees it: `kimg` at `imgPerSec`, a checkpoint every `perCheckpoint`
@@ -197,5 +199,27 @@ describe('the speed table', () => {
     assert.equal(expectedSpeed(t, 'wasm', 32)!.measured, false, 'per resolution');
     assert.equal(recordSpeed(t, 'wasm', 16, NaN), t, 'a non-finite report changes nothing');
     assert.equal(expectedSpeed({}, 'no-such-backend', 16), null);
+  });
+});
+
+describe('a finished run in plain words', () => {
+  it('suggests continuing to where samples usually become recognisable, else as much again, in round figures', () => {
+    const target = recognisableKimg(16) * 1.2;
+    assert.equal(continueKimg(16, 0.384), Math.ceil((target - 0.384) / 5) * 5);
+    assert.equal(continueKimg(16, target + 10), Math.ceil((target + 10) / 5) * 5, 'past it: as much again');
+    assert.ok(continueKimg(16, 0.384) + 0.384 >= target);
+  });
+
+  it('says what the quality means and what to do next', () => {
+    assert.equal(qualityWords(12), 'still blurry');
+    assert.equal(qualityWords(45), 'taking shape');
+    assert.equal(qualityWords(70), 'recognisable');
+    assert.equal(moreTime(12 * 60), 'about 12 more minutes');
+    assert.equal(moreTime(30), 'about 1 more minute');
+    assert.equal(moreTime(3 * 3600), 'about 3 more hours');
+    assert.deepEqual(runVerdict(12, 600), { level: 'blurry', text: 'Still blurry — this is normal for a run this short; continue training for about 10 more minutes.' });
+    assert.equal(runVerdict(50, 600).level, 'shaping');
+    assert.equal(runVerdict(90, 600).level, 'good');
+    assert.match(runVerdict(null, null).text, /^Finished, not judged yet: evaluate its last checkpoint/);
   });
 });
