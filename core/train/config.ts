@@ -46,6 +46,11 @@ interface Size {
  * Capacity and batch by resolution and compute. CPU sizes were chosen from measured wasm step
  * times (bench/step): 128 channels at 16² took 8.6 s a step at batch 32, 16 channels 0.12 s at
  * batch 8; conv cost grows with channels² × batch, so ~32 channels keeps a step near a second.
+ * At 32² and 64² the CPU sizes keep 32 channels at most (16 at the top resolution), for a first
+ * run that ends recognisable within the hour (issue 15: a 32² run at 64 channels did 2–10 img/s):
+ * bench/step.ts, wasm, batch 16, 2 shared cores at load ~14 — 16² (512/32) 1.23 s a step; 32²
+ * 3.7 s at 512/32 (1.57 s unloaded at the old 1024/64, ~3× slower than 512/32); 64² 6.3 s at
+ * 1024/32 against 69 s at the old 2048/64 (11×).
  */
 const SIZES: Record<ComputeClass, Record<number, Size>> = {
   gpu: {
@@ -59,8 +64,8 @@ const SIZES: Record<ComputeClass, Record<number, Size>> = {
   },
   cpu: {
     16: { batch: 16, channelBase: 512, channelMax: 32, latent: 128 },
-    32: { batch: 16, channelBase: 1024, channelMax: 64, latent: 128 },
-    64: { batch: 16, channelBase: 2048, channelMax: 64, latent: 256 },
+    32: { batch: 16, channelBase: 512, channelMax: 32, latent: 128 },
+    64: { batch: 16, channelBase: 1024, channelMax: 32, latent: 256 },
     128: { batch: 8, channelBase: 4096, channelMax: 128, latent: 256 },
     256: { batch: 8, channelBase: 8192, channelMax: 128, latent: 256 },
     512: { batch: 4, channelBase: 16384, channelMax: 256, latent: 512 },

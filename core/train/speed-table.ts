@@ -28,12 +28,12 @@ export const speedKey = (backend: string, resolution: number): string => `${back
 /**
  * Typical images/s of the studio's default sizes when nothing was measured here: wasm on 2 cores
  * (bench/results/ada-step-16-32.json: 161 ms a step of 16 at 16², i.e. ~100 img/s; README: 70–95
- * in runs), the others scaled from it by their measured ratios (plain JS ~30× slower than wasm,
- * the native CPU build ~3× faster, GPUs ~20×). A larger resolution costs about 4× a step per
- * doubling at the same widths (bench/first-hour.ts measured 32² at the CPU sizes).
+ * in runs), the others scaled from it by rough ratios (plain JS ~30× slower than wasm, the native
+ * CPU build ~3× faster, GPUs ~10–20×). Larger resolutions at the CPU sizes, from bench/step.ts
+ * steps against 16² on the same loaded machine: 32² ×3.0, 64² ×5.1; 128² and up: guesses.
  */
 const BENCH_16: Record<string, number> = { wasm: 85, cpu: 3, tensorflow: 250, webgpu: 600, 'tensorflow-gpu': 1500 };
-const RESOLUTION_COST: Record<number, number> = { 16: 1, 32: 2.5, 64: 8, 128: 30, 256: 120, 512: 500, 1024: 2000 };
+const RESOLUTION_COST: Record<number, number> = { 16: 1, 32: 3, 64: 5, 128: 30, 256: 120, 512: 500, 1024: 2000 };
 
 /**
  * kimg after which samples of a default-size CPU run usually read as the dataset's kind of picture
