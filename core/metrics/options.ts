@@ -3,20 +3,19 @@
  * in its config (`metrics`), so its evaluations stay comparable with each other.
  *
  * Cost on a CPU backend (bench/metrics.ts, wasm on 2 cores): the InceptionV3 takes ~0.45 s per
- * image at 299², whatever the training resolution, so an evaluation costs the images it looks at:
- * the dataset's (once per project: their features are cached) and `fakes` generated ones. Small CPU
- * runs train fast (a default 16² run: ~100 img/s, 50 kimg in ~9 min), so 10% of their time buys
- * only ~100 images of evaluation in all. Hence, unless the user sets the sizes:
+ * image at 299², whatever the training resolution, so 10% of a small CPU run's time (a default 16²
+ * run: ~85 img/s, 50 kimg in ~10 min) bought only ~100 images of evaluation in all, and a short or
+ * slow run none. CPU runs are therefore judged by the MobileNetV2 bundled with nsfwjs at 128²
+ * (`features: 'mobilenet'`: 15–35 features/s on wasm here, measured by bench/first-hour.ts), GPU
+ * runs by the InceptionV3. Unless the user sets the sizes:
  *  - at the run's first checkpoint, once its speed is measured, the studio picks the largest sizes
  *    from SIZE_LADDER (up to 200 + 64 on a CPU, 5000 + 1000 on a GPU) with which up to
- *    `PLANNED_EVALUATIONS` evaluations fit in `budget` of the run's projected training time, and
- *    keeps them for the rest of the run (evaluations of a run stay comparable);
- *  - an evaluation that would take the time spent evaluating past `budget` of the training time
- *    so far waits for a later checkpoint, whatever the sizes; one under way that turns out slower
- *    than predicted stops early (core/evaluation/in-training.ts).
- * Measured on a default 16² run here (493 Twemoji, wasm, 2 shared cores, nothing cached yet): sized
- * to 48 dataset + 16 generated images, evaluated at 30, 35, 40 and 50 kimg, 56 s of evaluation for
- * 587 s of training (9.6%).
+ *    `PLANNED_EVALUATIONS` evaluations (the first also measuring the quality scale's ends) fit in
+ *    `budget` of the run's projected training time, and keeps them for the rest of the run
+ *    (evaluations of a run stay comparable);
+ *  - evaluations are paced over the run and one at the last checkpoint is kept room for
+ *    (core/evaluation/in-training.ts `evaluationFits`); one under way that turns out slower than
+ *    predicted stops early.
  */
 import { TRAIN_OPTIONS } from '../api/train-options.js';
 import type { BundledFeatures, CustomExtractorSpec, MetricsConfig } from '../api/run-config.js';

@@ -70,6 +70,7 @@ test('the form says what to expect; a CPU run is judged while it trains; a finis
   assert.equal(minutes(await text(page, 'expect-recognisable')), Math.round((recognisableKimg * 1000) / MEASURED / 60), line);
   assert.equal(minutes(await text(page, 'expect-duration')), Math.round((kimg * 1000) / MEASURED / 60), line);
   assert.equal(await form.getByTestId('expect-short').count(), 0, 'the default run is not called short');
+  await page.screenshot({ path: '/tmp/atelier-first-hour-form.png' });
   // A longer duration takes longer; a shorter one than recognisable is said to end blurry.
   await form.getByLabel('Duration (kimg)').fill(String(kimg * 2));
   await page.waitForFunction((m) => /about (\d+) min/.exec(document.querySelector('[data-testid="expect-duration"]')?.textContent ?? '')?.[1] === String(m), Math.round((kimg * 2 * 1000) / MEASURED / 60));
@@ -152,6 +153,8 @@ test('the form says what to expect; a CPU run is judged while it trains; a finis
   } else {
     assert.equal(level, 'good');
   }
+  await verdict.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: '/tmp/atelier-first-hour-verdict.png', fullPage: true });
   const more = Number(/([\d.]+) kimg more/.exec((await verdict.textContent()) ?? '')?.[1]);
   assert.ok(more > 0, 'Continue training says how much more');
   mark('verdict checked');
