@@ -87,10 +87,16 @@ export function defaultBatch(resolution: number, compute: ComputeClass = 'cpu'):
   return sizeFor(resolution, compute).batch;
 }
 
-/** A duration that shows recognisable results within about an hour (on a workstation CPU: less). */
+/**
+ * The default duration: one that ends past where samples usually become recognisable
+ * (core/train/speed-table.ts RECOGNISABLE_KIMG). On a CPU, measured at 16² (1,911 Twemoji, wasm):
+ * blobs up to ~20 kimg, emoji shapes from ~27 (quality 64 of 100) — so 50 kimg, ~10 min at the
+ * ~85 img/s of an idle 2-core machine; 32² and 64² at the CPU sizes (~3× and ~5× a 16² step):
+ * 40 kimg, ~25 and ~40 min. Larger CPU resolutions: 10 kimg, a first look.
+ */
 export function defaultKimg(resolution: number, compute: ComputeClass = 'cpu'): number {
   if (compute === 'gpu') return resolution <= 32 ? 200 : resolution <= 64 ? 100 : 50;
-  return resolution <= 16 ? 50 : resolution <= 32 ? 25 : 10;
+  return resolution <= 16 ? 50 : resolution <= 64 ? 40 : 10;
 }
 
 /** StyleGAN2-ADA's auto γ. */

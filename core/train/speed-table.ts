@@ -5,9 +5,8 @@
  * list, updated as they train), else typical speeds from the benches (bench/results: wasm on a
  * 2-core EPYC; the studio's CPU sizes).
  *
- * And when samples usually become recognisable, by resolution, for the studio's default sizes:
- * measured on Twemoji with the quality scale (core/metrics/quality.ts) reaching RECOGNISABLE
- * (bench/results/first-hour.json; see docs in the file's `RECOGNISABLE_KIMG`).
+ * And when samples usually become recognisable, by resolution, for the studio's default sizes
+ * (`RECOGNISABLE_KIMG`).
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -37,10 +36,13 @@ const RESOLUTION_COST: Record<number, number> = { 16: 1, 32: 3, 64: 5, 128: 30, 
 
 /**
  * kimg after which samples of a default-size CPU run usually read as the dataset's kind of picture
- * (quality ≥ RECOGNISABLE on the scale), by resolution; GPU sizes learn in fewer kimg per detail
- * but train far longer by default, so the same numbers are used as a floor.
+ * (quality ≥ QUALITY_RECOGNISABLE on the scale), by resolution. 16²: measured —
+ * bench/results/first-hour-16px-1911img-30kimg.json (1,911 Twemoji, baseline, CPU sizes, wasm):
+ * quality 13–22 (coloured blobs) up to 18 kimg, 39 at 21–24, 64 at 27 (emoji shapes), 58 at 30.
+ * 32² and 64² (the same widths, one and two more blocks): estimates from it, a little later;
+ * larger ones: guesses. GPU sizes train far longer by default.
  */
-export const RECOGNISABLE_KIMG: Record<number, number> = { 16: 20, 32: 20, 64: 25, 128: 40, 256: 60, 512: 80, 1024: 100 };
+export const RECOGNISABLE_KIMG: Record<number, number> = { 16: 25, 32: 30, 64: 35, 128: 40, 256: 60, 512: 80, 1024: 100 };
 
 export function recognisableKimg(resolution: number): number {
   return RECOGNISABLE_KIMG[resolution] ?? RECOGNISABLE_KIMG[256]!;
