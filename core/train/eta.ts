@@ -10,7 +10,7 @@
 export interface EtaOptions {
   /** Steps of each session left out of the speed (compilation, warm-up); default 3. */
   warmupSteps?: number;
-  /** Seconds of step time the speed averages over; default 30. */
+  /** Seconds of step time the speed averages over; default 60 (a minute of steps: R1 steps and hiccups average out, a machine that really slows down shows within a minute). */
   windowSeconds?: number;
   /** How far the estimate may drift from the countdown before the countdown moves to it (share); default 0.1. */
   tolerance?: number;
@@ -30,7 +30,7 @@ export class EtaEstimator {
 
   constructor(o: EtaOptions = {}) {
     this.warmup = o.warmupSteps ?? 3;
-    this.window = o.windowSeconds ?? 30;
+    this.window = o.windowSeconds ?? 60;
     this.tolerance = o.tolerance ?? 0.1;
   }
 
