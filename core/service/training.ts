@@ -270,6 +270,7 @@ export class Training {
     const run = this.requireRun(runId);
     if (this.jobOfRun.has(runId) || this.trainedElsewhere(runId)) throw new UserError('invalid-request', `"${run.name}" is training: pause or stop it before deleting it.`);
     this.runs.deleteRun(runId);
+    this.metricsStore.pruneNearest(); // its evaluations' sample pairs went with it
     return this.list();
   }
 

@@ -6,7 +6,13 @@
  * (against a brute-force search), the steady time left, and the speed table.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { Project } from '../../../core/store/project.js';
+import { RunStore } from '../../../core/store/runs.js';
+import { MetricsStore } from '../../../core/store/metrics.js';
 import { evaluationFits, type ScheduleInput } from '../../../core/evaluation/in-training.js';
 import { featureSet, FeaturePair } from '../../../core/metrics/features.js';
 import { kernelInceptionDistance } from '../../../core/metrics/kid.js';
@@ -221,5 +227,31 @@ describe('a finished run in plain words', () => {
     assert.equal(runVerdict(50, 600).level, 'shaping');
     assert.equal(runVerdict(90, 600).level, 'good');
     assert.match(runVerdict(null, null).text, /^Finished, not judged yet: evaluate its last checkpoint/);
+  });
+});
+
+describe('nearest pairs in the project file', () => {
+  it('are kept with their evaluation, read back as PNG data URLs, and go with a deleted run', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'atelier-nearest-'));
+    const p = Project.create(join(dir, 'p.atelier'), 'p', { appVersion: 'test' });
+    try {
+      const runs = new RunStore(p.db);
+      const store = new MetricsStore(p.db);
+      const [a, b] = [runs.createRun('a', 'baseline', {}, 1).id, runs.createRun('b', 'baseline', {}, 1).id];
+      const evaluate = (runId: number) => store.addEvaluation({ runId, checkpointId: null, kimg: 1, source: 'training', extractor: 'x', reference: false, realCount: 4, fakeCount: 4, metrics: { 'Metrics/kid': 0.1 }, seconds: 1 });
+      const [ea, eb] = [evaluate(a), evaluate(b)];
+      const pair = { realImageId: 7, ratio: 0.3, distance: 1.5, samplePng: Buffer.from([1, 2]), realPng: Buffer.from([3]) };
+      store.saveNearest(ea.id, [pair]);
+      store.saveNearest(eb.id, [pair, { ...pair, ratio: NaN }]);
+      assert.deepEqual(store.nearest(eb.id)[0], { imageId: 7, ratio: 0.3, sample: 'data:image/png;base64,AQI=', real: 'data:image/png;base64,Aw==' });
+      assert.ok(Number.isNaN(store.nearest(eb.id)[1]!.ratio));
+      runs.deleteRun(a);
+      store.pruneNearest();
+      assert.deepEqual(store.nearest(ea.id), []);
+      assert.equal(store.nearest(eb.id).length, 2);
+    } finally {
+      p.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
