@@ -121,8 +121,35 @@ export interface MetricsConfig {
   budget: number;
   /** The studio picks `reals` and `fakes` at the first checkpoint to fit the budget (the user did not set them). */
   autoSize: boolean;
-  /** The user's standard FID Inception, or null for the InceptionV3 bundled with nsfwjs. */
+  /** The user's standard FID Inception, or null for a network bundled with nsfwjs (`features` says which). */
   extractor: CustomExtractorSpec | null;
+  /**
+   * The bundled network when `extractor` is null: 'inception' (InceptionV3 at 299², GPU backends)
+   * or 'mobilenet' (MobileNetV2 at 128², ~40× cheaper: CPU backends). Runs stored before this
+   * field existed used the InceptionV3.
+   */
+  features: BundledFeatures;
+  /**
+   * Where the quality scale's ends lie for this run, at its evaluation sizes and extractor: KID of
+   * the untrained generator (0 on the scale) and of the dataset against itself (100: what a perfect
+   * generator scores at these sizes). Measured at the first evaluation; absent before.
+   */
+  anchors?: QualityAnchors;
+}
+
+/** Which network bundled with nsfwjs gives the metrics' features. */
+export type BundledFeatures = 'inception' | 'mobilenet';
+
+/** The two ends of the quality scale (core/metrics/quality.ts), with the sizes and extractor they were measured at. */
+export interface QualityAnchors {
+  /** KID of the untrained generator (the run's initial weights). */
+  untrained: number;
+  /** KID of other dataset images against the evaluation's dataset sample. */
+  self: number;
+  /** The extractor id and sizes they hold for. */
+  extractor: string;
+  reals: number;
+  fakes: number;
 }
 
 /** The user's own extractor: a TF.js conversion of the standard FID Inception. */

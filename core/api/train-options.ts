@@ -126,7 +126,7 @@ export const TRAIN_OPTIONS = {
   preset: { type: 'text', label: 'Preset', help: 'How the run trains: baseline, or ada for small datasets (under ~5,000 images).', group: 'run', advanced: false, flag: 'preset', metavar: 'ID', required: true, maxLength: 64, trim: false, default: null },
   name: { type: 'text', label: 'Run name', help: 'How the run list shows it.', blank: 'Run N · preset', group: 'run', advanced: false, flag: 'name', metavar: 'NAME', maxLength: 200, trim: true, default: null },
   kimg: {
-    type: 'number', label: 'Duration (kimg)', help: 'Thousands of real images shown to the discriminator.', blank: 'by resolution', group: 'run', advanced: false, flag: 'kimg', metavar: 'K', required: true,
+    type: 'number', label: 'Duration (kimg)', help: 'How long to train, in thousands of your images shown to the networks (kimg).', blank: 'by resolution', group: 'run', advanced: false, flag: 'kimg', metavar: 'K', required: true,
     cli: 'duration in thousands of images shown to the discriminator', min: 0, minInclusive: false, max: 100000, integer: false, step: 'any', default: null,
     messages: { low: 'The duration must be more than 0 kimg.' },
   },
@@ -150,9 +150,9 @@ export const TRAIN_OPTIONS = {
     accepts: isAugPipe, invalid: `Use an ADA pipeline (${ADA_PIPELINES.join(', ')}) or diffaugment, optionally with its parts (diffaugment:color,translation,cutout).`,
   },
   augTarget: {
-    type: 'number', label: 'r_t target', help: 'The strength p rises while r_t (how surely D calls the reals real, −1 to 1) is above this, and falls below it.', group: 'augment', advanced: true, augmentOnly: true, flag: 'target', metavar: 'T',
+    type: 'number', label: 'Overfitting target (r_t)', help: 'Images are altered more often (p rises) while the overfitting signal r_t — how surely the discriminator calls your images real, −1 to 1 — is above this, and less often below it.', group: 'augment', advanced: true, augmentOnly: true, flag: 'target', metavar: 'T',
     cli: 'the r_t that the adaptive strength p steers toward', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', default: 0.6, // the paper's §3: 0.6 worked across datasets
-    messages: { low: 'The r_t target must be above 0.', high: 'The r_t target must be at most 1.' },
+    messages: { low: 'The overfitting target (r_t) must be above 0.', high: 'The overfitting target (r_t) must be at most 1.' },
   },
   augP: {
     type: 'number', label: 'Fixed strength p', help: 'Augment each image with this probability per transform, 0–1, instead of adapting it.', blank: 'adaptive', group: 'augment', advanced: true, augmentOnly: true, flag: 'p', metavar: 'P',
@@ -167,7 +167,7 @@ export const TRAIN_OPTIONS = {
   gLr: { type: 'number', label: 'G learning rate', help: 'How far each step moves the generator (Adam).', group: 'optimiser', advanced: true, flag: 'g-lr', metavar: 'LR', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', default: 0.0025 },
   dLr: { type: 'number', label: 'D learning rate', help: 'The same for the discriminator.', group: 'optimiser', advanced: true, flag: 'd-lr', metavar: 'LR', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', default: 0.0025 },
   dStepsPerG: { type: 'number', label: 'D steps per G step', help: 'Discriminator updates for each generator update, 1–8.', group: 'optimiser', advanced: true, flag: 'd-steps', metavar: 'N', min: 1, minInclusive: true, max: 8, integer: true, step: 1, default: 1 },
-  r1Gamma: { type: 'number', label: 'R1 γ', help: 'How strongly D is kept smooth around real images.', blank: '0.0002 × resolution² ÷ batch', group: 'optimiser', advanced: true, flag: 'r1-gamma', metavar: 'G', min: 0, minInclusive: true, max: 10000, integer: false, step: 'any', default: null },
+  r1Gamma: { type: 'number', label: 'Smoothness (R1 γ)', help: 'How strongly the discriminator is kept smooth around your images (the R1 penalty’s weight γ).', blank: '0.0002 × resolution² ÷ batch', group: 'optimiser', advanced: true, flag: 'r1-gamma', metavar: 'G', min: 0, minInclusive: true, max: 10000, integer: false, step: 'any', default: null },
   emaKimg: { type: 'number', label: 'EMA half-life (kimg)', help: 'Previews and exports use an average of G over roughly this many kimg.', blank: 'batch × 10 ÷ 32', group: 'optimiser', advanced: true, flag: 'ema-kimg', metavar: 'K', min: 0, minInclusive: true, max: 1000, integer: false, step: 'any', default: null },
   loss: { type: 'choice', label: 'Loss', help: 'How D’s verdicts become the losses both networks minimise.', group: 'optimiser', advanced: true, flag: 'loss', metavar: 'NAME', choices: menu(LOSS_LABELS, LOSS_CHOICES), default: 'logistic' },
   // Capacity.

@@ -46,3 +46,11 @@ export type SampleSpec =
 
 
 export type ModelExportFormat = 'tfjs' | 'onnx' | 'html' | 'images';
+
+/**
+ * The quality scale's words (core/metrics/quality.ts: 0 = the untrained generator, 100 = the
+ * dataset against itself): below BLURRY a run's samples are still blurry; from RECOGNISABLE on
+ * they usually read as the dataset's kind of picture (bench/first-hour.ts, Twemoji at 16²).
+ */
+export const QUALITY_BLURRY = 40;
+export const QUALITY_RECOGNISABLE = 60;

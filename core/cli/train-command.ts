@@ -168,10 +168,11 @@ async function settings(values: Record<string, unknown>, training: Training): Pr
   return settingsFromFlags(values, { kimg: defaults.kimg });
 }
 
-/** 'KID 0.0123 ± 0.0010 · FID 45.6 · precision 0.61 · recall 0.34'. */
+/** 'quality 34/100 · KID 0.0123 ± 0.0010 · FID 45.6 · precision 0.61 · recall 0.34' (the quality once the run's scale is known). */
 export function metricsLine(m: Record<string, number>): string {
   const v = (name: string, digits: number): string | null => (m[name] === undefined ? null : (m[name] as number).toFixed(digits));
   const parts = [
+    v('Metrics/quality', 0) !== null ? `quality ${v('Metrics/quality', 0)}/100` : null,
     v('Metrics/kid', 4) !== null ? `KID ${v('Metrics/kid', 4)}${v('Metrics/kid_std', 4) !== null ? ` ± ${v('Metrics/kid_std', 4)}` : ''}` : null,
     v('Metrics/fid', 2) !== null ? `FID ${v('Metrics/fid', 2)}` : null,
     v('Metrics/precision', 3) !== null ? `precision ${v('Metrics/precision', 3)}` : null,

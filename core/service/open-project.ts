@@ -11,6 +11,7 @@ import { DatasetService } from './dataset.js';
 import { Evaluation } from './evaluation.js';
 import { Gallery } from './gallery.js';
 import { Training } from './training.js';
+import { speedFile } from '../train/speed-table.js';
 
 export class OpenProject {
   private jobManager: JobManager | null = null;
@@ -19,9 +20,11 @@ export class OpenProject {
   private evaluationService: Evaluation | null = null;
   private galleryService: Gallery | null = null;
 
+  /** `appHome`: the per-user folder (the speed table lives there); none: no measured speeds are kept. */
   constructor(
     readonly project: Project,
     private readonly emit: (event: StudioEvent) => void,
+    private readonly appHome: string | null = null,
   ) {}
 
   /** The project's one JobManager: training, evaluation and import jobs. */
@@ -41,7 +44,7 @@ export class OpenProject {
   }
 
   get training(): Training {
-    this.trainingService ??= new Training(this.jobs, () => this.dataset.store, this.emit);
+    this.trainingService ??= new Training(this.jobs, () => this.dataset.store, this.emit, this.appHome === null ? null : speedFile(this.appHome));
     return this.trainingService;
   }
 

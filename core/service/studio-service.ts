@@ -102,7 +102,7 @@ export class StudioService {
 
   private async adopt(project: Project): Promise<ProjectSummary> {
     await this.release();
-    this.open = new OpenProject(project, (e) => this.emit(e));
+    this.open = new OpenProject(project, (e) => this.emit(e), this.host.appHome);
     const summary = project.summary();
     const recent = this.recent.touch(project.path, summary.name);
     this.emit({ type: 'project.changed', project: summary });

@@ -22,6 +22,7 @@ import { loadNetworks, type Nets, type SnapshotReason, type TickInfo, type TickV
 import { type BatchFit, evaluationOutOfMemoryMessage, fitBatch, isOutOfMemory, memoryBudget, outOfMemoryMessage } from '../train/memory.js';
 import { PreviewGrid } from '../train/preview.js';
 import { checkpointState, type CheckpointState } from '../train/checkpoint-state.js';
+import { EtaEstimator } from '../train/eta.js';
 
 export interface SessionOptions {
   /** The project's database, opened by the caller (WAL, busy_timeout). */
@@ -57,7 +58,8 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
   let config = trainConfigFromJson(run.config, `run ${o.runId}`);
   const checkpoint = runs.latestCheckpoint(o.runId);
   const saved = checkpoint ? checkpointState(checkpoint.state, `The checkpoint of "${run.name}" at ${checkpoint.kimg} kimg`) : null;
-  if (saved) config = saved.config;
+  // A run continues with the settings it started with; only its length can grow ("Continue training" extends the run's kimg).
+  if (saved) config = { ...saved.config, kimg: Math.max(saved.config.kimg, config.kimg) };
 
   const base = { runId: o.runId, kimgTotal: config.kimg, step: saved?.loop.step ?? 0, kimg: (saved?.loop.nimg ?? 0) / 1000, imgPerSec: 0, etaSeconds: null, stats: {} };
   let backendName = 'starting';
@@ -132,6 +134,7 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
       seed: config.seed,
       conditional: config.net.numClasses > 0,
       backend: choice.name,
+      net: config.net,
       ada: config.augment.kind === 'ada' && (config.augment.p ?? null) === null,
       log,
     });
@@ -204,21 +207,26 @@ async function runLoop(
   let lastProgress = 0;
   let stats: Record<string, number> = {};
   let imgPerSec = 0;
-  const eta = (kimg: number): number | null => (imgPerSec > 0 ? Math.max(0, Math.round(((config.kimg - kimg) * 1000) / imgPerSec)) : null);
+  // Time left: the speed of training steps only (not warm-up, checkpoints or evaluations), plus the evaluations still planned.
+  const timer = new EtaEstimator();
+  let lastNimg = Math.round(loop.kimg * 1000);
+  const eta = (kimg: number): number | null => timer.eta((config.kimg - kimg) * 1000, performance.now() / 1000, metrics.remainingSeconds(kimg));
   const at = (): Pick<TrainProgress, 'step' | 'kimg'> => ({ step: loop.step, kimg: loop.kimg });
 
   send({ phase: 'training', ...at(), imgPerSec, etaSeconds: null, stats });
   return loop.run({
     requested: o.requested,
-    stepped: ({ kimg, seconds }) => {
-      if (imgPerSec === 0 && seconds > 0) imgPerSec = (config.batch * config.dStepsPerG) / seconds;
+    stepped: ({ nimg, kimg, seconds }) => {
+      timer.step(nimg - lastNimg, seconds);
+      lastNimg = nimg;
+      imgPerSec = timer.rate() ?? imgPerSec;
       if (Date.now() - lastProgress < every) return;
       lastProgress = Date.now();
       send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(kimg), stats });
     },
     tick: async (t: TickInfo): Promise<TickVerdict> => {
       stats = t.stats;
-      imgPerSec = Number.isFinite(t.stats['img_s']) ? (t.stats['img_s'] as number) : imgPerSec;
+      imgPerSec = timer.rate() ?? (Number.isFinite(t.stats['img_s']) ? (t.stats['img_s'] as number) : imgPerSec);
       runs.reportTick(o.runId, t.kimg, t.stats);
       // An exploding loss or logit: stop here, before a checkpoint of these weights.
       const exploded = findDivergence(t.stats);

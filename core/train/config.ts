@@ -46,6 +46,11 @@ interface Size {
  * Capacity and batch by resolution and compute. CPU sizes were chosen from measured wasm step
  * times (bench/step): 128 channels at 16² took 8.6 s a step at batch 32, 16 channels 0.12 s at
  * batch 8; conv cost grows with channels² × batch, so ~32 channels keeps a step near a second.
+ * At 32² and 64² the CPU sizes keep 32 channels at most (16 at the top resolution), for a first
+ * run that ends recognisable within the hour (issue 15: a 32² run at 64 channels did 2–10 img/s):
+ * bench/step.ts, wasm, batch 16, 2 shared cores at load ~14 — 16² (512/32) 1.23 s a step; 32²
+ * 3.7 s at 512/32 (1.57 s unloaded at the old 1024/64, ~3× slower than 512/32); 64² 6.3 s at
+ * 1024/32 against 69 s at the old 2048/64 (11×).
  */
 const SIZES: Record<ComputeClass, Record<number, Size>> = {
   gpu: {
@@ -59,8 +64,8 @@ const SIZES: Record<ComputeClass, Record<number, Size>> = {
   },
   cpu: {
     16: { batch: 16, channelBase: 512, channelMax: 32, latent: 128 },
-    32: { batch: 16, channelBase: 1024, channelMax: 64, latent: 128 },
-    64: { batch: 16, channelBase: 2048, channelMax: 64, latent: 256 },
+    32: { batch: 16, channelBase: 512, channelMax: 32, latent: 128 },
+    64: { batch: 16, channelBase: 1024, channelMax: 32, latent: 256 },
     128: { batch: 8, channelBase: 4096, channelMax: 128, latent: 256 },
     256: { batch: 8, channelBase: 8192, channelMax: 128, latent: 256 },
     512: { batch: 4, channelBase: 16384, channelMax: 256, latent: 512 },
@@ -72,14 +77,26 @@ function sizeFor(resolution: number, compute: ComputeClass): Size {
   return SIZES[compute][resolution] ?? SIZES[compute][256]!;
 }
 
+/** Whether a run's networks have the studio's default widths for its resolution and compute (its speed is what a new default run gets). */
+export function isDefaultCapacity(config: Pick<TrainConfig, 'net'>, compute: ComputeClass): boolean {
+  const size = sizeFor(config.net.resolution, compute);
+  return config.net.channelBase === size.channelBase && config.net.channelMax === size.channelMax;
+}
+
 export function defaultBatch(resolution: number, compute: ComputeClass = 'cpu'): number {
   return sizeFor(resolution, compute).batch;
 }
 
-/** A duration that shows recognisable results within about an hour (on a workstation CPU: less). */
+/**
+ * The default duration: one that ends past where samples usually become recognisable
+ * (core/train/speed-table.ts RECOGNISABLE_KIMG). On a CPU, measured at 16² (1,911 Twemoji, wasm):
+ * blobs up to ~20 kimg, emoji shapes from ~27 (quality 64 of 100) — so 50 kimg, ~10 min at the
+ * ~85 img/s of an idle 2-core machine; 32² and 64² at the CPU sizes (~3× and ~5× a 16² step):
+ * 40 kimg, ~25 and ~40 min. Larger CPU resolutions: 10 kimg, a first look.
+ */
 export function defaultKimg(resolution: number, compute: ComputeClass = 'cpu'): number {
   if (compute === 'gpu') return resolution <= 32 ? 200 : resolution <= 64 ? 100 : 50;
-  return resolution <= 16 ? 50 : resolution <= 32 ? 25 : 10;
+  return resolution <= 16 ? 50 : resolution <= 64 ? 40 : 10;
 }
 
 /** StyleGAN2-ADA's auto γ. */

@@ -239,6 +239,8 @@ export interface EmojiStudio {
   root: string;
   /** The project file. */
   project: string;
+  /** The server's ATELIER_HOME (per-user state: the recent list, the speed table). */
+  home: string;
   close(): Promise<void>;
 }
 
@@ -263,6 +265,7 @@ export async function emojiStudio(tag: string, name: string, count: number, cate
     server,
     root,
     project,
+    home,
     close: async () => {
       await server.stop();
       await browser.close();

@@ -25,6 +25,25 @@ export function backendName(backend: string): string {
   return TRAIN_OPTIONS.backend.choices.find((c) => c.value === backend)?.label ?? backend;
 }
 
+/** Where a backend runs, in plain words: "your processor, 2 cores (wasm)"; the backend's name stays in brackets for those who know it. */
+export function backendPlain(backend: string, cores?: number | null): string {
+  const processor = `your processor${cores ? `, ${cores} ${cores === 1 ? 'core' : 'cores'}` : ''}`;
+  switch (backend) {
+    case 'wasm':
+      return `${processor} (wasm)`;
+    case 'cpu':
+      return `${processor}, slowest mode (cpu)`;
+    case 'tensorflow':
+      return `${processor} (tensorflow)`;
+    case 'webgpu':
+      return 'your graphics card (webgpu)';
+    case 'tensorflow-gpu':
+      return 'your NVIDIA graphics card (tensorflow-gpu)';
+    default:
+      return backend;
+  }
+}
+
 /** The advanced options typed as numbers. */
 export type NumericKey = { [K in TrainOptionKey]: TrainOptions[K] extends { type: 'number'; advanced: true } ? K : never }[TrainOptionKey] & keyof TrainAdvanced;
 /** The advanced options picked from a menu. */
