@@ -23,7 +23,7 @@
  * batch and at `--threads` threads (default 1), when python3 can import torch (`--no-torch` skips
  * it); each size then gets the ratio backend ms / PyTorch ms.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -295,10 +295,17 @@ function runBackendInChild(name: BackendName, argv: string[], timeoutS: number):
 interface TorchResult {
   ok: boolean;
   reason?: string;
+  python?: string;
   threads?: number;
   torch?: string;
   blas?: unknown;
   sizes?: Array<{ resolution: number; batch: number; msPerStep: { median: number }; imagesPerSecond: number; params: { G: number; D: number } }>;
+}
+
+/** A python3 that imports torch: $ATELIER_PYTHON, then the system's (Debian's python3-torch), then PATH's. */
+function torchPython(): string | undefined {
+  const candidates = [process.env['ATELIER_PYTHON'], '/usr/bin/python3', 'python3'].filter((c): c is string => c !== undefined && c !== '');
+  return candidates.find((py) => spawnSync(py, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0);
 }
 
 /** The PyTorch twin at these sizes/batches and thread count, or why it did not run. */
@@ -315,7 +322,12 @@ function runTorch(pairs: Array<{ resolution: number; batch: number }>, opts: Opt
       '--channel-max', String(opts.channelMax),
     ];
     const env = { ...process.env, OPENBLAS_NUM_THREADS: String(opts.threads), OMP_NUM_THREADS: String(opts.threads) };
-    const child = spawn('python3', args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    const python = torchPython();
+    if (python === undefined) {
+      resolve({ ok: false, reason: 'no python3 here imports torch (install python3-torch, or set ATELIER_PYTHON)' });
+      return;
+    }
+    const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -323,13 +335,12 @@ function runTorch(pairs: Array<{ resolution: number; batch: number }>, opts: Opt
     child.on('error', (e) => resolve({ ok: false, reason: `python3 did not start: ${e.message}` }));
     child.on('exit', (code) => {
       if (code !== 0) {
-        const missing = /No module named 'torch'/.test(err);
-        resolve({ ok: false, reason: missing ? 'python3 cannot import torch (install python3-torch)' : `step.py exited ${code}: ${err.trim().split('\n').pop() ?? ''}` });
+        resolve({ ok: false, reason: `step.py exited ${code}: ${err.trim().split('\n').pop() ?? ''}` });
         return;
       }
       try {
         const doc = JSON.parse(out) as TorchResult;
-        resolve({ ok: true, threads: doc.threads, torch: doc.torch, blas: doc.blas, sizes: doc.sizes });
+        resolve({ ok: true, python, threads: doc.threads, torch: doc.torch, blas: doc.blas, sizes: doc.sizes });
       } catch {
         resolve({ ok: false, reason: 'step.py printed no JSON' });
       }

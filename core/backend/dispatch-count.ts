@@ -10,6 +10,7 @@
  * fused kernel to its dispatch count; it adds a little CPU work per call, nothing on the GPU.
  */
 import * as tf from '@tensorflow/tfjs';
+import { customDispatchListeners } from './kernels/webgpu-adam.js';
 
 /** What one kernel (or phase) caused. */
 export interface OpCounts {
@@ -120,6 +121,19 @@ export class DispatchCounter {
         return device.createBuffer(d);
       },
     };
+    // Our own WGSL kernels dispatch without recordAndSubmit: they report here.
+    customDispatchListeners.add((kernel) => {
+      if (!this.counting) return;
+      this.kernelStack.push(kernel);
+      this.bump((c) => {
+        c.calls++;
+        c.dispatches++;
+      }, () => {
+        this.counts.kernelCalls++;
+        this.counts.dispatches++;
+      });
+      this.kernelStack.pop();
+    });
     this.wrapKernels();
   }
 
