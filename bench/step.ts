@@ -19,9 +19,10 @@
  * submits, by kernel and by phase (forward, backward, optimizer). Counts are exact on any adapter,
  * a software one included, where times are not.
  *
- * The PyTorch twin (bench/reference/step.py) runs in the same invocation, at the same sizes and
- * batch and at `--threads` threads (default 1), when python3 can import torch (`--no-torch` skips
- * it); each size then gets the ratio backend ms / PyTorch ms.
+ * `--threads N` (default 1): wasm computes on N threads (core/backend/wasm-threads.ts), and the
+ * PyTorch twin (bench/reference/step.py) runs in the same invocation on N threads, at the same
+ * sizes and batch, when a python3 here imports torch (`--no-torch` skips it); each size then gets
+ * the ratio backend ms / PyTorch ms.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -52,7 +53,7 @@ interface Options {
   flags: Record<string, string>;
   /** Count one step's dispatches, uploads, passes and submits (webgpu). */
   count: boolean;
-  /** Threads for PyTorch (and, where the backend has threads, for it too); default 1. */
+  /** Threads for wasm and for PyTorch (same count, for the ratio); default 1. */
   threads: number;
   /** Run the PyTorch twin when torch imports; default true. */
   torch: boolean;
@@ -96,6 +97,8 @@ interface BackendResult {
   /** Why it did not load, or what was started. */
   reason: string;
   added?: string[];
+  /** wasm's CPU threads. */
+  threads?: number;
   sizes?: SizeResult[];
   error?: string;
 }
@@ -251,11 +254,12 @@ async function benchSize(resolution: number, opts: Options, backend: string): Pr
 async function runChild(name: BackendName, opts: Options): Promise<void> {
   let result: BackendResult;
   try {
-    const choice = await selectBackend({ prefer: name, preferSource: 'bench --backends' });
+    const choice = await selectBackend({ prefer: name, preferSource: 'bench --backends', threads: opts.threads });
     // After the backend loads: its flags are registered when its package is imported.
     for (const [flag, value] of Object.entries(opts.flags)) tf.env().set(flag, value === 'true' ? true : value === 'false' ? false : Number(value));
     const used = choice.tried[choice.tried.length - 1];
     result = { name, ok: true, reason: used?.reason ?? '', added: choice.added, sizes: [] };
+    if (choice.threads !== undefined) result.threads = choice.threads;
     for (const size of opts.sizes) {
       try {
         result.sizes?.push(await benchSize(size, opts, name));
