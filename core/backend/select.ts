@@ -15,7 +15,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { registerTrainingKernels } from './kernels/index.js';
-import { prepareWasmThreads, resolveWasmThreads, wasmThreadsInUse } from './wasm-threads.js';
+import { prepareWasmThreads, resolveWasmThreads, unrefWasmWorkers, wasmThreadsInUse } from './wasm-threads.js';
 import { startWebGpu } from './webgpu.js';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -136,6 +136,7 @@ async function tryWasm(threads: number | 'auto' | null | undefined): Promise<str
     wasmPathsSet = true;
   }
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm module did not initialise (see the warning above)');
+  unrefWasmWorkers();
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const n = await wasmThreadsInUse();
   const why = n !== want.threads ? ` (${want.threads} asked for; the module had already started)` : want.source === 'machine' ? ' (every core of this machine)' : ' (as set)';

@@ -93,6 +93,16 @@ export async function prepareWasmThreads(threads: number): Promise<void> {
   wasm.setThreadsCount(threads);
 }
 
+/**
+ * Lets the process exit with the thread pool alive: Emscripten refs a worker while it runs a
+ * pthread, and XNNPACK's pool threads run for the module's life, so Node would never exit.
+ */
+export function unrefWasmWorkers(): void {
+  const pthread = (tf.backend() as unknown as { wasm?: { PThread?: { runningWorkers?: Worker[]; unusedWorkers?: Worker[] } } }).wasm?.PThread;
+  if (pthread === undefined) return;
+  for (const w of [...(pthread.runningWorkers ?? []), ...(pthread.unusedWorkers ?? [])]) w.unref();
+}
+
 /** Threads the running wasm backend uses (1 for the single-threaded build). */
 export async function wasmThreadsInUse(): Promise<number> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
