@@ -47,6 +47,8 @@ export interface TrainConfig {
   augment: AugmentConfig;
   /** Requested compute backend ('auto': the best that loads). */
   backend: BackendChoiceName;
+  /** CPU threads for the wasm backend (null: every core of the machine it runs on, at most 8). */
+  threads: number | null;
   /** Start from another run's weights (transfer learning), freezing D's first `freezeD` blocks. */
   transferFrom: { runId: number; checkpointId?: number } | null;
   freezeD: number;

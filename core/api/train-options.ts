@@ -136,6 +136,10 @@ export const TRAIN_OPTIONS = {
   },
   seed: { type: 'number', label: 'Seed', help: 'The same seed and settings give the same run on the same backend.', group: 'run', advanced: false, flag: 'seed', metavar: 'S', cli: 'seeds weights, batches and latents', min: 0, minInclusive: true, max: 2147483647, integer: true, step: 1, default: 0 },
   backend: { type: 'choice', label: 'Compute', help: 'Where training runs; automatic picks the fastest that loads.', group: 'run', advanced: false, flag: 'backend', metavar: 'NAME', choices: menu(BACKEND_LABELS, BACKEND_CHOICES), default: 'auto' },
+  threads: {
+    type: 'number', label: 'CPU threads', help: 'Threads the WebAssembly (CPU) backend computes on, 1–8; GPU backends ignore it.', blank: 'every core of this machine', group: 'run', advanced: true, flag: 'threads', metavar: 'N',
+    min: 1, minInclusive: true, max: 8, integer: true, step: 1, default: null,
+  },
   conditional: {
     type: 'boolean', label: 'Use the labels as classes', help: 'The generator learns each label apart, and you can ask it for one label later.', blank: 'yes with 2 or more labels', group: 'run', advanced: true, flag: 'conditional', metavar: 'yes|no', default: null,
   },

@@ -67,7 +67,7 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
   send({ phase: 'starting' });
 
   // Start the compute backend.
-  const choice = await startBackend(o.backend ?? config.backend, o.backend !== undefined ? 'the backend picked for this session' : `the settings of "${run.name}"`);
+  const choice = await startBackend(o.backend ?? config.backend, o.backend !== undefined ? 'the backend picked for this session' : `the settings of "${run.name}"`, config.threads);
   backendName = choice.name;
   runs.setBackend(o.runId, choice.name);
   log(`run ${o.runId}: ${describeChoice(choice)}`);
@@ -174,9 +174,9 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
   }
 }
 
-async function startBackend(prefer: BackendChoiceName, source: string): Promise<BackendChoice> {
+async function startBackend(prefer: BackendChoiceName, source: string, threads: number | null): Promise<BackendChoice> {
   try {
-    return await selectBackend({ prefer, preferSource: source });
+    return await selectBackend({ prefer, preferSource: source, threads });
   } catch (err) {
     if (err instanceof BackendUnavailableError) throw new UserError('unavailable', err.message);
     throw err;

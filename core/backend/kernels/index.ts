@@ -6,7 +6,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { registerAvgPoolGradGrad } from './avg-pool-grad-grad.js';
 import { makeConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { elementwiseGradsRegistered, registerElementwiseGrads } from './elementwise-grads.js';
 import { registerGreaterGrad } from './greater-grad.js';
+import { reduceGradsRegistered, registerReduceGrads } from './reduce-grads.js';
 import { makeWasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
 import { makeWebGpuConv2DBackpropFilterConfig } from './webgpu-conv2d-backprop-filter.js';
 
@@ -34,7 +36,9 @@ function replaceKernel(config: tf.KernelConfig): void {
 /**
  * Registers what `backendName` needs for training; idempotent. Call after the backend is set up
  * (these kernels reuse its Conv2D, Transpose, Slice and Reverse kernels).
- *   all:  gradients for Greater and AvgPoolGrad (double backprop through leakyRelu and avgPool, for R1)
+ *   all:  gradients for Greater and AvgPoolGrad (double backprop through leakyRelu and avgPool, for R1);
+ *         Sum's and Mean's gradients without a host-made `ones` (an upload per call on webgpu), and
+ *         LeakyRelu's, Rsqrt's, Sqrt's and Square's with their numbers as kept constants
  *   wasm: Conv2DBackpropFilter (missing); Conv2DBackpropInput for stride 1 (~1.5× faster step)
  *   cpu:  Conv2DBackpropFilter (the stock one is ~40× slower than a forward conv)
  *   webgpu: Conv2DBackpropFilter split over the sum (the stock one took 96% of a 128² step's GPU time)
@@ -48,6 +52,14 @@ export function registerTrainingKernels(backendName: string): TrainingKernelRepo
   if (tf.getGradient('AvgPoolGrad') === undefined) {
     registerAvgPoolGradGrad();
     added.push('gradient AvgPoolGrad');
+  }
+  if (!reduceGradsRegistered()) {
+    registerReduceGrads();
+    added.push('gradients Sum, Mean (onesLike)');
+  }
+  if (!elementwiseGradsRegistered()) {
+    registerElementwiseGrads();
+    added.push('gradients LeakyRelu, Rsqrt, Sqrt, Square (kept constants)');
   }
   if ((backendName === 'wasm' || backendName === 'cpu') && !isOurKernel('Conv2DBackpropFilter', backendName)) {
     replaceKernel(makeConv2DBackpropFilterConfig(backendName));
