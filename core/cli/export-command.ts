@@ -10,7 +10,7 @@
  * Generator formats take --model M or --run RUN[:CHECKPOINT] and run in the sampling worker.
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { ExportResult, ModelExportFormat } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { exportDatasetZip } from '../export/dataset-zip.js';
@@ -19,6 +19,7 @@ import { DatasetStore } from '../store/dataset.js';
 import { Project } from '../store/project.js';
 import { parseCommand, type CommandIO } from './args.js';
 import { generatorSource } from './generator-option.js';
+import { shellArg } from './next-step.js';
 import { backendOption, exportSeedImages, psiOption } from './sample-command.js';
 
 const USAGE = `Usage: atelier export <project.atelier> --format FORMAT [--out PATH] [options]
@@ -35,7 +36,7 @@ Options:
   --run RUN[:CP]    (tfjs, onnx, html, images) a run's checkpoint instead (default: its best, else its newest)
   --out PATH        where to write (default: beside the project, <name>-<format>…)
   --seeds LIST      (images) e.g. 0-99 (default 0-15)
-  --psi P           (images) truncation ψ (default 1)
+  --psi P           (images) truncation ψ (default 0.7, as the Gallery opens)
   --class C         (images) class name or index
   --labels MODE     (dataset) auto (labels when every image has one, default) or none
   --backend NAME    (generator formats) wasm, cpu, … (default: ATELIER_BACKEND, else the best that loads)
@@ -66,7 +67,7 @@ function describeResult(r: ExportResult, label: string): string {
   const size = `${(r.bytes / 1e6).toFixed(1)} MB`;
   switch (r.format) {
     case 'tfjs':
-      return `Wrote ${r.path}/ (${size}): "${label}" as a TF.js GraphModel. In Node: cd ${basename(r.path)} && node load-node.mjs 0 1 2; in a page: tf.loadGraphModel('…/model.json').`;
+      return `Wrote ${r.path}/ (${size}): "${label}" as a TF.js GraphModel. In Node: cd ${shellArg(r.path)} && npm install && node load-node.mjs 0 1 2; in a page: tf.loadGraphModel('…/model.json').`;
     case 'onnx':
       return `Wrote ${r.path} (${size}): "${label}" as ONNX; checked against the studio on ${r.onnxCheck!.samples} images, largest difference ${r.onnxCheck!.maxAbsDiff.toExponential(2)} (allowed ${r.onnxCheck!.tolerance}).`;
     case 'html':
