@@ -9,8 +9,11 @@
  *
  * Generator formats take --model M or --run RUN[:CHECKPOINT] and run in the sampling worker.
  */
-import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { plainFileName } from '../api/vocabulary.js';
+import { exportFolderFor } from '../service/paths.js';
+import { ImportStore } from '../store/imports.js';
 import type { ExportResult, ModelExportFormat } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { exportDatasetZip } from '../export/dataset-zip.js';
@@ -34,7 +37,7 @@ Formats:
 Options:
   --model M         (tfjs, onnx, html, images) a model, by name or id
   --run RUN[:CP]    (tfjs, onnx, html, images) a run's checkpoint instead (default: its best, else its newest)
-  --out PATH        where to write (default: beside the project, <name>-<format>…)
+  --out PATH        where to write (default: <name>-exports/<name>-<format>… beside the project file)
   --seeds LIST      (images) e.g. 0-99 (default 0-15)
   --psi P           (images) truncation ψ (default 0.7, as the Gallery opens)
   --class C         (images) class name or index
@@ -93,8 +96,18 @@ const exportGenerator: Exporter = async ({ project, format, out, force, values }
   }
 };
 
+/** `<project>-exports/<project>-<format>` beside the project file (never inside a folder images came from), plain names. */
 function defaultOut(projectPath: string, format: string): string {
-  const base = projectPath.replace(/\.atelier$/i, '');
+  const project = Project.inspect(projectPath);
+  let sources: string[];
+  try {
+    sources = new ImportStore(project.db).sourcePaths().map((p) => (existsSync(p) && statSync(p).isDirectory() ? p : dirname(p)));
+  } finally {
+    project.close();
+  }
+  const folder = exportFolderFor(projectPath, sources);
+  mkdirSync(folder, { recursive: true });
+  const base = join(folder, plainFileName(basename(projectPath).replace(/\.atelier$/i, ''), 'project'));
   return format === 'dataset' ? `${base}-dataset.zip` : format === 'onnx' ? `${base}-generator.onnx` : `${base}-${format}`;
 }
 

@@ -141,6 +141,12 @@ export class ImportStore {
     };
   }
 
+  /** Every path ever picked for an import (files and folders, as picked), oldest first, once each. */
+  sourcePaths(): string[] {
+    const rows = this.db.prepare<[], { sources: string }>('SELECT sources FROM imports ORDER BY id').all();
+    return [...new Set(rows.flatMap((r) => JSON.parse(r.sources) as string[]))];
+  }
+
   beginImport(sources: string[], settings: NormaliseSettings, options: ImportOptions): number {
     const at = now();
     return Number(this.s.insertImport.run(JSON.stringify(sources), JSON.stringify(settings), JSON.stringify(options), null, at, at).lastInsertRowid);

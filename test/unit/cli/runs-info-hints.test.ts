@@ -141,7 +141,7 @@ test('new → import → runs/info → sample → export: each names the next co
   assert.equal(exportCommand, `atelier export pets.atelier --run ${run2.id} --format html`);
   const exported = atelier(words(exportCommand), dir);
   assert.equal(exported.code, 0, exported.err);
-  assert.ok(existsSync(join(dir, 'pets-html', 'index.html')) || /Wrote .*index\.html/.test(exported.out), exported.out);
+  assert.ok(existsSync(join(dir, 'pets-exports', 'pets-html', 'index.html')), `the default: a plain-named folder beside the project file\n${exported.out}`);
 });
 
 test("sample's ψ default is the Gallery's", async () => {
@@ -189,4 +189,16 @@ test('the TF.js export hint works as printed: npm install, then node load-node.m
     run.stdout.trim().split('\n').map((l) => l.replace(/mean pixel [\d.]+/, 'mean pixel M')),
     [0, 1, 2].map((s) => `seed ${s}: 16×16 rgb, mean pixel M`),
   );
+});
+
+test('exports default beside the project file, never inside a folder images were imported from; names are plain', async () => {
+  const { exportFolderFor } = await import('../../../core/service/paths.js');
+  const { plainFileName } = await import('../../../core/api/vocabulary.js');
+  assert.equal(exportFolderFor('/data/Emoji Set.atelier', ['/data/emoji']), '/data/Emoji-Set-exports');
+  // The project sits inside the folder it imported: the exports go beside that folder instead.
+  assert.equal(exportFolderFor('/data/emoji/emoji.atelier', ['/data/emoji', '/data/emoji/people']), '/data/emoji-exports');
+  assert.equal(exportFolderFor('/data/emoji/sub/p.atelier', ['/data/emoji/sub', '/data/emoji']), '/data/p-exports');
+  assert.equal(plainFileName('Run 1 · ada at 1.2 kimg walk'), 'Run-1-ada-at-1.2-kimg-walk');
+  assert.equal(plainFileName('  ·  '), 'export');
+  assert.equal(plainFileName('Café crème/..'), 'Café-crème');
 });
