@@ -126,7 +126,8 @@ function summary(r: ImportReport): string[] {
   ];
   for (const d of r.duplicatePairs.slice(0, 20)) lines.push(`  duplicate (${d.kind}${d.kind === 'near' ? `, ${d.distance} bits` : ''}): ${d.file}  — kept ${d.keptFile}`);
   if (r.duplicatePairs.length > 20) lines.push(`  … and ${r.duplicatePairs.length - 20} more duplicates (--json lists them all)`);
-  for (const s of r.skipped) lines.push(`  skipped: ${s.file} — ${s.reason}`);
+  // The stored reason names what works in the studio too; the command line can also raise the limit.
+  for (const s of r.skipped) lines.push(`  skipped: ${s.file} — ${s.reason}${s.code === 'too-large' && /pixels is above the limit/.test(s.reason) ? ' (Or raise the limit: --max-pixels N.)' : ''}`);
   return lines;
 }
 

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, extname, join } from 'node:path';
 import type { ChooserPlace, DirListing, FileEntry } from '../api/contract.js';
 import { UserError, describeIoError } from '../api/errors.js';
-import { PROJECT_EXTENSION } from '../store/project-file.js';
+import { PROJECT_EXTENSION, isProjectCompanion } from '../store/project-file.js';
 import { canonicalPath, isInside, widenHint } from './paths.js';
 
 /** Where removable and extra disks are mounted. */
@@ -65,7 +65,8 @@ export function listDir(root: string, requested?: string, places: ChooserPlace[]
   }
   const entries: FileEntry[] = [];
   for (const name of names) {
-    if (name.startsWith('.')) continue;
+    // Hidden files, and a project's own -wal/-shm/reserve files (never anything to pick).
+    if (name.startsWith('.') || isProjectCompanion(name)) continue;
     const path = join(dir, name);
     try {
       const st = statSync(path);

@@ -14,6 +14,10 @@ import { LabelIds } from './labels.js';
 export interface ImportOptions {
   /** 'folders': each first-level subfolder name becomes a label (class). */
   labels: LabelSource;
+  /** With 'folders': first-level folders whose images are imported without a label (e.g. tiny classes). */
+  unlabelledFolders: string[];
+  /** With 'folders': first-level folders left out of the import. */
+  leaveOutFolders: string[];
   /** Near duplicates: perceptual-hash Hamming distance at or below this (of 64 bits) drops a copy; -1 turns it off. */
   nearThreshold: number;
   /** Near duplicates must also match in colour: largest difference of the 4×4 mean-colour grid (0–255). */

@@ -26,6 +26,11 @@ import { SCHEMA_VERSION, migrate } from './migrations/index.js';
 /** PRAGMA application_id of every project file: 'GANA'. */
 export const APPLICATION_ID = 0x47414e41;
 export const PROJECT_EXTENSION = '.atelier';
+
+/** A project file's own companions: SQLite's `-wal`, `-shm`, `-journal`, and the disk reserve (`-reserve`, `-reserve-<role>`). */
+export function isProjectCompanion(name: string): boolean {
+  return /\.atelier-(wal|shm|journal|reserve(-[a-z]+)?)$/i.test(name);
+}
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
 export interface HeaderInfo {

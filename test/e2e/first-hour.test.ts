@@ -6,16 +6,19 @@
  *   - a star pins its checkpoint: checkpoints written after it (as training writes them, through
  *     the store on another connection) prune the others, not the starred one; the Train view
  *     marks it, and deleting the run names the starred image;
- *   - the Gallery's export chooser starts in the export folder beside the project, with a plain name.
+ *   - the Gallery's export chooser starts in the export folder beside the project, with a plain name;
+ *   - import: the project's -wal/-shm are not offered, labels from folders start on when every
+ *     image is in a first-level folder, a tiny class is flagged and can be left out.
  */
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { selectBackend } from '../../core/backend/select.js';
 import { Project } from '../../core/store/project.js';
 import { RunStore } from '../../core/store/runs.js';
+import { EMOJI_DIR, EMOJI_JSON } from '../unit/data/helpers.js';
 import { projectWithCheckpoint } from '../unit/gallery/helpers.js';
 import { cleanup, launchBrowser, listProblems, newContext, requireRendererBuild, type Server, startServer, tempDir, watchedPage } from './harness.js';
 
@@ -143,5 +146,53 @@ test('a star keeps its checkpoint through pruning; deleting the run names it; ex
   assert.match(warning, /1 starred image comes from this run’s checkpoints\. It stays in the Gallery under “Kept from deleted generators”, but cannot be sampled again/);
   assert.match(warning, /seed 0, ψ 0\.7 — checkpoint at 0\.32 kimg/);
   await confirm.getByRole('button', { name: 'Cancel' }).click();
+  assert.deepEqual(listProblems(w.problems), [], 'the page logged errors or CSP violations');
+});
+
+test('import: the project’s own files are not offered; labels from folders start on; a tiny class is flagged and can be left out', async (t) => {
+  const context = await newContext(browser!);
+  t.after(() => context.close());
+  const w = await watchedPage(context);
+  const page = w.page;
+  await page.goto(server!.url);
+  await ensureOpen(page);
+  const emoji = (JSON.parse(readFileSync(EMOJI_JSON, 'utf8')) as Array<{ image: string; category: string; sort_order: number; has_img_twitter: boolean }>)
+    .filter((e) => e.has_img_twitter && e.category === 'Smileys & Emotion')
+    .sort((a, b) => a.sort_order - b.sort_order)
+    .map((e) => e.image);
+  const fill = (folder: string, names: string[]): void => {
+    mkdirSync(join(root, 'pics', folder), { recursive: true });
+    for (const n of names) copyFileSync(join(EMOJI_DIR, n), join(root, 'pics', folder, n));
+  };
+  fill('faces', emoji.slice(0, 10));
+  fill('more faces', emoji.slice(10, 20));
+  fill('misc', emoji.slice(20, 22));
+
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Dataset' }).click();
+  await page.getByRole('button', { name: 'Import images…' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Import images' });
+  // The open project's folder: the project is shown (not importable); its -wal and -shm are not there at all.
+  await dialog.getByRole('navigation', { name: 'Places' }).getByRole('button', { name: 'studio (recent)' }).click();
+  const studioList = dialog.getByRole('list', { name: `Contents of ${join(root, 'studio')}` });
+  await studioList.getByText('Critters.atelier', { exact: true }).waitFor();
+  assert.ok(readdirSync(join(root, 'studio')).includes('Critters.atelier-wal'), 'the -wal file is on disk (the project is open)');
+  assert.equal(await studioList.getByText(/Critters\.atelier-(wal|shm)/).count(), 0, 'and not offered');
+  await dialog.getByRole('navigation', { name: 'Places' }).getByRole('button', { name: 'Served folder' }).click();
+  await dialog.getByRole('list', { name: `Contents of ${root}` }).waitFor();
+  await dialog.getByRole('checkbox', { name: 'pics', exact: true }).check();
+  await dialog.getByRole('button', { name: 'Next' }).click();
+
+  // Every image is in a first-level folder: labels from folders are on; misc is flagged.
+  await dialog.getByTestId('import-folders').filter({ hasText: 'Every image is in a subfolder: faces (10), more faces (10), misc (2).' }).waitFor();
+  assert.equal(await dialog.getByRole('checkbox', { name: 'Labels from folder names' }).isChecked(), true);
+  const tiny = dialog.getByTestId('tiny-classes');
+  assert.match(((await tiny.textContent()) ?? '').replace(/\s+/g, ' '), /One folder is much smaller than the rest: misc \(2 files\)\. A class with so few images is hard for a generator to learn\./);
+  assert.equal(await tiny.getByRole('radio', { name: 'Keep it as a class' }).isChecked(), true);
+  await tiny.getByRole('radio', { name: 'Leave it out of this import' }).check();
+  await dialog.getByRole('button', { name: 'Start import' }).click();
+  await page.getByRole('status').getByText('Import finished').waitFor({ timeout: 60_000 });
+  const labels = page.getByRole('table', { name: 'Labels' });
+  await labels.getByRole('rowheader', { name: 'more faces', exact: true }).waitFor();
+  assert.deepEqual((await labels.getByRole('rowheader').allTextContents()).map((s) => s.trim()).sort(), ['faces', 'more faces']);
   assert.deepEqual(listProblems(w.problems), [], 'the page logged errors or CSP violations');
 });
