@@ -71,6 +71,8 @@ export interface RunSummary {
   updatedAt: string;
   /** kimg of the newest checkpoint; a run with one can resume. */
   latestCheckpointKimg: number | null;
+  /** Starred gallery images made from its checkpoints (those checkpoints are kept); deleting the run leaves them unable to be sampled again. */
+  starred: Array<{ itemId: number; checkpointId: number; kimg: number; label: string }>;
 }
 
 export interface CheckpointSummary {
@@ -80,6 +82,8 @@ export interface CheckpointSummary {
   isBest: boolean;
   createdAt: string;
   sizeBytes: number;
+  /** Starred gallery images made from it: while there are any, it is kept when older checkpoints are pruned. */
+  starred: number;
 }
 
 export interface RunDetail extends RunSummary {

@@ -11,6 +11,7 @@ import { JobManager } from '../jobs/job-manager.js';
 import { Training } from '../service/training.js';
 import { DatasetStore } from '../store/dataset.js';
 import { Project } from '../store/project.js';
+import { atelierCommand, nextForRun } from './next-step.js';
 import { parseCommand, type CommandIO } from './args.js';
 import { givenTrainFlags, settingsFromFlags, trainFlagConfig, trainOptionsUsage } from './train-options-cli.js';
 
@@ -140,10 +141,11 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     const newest = cps.reduce<(typeof cps)[number] | null>((a, c) => (a === null || c.step > a.step ? c : a), null);
     const step = newest?.step ?? 0;
     const kimg = round(newest?.kimg ?? 0);
-    const resume = `atelier train ${projectArg} --resume ${runId}`;
+    const resume = atelierCommand('train', projectArg, '--resume', String(runId));
     const resumable = end.status === 'paused' || end.status === 'stopped' || end.status === 'failed';
-    if (json) line({ type: 'end', runId, status: end.status, kimg, step, error: end.error, ...(resumable ? { resume } : {}) });
-    else if (end.status === 'done') io.out(`Done: "${run.name}" trained ${kimg} kimg.`);
+    const next = resumable && cps.length > 0 ? resume : cps.length > 0 ? nextForRun(projectArg, runId) : atelierCommand('train', projectArg, '--preset', run.preset);
+    if (json) line({ type: 'end', runId, status: end.status, kimg, step, error: end.error, ...(resumable ? { resume } : {}), next });
+    else if (end.status === 'done') io.out(`Done: "${run.name}" trained ${kimg} kimg.\nNext: ${next}  (then ${atelierCommand('eval', projectArg, '--run', String(runId))} scores it)`);
     else if (end.status === 'failed') io.err(`atelier train: ${end.error ?? 'the run failed'}${resumable && cps.length > 0 ? ` To continue: ${resume}` : ''}`);
     else {
       if (end.error) io.err(`atelier train: ${end.error}`); // paused itself (it diverged)

@@ -283,7 +283,7 @@ export class Training {
   private summary(run: RunInfo): RunSummary {
     const cps = this.runs.listCheckpoints(run.id);
     const { config: _config, ...rest } = run;
-    return { ...rest, latestCheckpointKimg: cps.length ? Math.max(...cps.map((c) => c.kimg)) : null };
+    return { ...rest, latestCheckpointKimg: cps.length ? Math.max(...cps.map((c) => c.kimg)) : null, starred: this.runs.starredImages(run.id) };
   }
 
   private jobChanged(job: JobInfo<'train'>, ending: JobEnding<JobSpec<'train'>> | null): void {

@@ -245,6 +245,12 @@ export class TrainingState extends ProjectScopedState {
     if (p.state !== 'running' && p.runId === this.selectedId) this.feed.schedule();
   }
 
+  /** The Train view comes into sight: read again what other views may have changed (a star pins a checkpoint). */
+  async revisit(): Promise<void> {
+    await this.refreshRuns();
+    if (this.selectedId !== null && this.runs.some((r) => r.id === this.selectedId)) void this.loadSelected(true);
+  }
+
   private async refreshRuns(): Promise<void> {
     const current = this.ticket();
     const r = await this.backend.call('runs.list', {});
