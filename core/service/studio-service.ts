@@ -28,6 +28,7 @@ import { RecentList } from './recent.js';
 import { RootedPaths, canonicalPath, isInside, withProjectExtension } from './paths.js';
 import { nativeDialog, type ProjectPart, type ServiceContext, type SliceHandlers } from './slices.js';
 import { trainHandlers } from './training.js';
+import { mergeHandlers } from './merging.js';
 
 export type { Host };
 
@@ -211,6 +212,7 @@ export class StudioService {
       ...metricsHandlers(ctx, this.part((o) => o.evaluation)),
       ...galleryHandlers(ctx, gallery),
       ...modelsHandlers(ctx, gallery),
+      ...mergeHandlers(ctx, this.part((o) => o.merging)),
     };
   }
 
