@@ -124,6 +124,9 @@ test('merge two models from the Merge view, see each class, open the result in t
 
   // And it is a model: listed in Models with its classes.
   await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Models' }).click();
-  await page.getByRole('listitem', { name: 'light + dark' }).getByText(/2 classes \(light, dark\)/).waitFor();
+  const listed = page.getByRole('listitem', { name: 'light + dark' });
+  await listed.getByText(/2 classes \(light, dark\)/).waitFor();
+  assert.equal(await listed.locator('.badge').textContent(), 'merged');
+  await listed.getByText('merged from “Light”, “Dark”').waitFor();
   assert.deepEqual(listProblems(w.problems), [], 'the page logged errors or CSP violations');
 });

@@ -37,8 +37,10 @@ function atelier(args: string[], onLine: (l: Line, child: ChildProcess) => void 
       buf += d.toString();
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
-        const l = JSON.parse(buf.slice(0, nl)) as Line;
+        const text = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
+        if (!text.startsWith('{')) continue; // a library's own line (e.g. a GPU driver's warning)
+        const l = JSON.parse(text) as Line;
         lines.push(l);
         onLine(l, child);
       }
@@ -74,9 +76,9 @@ before(async () => {
   }
 });
 
-/** A fresh copy of the two-model project. */
-function project(t: TestContext): string {
-  const path = join(tempDir(t), 'p.atelier');
+/** A fresh copy of the two-model project (`keep`: kept for the file's later tests). */
+function project(t: TestContext, keep = false): string {
+  const path = keep ? join(dir, `kept-${Date.now()}.atelier`) : join(tempDir(t), 'p.atelier');
   const db = new Database(template, { readonly: true });
   try {
     db.exec(`VACUUM INTO '${path.replaceAll("'", "''")}'`);
@@ -88,8 +90,12 @@ function project(t: TestContext): string {
 
 const TINY = ['--batch', '8', '--seed', '3', '--backend', 'wasm', '--eval-images', '0'];
 
+/** The first test's project, with its merged model "light + dark" (the export test goes on from it). */
+let mergedProject = '';
+
 test('atelier merge: two models become one with a class each; JSON lines per stage; a next-command hint', async (t) => {
-  const path = project(t);
+  const path = project(t, true);
+  mergedProject = path;
   const r = await atelier(['merge', path, '--sources', 'model:Light,model:Dark', '--classes', 'light,dark', '--kimg-root', '0.032', '--kimg-merge', '0.032', '--tick-kimg', '0.016', '--snapshot-ticks', '1', ...TINY, '--json']);
   assert.equal(r.code, 0, r.err);
   const types = r.lines.map((l) => l.type);
@@ -132,6 +138,25 @@ test('atelier merge: two models become one with a class each; JSON lines per sta
   assert.deepEqual(rows(path, 'SELECT status, model_id FROM merges'), [{ status: 'done', model_id: model.id }]);
   assert.deepEqual(rows(path, 'SELECT count(*) AS n FROM merge_blobs'), [{ n: 0 }]);
   assert.deepEqual(rows(path, 'SELECT class_index, class_name FROM merge_previews ORDER BY class_index'), [{ class_index: 0, class_name: 'light' }, { class_index: 1, class_name: 'dark' }]);
+});
+
+test('a merged model exports (TF.js, ONNX) and its exports are sources of a further merge', async (t) => {
+  assert.ok(mergedProject, 'runs after the first test');
+  const path = mergedProject;
+  const out = tempDir(t);
+  for (const [format, dest] of [['tfjs', join(out, 'mix-tfjs')], ['onnx', join(out, 'mix.onnx')]] as const) {
+    const r = await atelier(['export', path, '--model', 'light + dark', '--format', format, '--out', dest, '--backend', 'wasm', '--json']);
+    assert.equal(r.code, 0, r.err);
+    assert.equal(r.lines.at(-1)!.ok, true);
+  }
+  // The root a model of the project; the merged model's two exports as the other sources (each samples both its classes).
+  const r = await atelier(['merge', path, '--sources', `model:Dark,${join(out, 'mix-tfjs')},${join(out, 'mix.onnx')}`, '--classes', 'dark,mix-tfjs,mix-onnx', '--kimg-root', '0.016', '--kimg-merge', '0.016', '--tick-kimg', '0.016', '--snapshot-ticks', '1', ...TINY, '--json']);
+  assert.equal(r.code, 0, r.err);
+  const started = r.lines[0]!;
+  assert.deepEqual((started.sources as Array<{ kind: string }>).map((s) => s.kind), ['model', 'tfjs', 'onnx']);
+  const end = r.lines.at(-1)!;
+  assert.deepEqual([end.status, end.classes], ['done', ['dark', 'mix-tfjs', 'mix-onnx']]);
+  assert.deepEqual((end.stages as Array<{ kind: string }>).map((s) => s.kind), ['root', 'root', 'average', 'joint']);
 });
 
 test('atelier merge: a malformed ONNX source is refused with the reason, before anything is written', async (t) => {

@@ -85,6 +85,6 @@ test('merge.start refuses a bad source with nothing written; a merge pauses, res
   assert.ok(detail.value.previews.every((pv) => pv.dataUrl.startsWith('data:image/png;base64,')));
   const list = (await call('models.list', {}, ctx)) as { ok: true; value: ModelSummary[] };
   const model = list.value.find((m) => m.id === end.modelId)!;
-  assert.deepEqual([model.name, model.classNames], ['light + dark', ['light', 'dark']]);
+  assert.deepEqual([model.name, model.classNames, model.mergedFrom], ['light + dark', ['light', 'dark'], ['Light', 'Dark']]);
   assert.ok(events.some((e) => e.type === 'models.changed'), 'Models hears of it');
 });
