@@ -4,7 +4,7 @@
  *
  * The handler table is the merge of one slice per domain (./slices.ts), as the contract is the
  * merge of the methods' slices: project (here), dataset (./dataset.ts), train (./training.ts),
- * metrics (./evaluation.ts), gallery and models (./gallery.ts). The open project's services share
+ * metrics (./evaluation.ts), gallery and models (./gallery.ts), merge (./merging.ts). The open project's services share
  * one JobManager (./open-project.ts).
  */
 import { basename, dirname, extname } from 'node:path';
