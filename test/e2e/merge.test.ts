@@ -12,7 +12,7 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { selectBackend } from '../../core/backend/select.js';
 import { Project } from '../../core/store/project.js';
-import { storeModel, tinyMergeConfig, trainTiny } from '../unit/merge/helpers.js';
+import { storeModel, tinyMergeConfig, trainTiny } from '../helpers/merge.js';
 import { cleanup, launchBrowser, listProblems, newContext, openProject, requireRendererBuild, type Server, startServer, tempDir, watchedPage } from './harness.js';
 
 let browser: Browser | undefined;
@@ -88,7 +88,14 @@ test('merge two models from the Merge view, see each class, open the result in t
     (await stages.locator('.title').allTextContents()).map((s) => s.trim()),
     ['Rooting "Dark" on "Light"', 'Averaging the networks', 'Fine-tuning on every class'],
   );
-  await panel.getByTestId('merge-status').filter({ hasText: /^Done: “light \+ dark” is in Models and the Gallery/ }).waitFor({ timeout: 240_000 });
+  try {
+    await panel.getByTestId('merge-status').filter({ hasText: /^Done: “light \+ dark” is in Models and the Gallery/ }).waitFor({ timeout: 240_000 });
+  } catch (err) {
+    // What the merge was doing: the server's log and the page.
+    await page.screenshot({ path: '/tmp/atelier-merge-e2e.png' });
+    t.diagnostic(`server stderr:\n${server!.stderr().slice(-3000)}\npanel: ${await panel.textContent()}`);
+    throw err;
+  }
   assert.deepEqual(
     (await stages.locator('.state').allTextContents()).map((s) => s.trim().split(' · ')[0]),
     ['done', 'done', 'done'],
