@@ -60,7 +60,7 @@ test('Merge view state: candidates, the newest merge, its progress and detail re
   assert.equal(merge.progress, null);
   assert.equal(backend.pending.filter((c) => c.method === 'merge.get').length, 0);
   backend.emit({ type: 'merge.progress', progress: progress(6) });
-  assert.equal(merge.progress?.step, 4);
+  assert.equal((merge.progress as MergeProgressInfo | null)?.step, 4);
   assert.equal(backend.pending.filter((c) => c.method === 'merge.get').length, 0, 'no new images: nothing asked');
 
   // A burst of ticks with new images: one request out, one more after it.
