@@ -1,6 +1,6 @@
 /**
  * StudioApi: the one contract between the renderer and the core service — the merge of each
- * domain's slice (project, dataset, train, metrics, gallery, models). Each domain module holds its
+ * domain's slice (project, dataset, train, metrics, gallery, models, merge). Each domain module holds its
  * result shapes, its request schemas and its methods; this file only puts them together, so a
  * method added to a slice without a handler is still a type error in every host.
  *
@@ -11,6 +11,7 @@
 import type { z } from 'zod';
 import { type DatasetEvent, datasetMethods } from './dataset.js';
 import { type GalleryEvent, galleryMethods } from './gallery.js';
+import { type MergeEvent, mergeMethods } from './merge.js';
 import { type MetricsEvent, metricsMethods } from './metrics.js';
 import { type ModelsEvent, modelsMethods } from './models.js';
 import { type ProjectEvent, projectMethods } from './project.js';
@@ -25,6 +26,7 @@ export type * from './train.js';
 export type * from './metrics.js';
 export type * from './gallery.js';
 export type * from './models.js';
+export type * from './merge.js';
 export { IPC_EVENT, IPC_INVOKE } from './channels.js';
 
 export const methods = {
@@ -34,6 +36,7 @@ export const methods = {
   ...metricsMethods,
   ...galleryMethods,
   ...modelsMethods,
+  ...mergeMethods,
 } as const;
 
 export type Methods = typeof methods;
@@ -51,4 +54,4 @@ export function isMethod(name: unknown): name is Method {
 }
 
 /** Events pushed from the service to every connected renderer. */
-export type StudioEvent = ProjectEvent | DatasetEvent | TrainEvent | MetricsEvent | GalleryEvent | ModelsEvent;
+export type StudioEvent = ProjectEvent | DatasetEvent | TrainEvent | MetricsEvent | GalleryEvent | ModelsEvent | MergeEvent;

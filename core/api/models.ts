@@ -24,6 +24,8 @@ export interface ModelSummary {
   metrics: Record<string, number | null>;
   /** For an imported model: the file it came from. */
   importedFrom: string | null;
+  /** For a merged model (the Merge view): the generators it was merged from, one per class, in class order. */
+  mergedFrom: string[] | null;
   sizeBytes: number;
   createdAt: string;
   updatedAt: string | null;

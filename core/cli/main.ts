@@ -10,6 +10,7 @@ import type { CommandIO } from './args.js';
 import { evalCommand } from './eval-command.js';
 import { exportCommand } from './export-command.js';
 import { importCommand } from './import-command.js';
+import { mergeCommand } from './merge-command.js';
 import { infoCommand, newCommand } from './project-commands.js';
 import { runsCommand } from './runs-command.js';
 import { sampleCommand } from './sample-command.js';
@@ -35,6 +36,10 @@ Commands:
                                            train a run in a worker; Ctrl+C pauses, --resume continues
   eval <project> --run RUN [--checkpoint C] [--metric kid|fid|pr] [--json]
                                            KID, FID, precision/recall of a checkpoint
+  merge <project> --sources model:A,run:3[:C],file.onnx,export/ [--classes a,b] [--weights 1,1]
+        [--root M] --kimg-root K --kimg-merge K [--resolution R] [--json]
+  merge <project> --resume MERGE [--json]
+                                           several generators become one with a class each
   serve [--port P] [--root DIR] [--project FILE] [--open]
                                            the studio in a browser on 127.0.0.1, with a token
 
@@ -52,6 +57,7 @@ const commands: Record<string, Command> = {
   train: trainCommand,
   sample: sampleCommand,
   eval: evalCommand,
+  merge: mergeCommand,
 };
 
 export async function main(argv: string[], io: CommandIO): Promise<number> {

@@ -21,6 +21,7 @@ export function modelSummary(row: ModelRow): ModelSummary {
     step: meta.training?.step ?? (s.kind === 'checkpoint' ? s.step : null),
     metrics: meta.training?.metrics ?? {},
     importedFrom: s.kind === 'import' ? s.file : null,
+    mergedFrom: s.kind === 'merge' ? s.sources.map((x) => x.label) : null,
     sizeBytes: row.sizeBytes,
     createdAt: row.createdAt,
     updatedAt: row.updatedAt,

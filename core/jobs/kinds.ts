@@ -9,12 +9,12 @@
  * | train    | core/session/train-worker.ts       | service/training.ts, atelier train |
  * | evaluate | core/evaluation/eval-worker.ts     | service/evaluation.ts, atelier eval|
  * | import   | core/data/import-worker.ts         | data/import-job.ts (service, CLI)  |
- * | merge    | (planned: the merge preset)        | —                                  |
+ * | merge    | core/merge/merge-worker.ts         | service/merging.ts, atelier merge  |
  *
  * The sampling worker (core/gallery) is not a job: it lives while a project is open and answers
  * requests (core/gallery/sample-protocol.ts), but it is spawned and described the same way.
  */
-import type { BackendChoiceName, EvaluationSummary, ImportProgress, ImportStatus, NormaliseSettings, TrainProgress } from '../api/contract.js';
+import type { BackendChoiceName, EvaluationSummary, ImportProgress, ImportStatus, MergeProgressInfo, MergeRequest, NormaliseSettings, TrainProgress } from '../api/contract.js';
 import type { ImportOptions } from '../store/imports.js';
 import type { JobKind } from '../store/jobs.js';
 import type { CustomExtractorSpec } from '../store/metrics.js';
@@ -103,20 +103,25 @@ export interface ImportJobResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// merge (planned)
+// merge
 
-/** Placeholder until the merge preset lands: it fills in what a merge is started with. */
-export interface MergeJobParams {
-  mergeId: number;
-}
-/** Placeholder: steps of the merge done so far. */
-export interface MergeJobProgress {
-  done: number;
-  total: number;
-}
-/** Placeholder: the model the merge made, if it finished. */
+/**
+ * What the merge worker is started with: a new merge (the request as the contract validated it,
+ * its paths already checked by the service), or the merge to continue from its last checkpoint.
+ */
+export type MergeJobParams = { request: MergeRequest } | { mergeId: number; backend?: BackendChoiceName };
+
+/** The merge's progress: its stage, step and previews (core/api/merge.ts). */
+export type MergeJobProgress = MergeProgressInfo;
+
+/** How a merge session ended: the model it made, if it finished; where it stands otherwise. */
 export interface MergeJobResult {
+  /** Null when it was refused before its row was written. */
+  mergeId: number | null;
   modelId: number | null;
+  stage: number;
+  step: number;
+  pausedBecause?: string;
 }
 
 // ---------------------------------------------------------------------------------------------

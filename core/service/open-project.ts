@@ -1,6 +1,6 @@
 /**
  * The open project's services on one JobManager: dataset (import, browsing, edits), training,
- * evaluation, and the gallery (models, exports). Each is created on first use; closing the
+ * evaluation, the gallery (models, exports) and merging. Each is created on first use; closing the
  * project cancels the import, asks every worker to save and leave, ends the sampling workers and
  * closes the file.
  */
@@ -10,6 +10,7 @@ import type { Project } from '../store/project.js';
 import { DatasetService } from './dataset.js';
 import { Evaluation } from './evaluation.js';
 import { Gallery } from './gallery.js';
+import { Merging } from './merging.js';
 import { Training } from './training.js';
 import { speedFile } from '../train/speed-table.js';
 
@@ -19,6 +20,7 @@ export class OpenProject {
   private trainingService: Training | null = null;
   private evaluationService: Evaluation | null = null;
   private galleryService: Gallery | null = null;
+  private mergingService: Merging | null = null;
 
   /** `appHome`: the per-user folder (the speed table lives there); none: no measured speeds are kept. */
   constructor(
@@ -27,7 +29,7 @@ export class OpenProject {
     private readonly appHome: string | null = null,
   ) {}
 
-  /** The project's one JobManager: training, evaluation and import jobs. */
+  /** The project's one JobManager: training, evaluation, import and merge jobs. */
   get jobs(): JobManager {
     this.jobManager ??= new JobManager(this.project);
     return this.jobManager;
@@ -56,6 +58,11 @@ export class OpenProject {
   get gallery(): Gallery {
     this.galleryService ??= new Gallery(this.project, this.emit);
     return this.galleryService;
+  }
+
+  get merging(): Merging {
+    this.mergingService ??= new Merging(this.jobs, this.emit);
+    return this.mergingService;
   }
 
   /** Lets go of the project: the import is cancelled, training runs save and pause, workers end. */

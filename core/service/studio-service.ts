@@ -4,7 +4,7 @@
  *
  * The handler table is the merge of one slice per domain (./slices.ts), as the contract is the
  * merge of the methods' slices: project (here), dataset (./dataset.ts), train (./training.ts),
- * metrics (./evaluation.ts), gallery and models (./gallery.ts). The open project's services share
+ * metrics (./evaluation.ts), gallery and models (./gallery.ts), merge (./merging.ts). The open project's services share
  * one JobManager (./open-project.ts).
  */
 import { basename, dirname, extname, join } from 'node:path';
@@ -30,6 +30,7 @@ import { RecentList } from './recent.js';
 import { RootedPaths, canonicalPath, exportFolderFor, isInside, widenHint, withProjectExtension } from './paths.js';
 import { nativeDialog, type ProjectPart, type ServiceContext, type SliceHandlers } from './slices.js';
 import { trainHandlers } from './training.js';
+import { mergeHandlers } from './merging.js';
 
 export type { Host };
 
@@ -234,6 +235,7 @@ export class StudioService {
       ...metricsHandlers(ctx, this.part((o) => o.evaluation)),
       ...galleryHandlers(ctx, gallery),
       ...modelsHandlers(ctx, gallery),
+      ...mergeHandlers(ctx, this.part((o) => o.merging)),
     };
   }
 

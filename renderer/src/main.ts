@@ -10,6 +10,7 @@ import { ElectronBackend } from './lib/backend/electron-backend.js';
 import { WsBackend } from './lib/backend/ws-backend.js';
 import { DatasetState } from './lib/state/dataset.svelte.js';
 import { GalleryState } from './lib/state/gallery.svelte.js';
+import { MergeViewState } from './lib/state/merge.svelte.js';
 import { ModelsState } from './lib/state/models.svelte.js';
 import { StudioState } from './lib/state/studio.svelte.js';
 import { TrainingState } from './lib/state/training.svelte.js';
@@ -21,8 +22,9 @@ const dataset = new DatasetState(backend, studio);
 const training = new TrainingState(backend, studio);
 const gallery = new GalleryState(backend, studio);
 const models = new ModelsState(backend, studio);
+const merge = new MergeViewState(backend, studio);
 void studio.refresh();
 
 const target = document.getElementById('app');
 if (!target) throw new Error('index.html has no #app element.');
-mount(App, { target, props: { studio, dataset, training, gallery, models } });
+mount(App, { target, props: { studio, dataset, training, gallery, models, merge } });

@@ -9,11 +9,12 @@ import { migration003 } from './003-removed-sources.js';
 import { migration004 } from './004-gallery.js';
 import { migration005 } from './005-metrics.js';
 import { migration006 } from './006-job-kinds.js';
+import { migration007 } from './007-merges.js';
 import type { Migration } from './migration.js';
 
 export type { Migration } from './migration.js';
 
-export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006];
+export const migrations: readonly Migration[] = [migration001, migration002, migration003, migration004, migration005, migration006, migration007];
 
 /** The schema this build reads and writes. */
 export const SCHEMA_VERSION = migrations[migrations.length - 1]!.version;

@@ -6,6 +6,7 @@ export const VIEWS = [
   { id: 'train', label: 'Train' },
   { id: 'gallery', label: 'Gallery' },
   { id: 'models', label: 'Models' },
+  { id: 'merge', label: 'Merge' },
 ] as const;
 
 export type ViewId = (typeof VIEWS)[number]['id'];
