@@ -50,8 +50,8 @@ export interface ExtraDiscriminator {
    * stage); returns its loss. `note` records a scalar read at the end of the step (see `observe`).
    */
   dStep(reals: tf.Tensor4D, fakes: tf.Tensor4D, c: tf.Tensor2D | undefined, fc: tf.Tensor2D | undefined, seeds: SeedSource, note: (name: string, t: tf.Scalar) => void): tf.Scalar;
-  /** After each iteration it was enabled in: the values its notes read, by name, and the reals shown. */
-  observe?(values: ReadonlyMap<string, number>, images: number): void;
+  /** After each iteration it was enabled in: the values its notes read, by name, and the reals shown; returns statistics to report (its ADA p). */
+  observe?(values: ReadonlyMap<string, number>, images: number): Record<string, number> | void;
   /** Everything it checkpoints (trainable heads and any buffers). */
   params(): readonly NamedVariable[];
   /** Its optimiser, over its trainable parameters. */
@@ -300,7 +300,10 @@ export class TrainingLoop {
     this.augment.observe(signSum, n * cfg.dStepsPerG);
     this.augment.adjust(n * cfg.dStepsPerG);
     if (this.augment.kind !== 'none') this.stats.report('Augment/p', this.augment.p);
-    for (const e of extras) e.observe?.(read, n * cfg.dStepsPerG);
+    for (const e of extras) {
+      const more = e.observe?.(read, n * cfg.dStepsPerG);
+      if (more) for (const [name, v] of Object.entries(more)) this.stats.report(name, v);
+    }
   }
 
   /** Trains until `config.kimg`, or until the host asks to pause or stop. */

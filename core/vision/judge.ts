@@ -118,7 +118,7 @@ export class VisionJudge implements ExtraDiscriminator {
       () => {
         const real = this.head.apply(realMaps); // [N, L + 1]
         const fake = this.head.apply(fakeMaps);
-        note(`${this.name}/sign`, real.sign().mean()); // its ADA's r_t
+        note(this.rtStat, real.sign().mean()); // its ADA's r_t
         return visionDLoss(this.config.loss, real, fake);
       },
       true,
@@ -126,12 +126,18 @@ export class VisionJudge implements ExtraDiscriminator {
     ) as tf.Scalar;
   }
 
-  observe(values: ReadonlyMap<string, number>, images: number): void {
-    const sign = values.get(`${this.name}/sign`);
-    if (sign === undefined) return;
-    // The mean over D steps of each step's mean sign: count one per step's batch.
-    this.ada.observe(sign * images, images);
-    this.ada.adjust(images);
+  /** Its statistics' names: r_t (mean sign of its logits on reals) and its ADA's p. */
+  get rtStat(): string {
+    return `Vision/${this.id}/r_t`;
+  }
+
+  observe(values: ReadonlyMap<string, number>, images: number): Record<string, number> {
+    const sign = values.get(this.rtStat);
+    if (sign !== undefined) {
+      this.ada.observe(sign * images, images);
+      this.ada.adjust(images);
+    }
+    return { [`Vision/${this.id}/p`]: this.ada.p };
   }
 
   params(): readonly NamedVariable[] {
