@@ -51,7 +51,7 @@ const presets: readonly Preset[] = [
     id: 'vision-aided',
     title: 'Vision-aided — learns faster from few images',
     summary:
-      'Besides the studio’s own discriminator, networks already trained on millions of photos judge the samples, so the generator gets useful feedback long before it could learn it from a few hundred images. The studio picks the judge that best tells your images from the samples, adds it partway through, and keeps ADA’s augmentation on.',
+      'Besides the studio’s own discriminator, networks already trained on millions of photos judge the samples, so the generator gets useful feedback long before it could learn it from a few hundred images. Partway through, the studio adds the network that best tells your images from the samples, and ADA’s augmentation stays on.',
     defaults: { augment: { kind: 'ada', pipe: 'bgc' }, conditional: true, vision: true },
     recommend: () => null,
     unavailable: (d) => (d.images === 0 ? 'Import images first.' : null),

@@ -16,7 +16,7 @@ import { type Generator, oneHotLabels } from '../nets/generator.js';
 import type { NamedVariable } from '../nets/params.js';
 import { Adam } from './adam.js';
 import { assignNamed, checkTensors, decodeTensors, encodeTensors, type Expected, readNamed } from '../nets/checkpoint-format.js';
-import type { LossKind, TrainConfig } from './config.js';
+import type { TrainConfig } from './config.js';
 import type { DataSource, DataSourceState } from '../data/data-source.js';
 import { copyWeights, emaBeta, updateEma } from './ema.js';
 import { dMainLoss, dRegLoss, gMainLoss, lazyRegScale, logitStats, r1Terms } from './losses.js';

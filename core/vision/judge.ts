@@ -10,7 +10,7 @@
  * inside G's tape, so the gradient flows through the frozen backbone to the image; its term has
  * weight λ: 0 during the warm-up after it joined, then 1.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { VisionConfig, VisionSelection } from '../api/vision.js';
 import { AdaStage } from '../augment/ada.js';
 import { diffAugment } from '../augment/diffaugment.js';
