@@ -288,10 +288,14 @@ export class TrainingLoop {
     tf.dispose(noted.map(([, t]) => t));
     const values = await readFloatsAndDispose(stacked);
     let signSum = 0;
+    // By name, the mean of what was noted under it this step (a name noted once per D step).
     const read = new Map<string, number>();
+    const times = new Map<string, number>();
     noted.forEach(([name], i) => {
       const v = values[i] as number;
-      read.set(name, v);
+      const k = (times.get(name) ?? 0) + 1;
+      times.set(name, k);
+      read.set(name, (read.get(name) ?? 0) + (v - (read.get(name) ?? 0)) / k);
       this.stats.report(name, v);
       if (name === STAT.rt) signSum += v * n;
       // Not finite: the weights are broken from here on.
