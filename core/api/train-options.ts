@@ -167,7 +167,7 @@ export const TRAIN_OPTIONS = {
   },
   // Vision-aided judges (core/vision/; resolved in core/presets/vision.ts).
   visionBackbones: {
-    type: 'text', label: 'Pretrained judges to pick from', help: 'Which bundled networks the run may add as judges, comma-separated (mobilenetv2, mobilenetv2-1.0, inception); auto: all of them.', blank: 'auto', group: 'vision', advanced: true, visionOnly: true, flag: 'backbones', metavar: 'auto|ID,…',
+    type: 'text', label: 'Pretrained judges to pick from', help: 'Which bundled networks the run may add as judges, comma-separated (mobilenetv2, mobilenetv2-1.0, inception, centernet); auto: the first three.', blank: 'auto', group: 'vision', advanced: true, visionOnly: true, flag: 'backbones', metavar: 'auto|ID,…',
     maxLength: 200, trim: true, default: null,
   },
   visionK: {

@@ -5,8 +5,11 @@
  */
 
 /** The backbones bundled in npm packages (core/vision/zoo.ts has their files, levels, licences). */
-export const BACKBONE_IDS = ['mobilenetv2', 'mobilenetv2-1.0', 'inception'] as const;
+export const BACKBONE_IDS = ['mobilenetv2', 'mobilenetv2-1.0', 'inception', 'centernet'] as const;
 export type BackboneId = (typeof BACKBONE_IDS)[number];
+
+/** What `auto` picks from: the nsfwjs networks, always installed (CenterNet, from @vladmandic/human, only when named). */
+export const AUTO_BACKBONES: readonly BackboneId[] = ['mobilenetv2', 'mobilenetv2-1.0', 'inception'];
 
 /** A run's vision-aided settings, resolved (core/vision/config.ts). */
 export interface VisionConfig {

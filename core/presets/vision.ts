@@ -4,7 +4,7 @@
  * CVPR 2022) trains thousands of kimg: 224² inputs, a 500 kimg warm-up, judges added after
  * 4000 / 1000 / 1000 kimg at 1k images. A studio run is 10–200 kimg, so those are scaled to it.
  */
-import { BACKBONE_IDS, type BackboneId, type VisionConfig } from '../api/vision.js';
+import { AUTO_BACKBONES, BACKBONE_IDS, type BackboneId, type VisionConfig } from '../api/vision.js';
 import { TRAIN_OPTIONS, type TrainAdvanced } from '../api/train-options.js';
 import { UserError } from '../api/errors.js';
 
@@ -29,7 +29,7 @@ export function defaultK(kimg: number): number {
 export const VISION_KEYS = ['visionBackbones', 'visionK', 'visionInput', 'visionWarmupKimg', 'visionSelectAt'] as const;
 
 function parseBackbones(text: string | undefined): BackboneId[] {
-  if (text === undefined || text.trim() === '' || text.trim() === 'auto') return [...BACKBONE_IDS];
+  if (text === undefined || text.trim() === '' || text.trim() === 'auto') return [...AUTO_BACKBONES];
   const ids = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
   const unknown = ids.filter((id) => !(BACKBONE_IDS as readonly string[]).includes(id));
   if (unknown.length > 0 || ids.length === 0) {

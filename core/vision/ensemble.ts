@@ -17,7 +17,6 @@ import { type Generator, oneHotLabels } from '../nets/generator.js';
 import { hashInts, Rng, withSeededMathRandom } from '../random/rng.js';
 import { VisionJudge, type JudgeOptions } from './judge.js';
 import { probeAccuracy } from './probe.js';
-import { toBackboneInput } from './preprocess.js';
 import { loadBackbone } from './zoo.js';
 
 /** Images per forward pass while probing. */
@@ -112,8 +111,7 @@ export class VisionEnsemble {
     for (let s = 0; s < count; s += PROBE_BATCH) {
       const n = Math.min(PROBE_BATCH, count - s);
       const f = tf.tidy(() => {
-        const x = toBackboneInput(images.slice([s, 0, 0, 0], [n, -1, -1, -1]), this.config.inputSize, j.backbone.spec.range);
-        const maps = j.backbone.features(x);
+        const maps = j.features(images.slice([s, 0, 0, 0], [n, -1, -1, -1]));
         return maps[maps.length - 1]!.mean([1, 2]) as tf.Tensor2D; // [n, C]
       });
       values.set(await readFloatsAndDispose(f), s * dim);

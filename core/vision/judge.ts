@@ -22,7 +22,7 @@ import type { ExtraDiscriminator } from '../train/loop.js';
 import { VisionHead } from './heads.js';
 import { visionDLoss, visionGLoss, warmupLambda } from './loss.js';
 import { toBackboneInput } from './preprocess.js';
-import type { Backbone } from './zoo.js';
+import { type Backbone, inputFor } from './zoo.js';
 
 /** Each cutout draws from a stream seeded by one draw of the run's stream. */
 const CUTOUT_STREAM = 0x43555421;
@@ -100,7 +100,7 @@ export class VisionJudge implements ExtraDiscriminator {
 
   /** The backbone's levels for augmented images (differentiable to the images). */
   features(images: tf.Tensor4D): tf.Tensor4D[] {
-    return this.backbone.features(toBackboneInput(images, this.config.inputSize, this.backbone.spec.range));
+    return this.backbone.features(toBackboneInput(images, inputFor(this.backbone.spec, this.config.inputSize), this.backbone.spec.range));
   }
 
   gLoss(images: tf.Tensor4D, _c: tf.Tensor2D | undefined, seeds: SeedSource, kimg: number): tf.Scalar | null {

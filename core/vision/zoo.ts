@@ -2,9 +2,11 @@
  * The judges' backbones: pretrained networks that npm packages ship, read from the installed
  * package on disk (never downloaded), frozen, and cut at the feature maps the heads read ("levels").
  *
- * What ships and lets TF.js take gradients to the input (issue 16's survey): nsfwjs' three models.
- * Each is fine-tuned by nsfwjs from ImageNet weights to tell five kinds of picture apart; its
- * licence is nsfwjs' (MIT), its training data ImageNet then nsfwjs' ~60k-image set.
+ * What ships and lets TF.js take gradients to the input (issue 16's survey): nsfwjs' three models,
+ * each fine-tuned by nsfwjs from ImageNet weights to tell five kinds of picture apart (licence MIT,
+ * training data ImageNet then nsfwjs' ~60k-image set); and, when the optional @vladmandic/human
+ * package is installed, its CenterNet object detector on MobileNetV3 (COCO; fp16 weights), the
+ * paper's `det_coco` analogue.
  *
  * Loading patches the topologies where TF.js needs it:
  *  - every model: the input's batch and spatial sizes are freed (the graph model fixes 224², the
@@ -36,8 +38,8 @@ export interface LevelSpec {
 export interface BackboneSpec {
   id: BackboneId;
   title: string;
-  /** nsfwjs' folder under dist/models. */
-  folder: string;
+  /** Where its files are: nsfwjs' folder under dist/models (UMD bundles), or a model.json in @vladmandic/human's models/. */
+  source: { package: 'nsfwjs'; folder: string } | { package: '@vladmandic/human'; file: string };
   kind: 'graph' | 'layers';
   /** The paper's input (and the model's native one). */
   nativeInput: number;
@@ -47,8 +49,10 @@ export interface BackboneSpec {
   levels: LevelSpec[];
   licence: string;
   trainingData: string;
-  /** Input range after area resizing: every nsfwjs model takes [0, 1] (the graph model rescales inside). */
+  /** Input range after area resizing: every nsfwjs model takes [0, 1] (the graph model rescales inside); CenterNet 0–255. */
   range: [number, number];
+  /** The largest input worth running (CenterNet: ≤ 256² on a CPU). */
+  maxInput: number;
 }
 
 const MV2_MID = 'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/MobilenetV2/';
@@ -58,7 +62,7 @@ export const BACKBONES: readonly BackboneSpec[] = [
   {
     id: 'mobilenetv2',
     title: 'MobileNetV2 ×1.4 (nsfwjs “mid”)',
-    folder: 'mobilenet_v2_mid',
+    source: { package: 'nsfwjs', folder: 'mobilenet_v2_mid' },
     kind: 'graph',
     nativeInput: 224,
     minInput: 32,
@@ -69,11 +73,12 @@ export const BACKBONES: readonly BackboneSpec[] = [
     licence: 'MIT (nsfwjs); base network Apache-2.0 (TensorFlow Hub MobileNetV2)',
     trainingData: NSFWJS_DATA,
     range: [0, 1],
+    maxInput: 299,
   },
   {
     id: 'mobilenetv2-1.0',
     title: 'MobileNetV2 ×1.0 (nsfwjs)',
-    folder: 'mobilenet_v2',
+    source: { package: 'nsfwjs', folder: 'mobilenet_v2' },
     kind: 'layers',
     nativeInput: 224,
     minInput: 32,
@@ -84,11 +89,12 @@ export const BACKBONES: readonly BackboneSpec[] = [
     licence: 'MIT (nsfwjs); base network Apache-2.0 (Keras Applications MobileNetV2)',
     trainingData: NSFWJS_DATA,
     range: [0, 1],
+    maxInput: 299,
   },
   {
     id: 'inception',
     title: 'InceptionV3 (nsfwjs)',
-    folder: 'inception_v3',
+    source: { package: 'nsfwjs', folder: 'inception_v3' },
     kind: 'layers',
     nativeInput: 299,
     minInput: 75,
@@ -100,6 +106,23 @@ export const BACKBONES: readonly BackboneSpec[] = [
     licence: 'MIT (nsfwjs); base network Apache-2.0 (Keras Applications InceptionV3)',
     trainingData: NSFWJS_DATA,
     range: [0, 1],
+    maxInput: 299,
+  },
+  {
+    id: 'centernet',
+    title: 'CenterNet on MobileNetV3 (@vladmandic/human, COCO objects)',
+    source: { package: '@vladmandic/human', file: 'centernet.json' },
+    kind: 'graph',
+    nativeInput: 512,
+    minInput: 32,
+    levels: [
+      { node: 'tower_0/MobilenetV3/expanded_conv_11/add', channels: 88, strideAt224: 16 },
+      { node: 'tower_0/MobilenetV3/expanded_conv_14/add', channels: 120, strideAt224: 32 },
+    ],
+    licence: 'MIT (@vladmandic/human); CenterNet/MobileNetV3 weights as converted there',
+    trainingData: 'COCO (object detection, 80 classes), on an ImageNet-pretrained MobileNetV3',
+    range: [0, 255],
+    maxInput: 256,
   },
 ];
 
@@ -149,8 +172,40 @@ interface ModelJson {
   weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
 }
 
+/** @vladmandic/human's models folder, or a clear error when the optional package is not installed. */
+export function humanModelsDir(): string {
+  let entry: string;
+  try {
+    entry = requireHere.resolve('@vladmandic/human'); // …/human/dist/human.node.js
+  } catch {
+    throw new UserError('unavailable', 'The CenterNet judge comes with the optional @vladmandic/human package, which is not installed. Install it (npm install @vladmandic/human), or pick another network (--backbones auto).', 'visionBackbones');
+  }
+  return join(dirname(entry), '..', 'models');
+}
+
+/** A plain TF.js model.json with its weight files beside it. */
+async function readPlainModel(spec: BackboneSpec, path: string): Promise<tf.io.ModelArtifacts> {
+  const read = async (file: string): Promise<Buffer> => {
+    try {
+      return await readFile(file);
+    } catch (err) {
+      throw new UserError('unavailable', `The backbone file ${file} cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}). Reinstall the package it comes with.`);
+    }
+  };
+  const json = JSON.parse((await read(path)).toString('utf8')) as ModelJson;
+  const groups = json.weightsManifest ?? [];
+  const buffers: Buffer[] = [];
+  for (const g of groups) for (const p of g.paths) buffers.push(await read(join(dirname(path), p)));
+  const weights = Buffer.concat(buffers);
+  const topology = spec.kind === 'graph' ? patchGraph(json.modelTopology) : patchLayers(json.modelTopology, spec);
+  const out: tf.io.ModelArtifacts = { modelTopology: topology, weightSpecs: groups.flatMap((g) => g.weights), weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) };
+  if (json.format !== undefined) out.format = json.format;
+  return out;
+}
+
 async function readModel(spec: BackboneSpec): Promise<tf.io.ModelArtifacts> {
-  const dir = join(nsfwjsModelsDir(), spec.folder);
+  if (spec.source.package === '@vladmandic/human') return readPlainModel(spec, join(humanModelsDir(), spec.source.file));
+  const dir = join(nsfwjsModelsDir(), spec.source.folder);
   const json = JSON.parse(JSON.stringify(await readBundle(join(dir, 'model.min.js')))) as ModelJson;
   const group = json.weightsManifest?.[0];
   if (!json.modelTopology || !group) throw new UserError('corrupt', `${join(dir, 'model.min.js')} is not the ${spec.title} model nsfwjs ships. Reinstall the studio (npm install).`);
@@ -224,4 +279,9 @@ export async function loadBackbone(id: BackboneId): Promise<Backbone> {
 /** A level's side for an input of `size`² (SAME-padded stride: ceil). */
 export function levelSide(level: LevelSpec, size: number): number {
   return Math.ceil(size / level.strideAt224);
+}
+
+/** The input side a backbone runs at for the run's setting: within what it takes (InceptionV3 needs ≥ 75², CenterNet ≤ 256²). */
+export function inputFor(spec: BackboneSpec, size: number): number {
+  return Math.min(spec.maxInput, Math.max(spec.minInput, size));
 }
