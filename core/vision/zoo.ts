@@ -137,6 +137,8 @@ export interface Backbone {
   readonly spec: BackboneSpec;
   /** [N, S, S, 3] → one map per level [N, h, w, C], early to last. Differentiable in x; no variables. */
   features(x: tf.Tensor4D): tf.Tensor4D[];
+  /** Its weights (to check they stay frozen). */
+  weights(): tf.Tensor[];
   dispose(): void;
 }
 
@@ -260,6 +262,7 @@ export async function loadBackbone(id: BackboneId): Promise<Backbone> {
     return {
       spec,
       features: (x) => model.execute(x, outputs) as tf.Tensor4D[],
+      weights: () => Object.values(model.weights).flat(),
       dispose: () => model.dispose(),
     };
   }
@@ -272,6 +275,7 @@ export async function loadBackbone(id: BackboneId): Promise<Backbone> {
       const y = model.apply(x, { training: false }) as tf.Tensor4D | tf.Tensor4D[];
       return Array.isArray(y) ? y : [y];
     },
+    weights: () => model.weights.map((w) => w.read()),
     dispose: () => model.dispose(),
   };
 }
