@@ -22,7 +22,7 @@ import { dirname, join, resolve } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../api/errors.js';
-import type { BackboneId } from '../api/vision.js';
+import type { BackboneId, BackboneInfo } from '../api/vision.js';
 
 export type { BackboneId } from '../api/vision.js';
 
@@ -288,4 +288,9 @@ export function levelSide(level: LevelSpec, size: number): number {
 /** The input side a backbone runs at for the run's setting: within what it takes (InceptionV3 needs ≥ 75², CenterNet ≤ 256²). */
 export function inputFor(spec: BackboneSpec, size: number): number {
   return Math.min(spec.maxInput, Math.max(spec.minInput, size));
+}
+
+/** What the studio shows about each backbone (licence, training data), without loading any. */
+export function backboneInfos(): BackboneInfo[] {
+  return BACKBONES.map((b) => ({ id: b.id, title: b.title, licence: b.licence, trainingData: b.trainingData, nativeInput: b.nativeInput }));
 }

@@ -22,13 +22,13 @@ import { until } from '../../helpers/poll.js';
 
 const settings: TrainSettings = {
   preset: 'vision-aided',
-  kimg: 0.04, // 10 steps of 4
-  batch: 4,
+  kimg: 0.02, // 10 steps of 2
+  batch: 2,
   seed: 5,
   backend: 'wasm',
   advanced: {
-    channelBase: 256, channelMax: 16, tickKimg: 0.008, snapshotTicks: 1, evalEvery: 0, // a tick and a checkpoint every 2 steps
-    visionBackbones: 'mobilenetv2-1.0,mobilenetv2', visionK: 1, visionSelectAt: '0.008', visionWarmupKimg: 0.008, visionInput: 32,
+    channelBase: 256, channelMax: 16, tickKimg: 0.004, snapshotTicks: 1, evalEvery: 0, // a tick and a checkpoint every 2 steps
+    visionBackbones: 'mobilenetv2-1.0,mobilenetv2', visionK: 1, visionSelectAt: '0.004', visionWarmupKimg: 0.004, visionInput: 32,
   },
 };
 
@@ -85,7 +85,7 @@ describe('vision-aided resume', () => {
     const [sa] = selections(a.id);
     const [sb] = selections(b.id);
     assert.deepEqual(sb, sa);
-    assert.equal(sa!.kimg, 0.008);
+    assert.equal(sa!.kimg, 0.004);
     assert.deepEqual(Object.keys(sa!.accuracies).sort(), ['mobilenetv2', 'mobilenetv2-1.0']);
 
     const [fa, fb] = [training.runs.latestCheckpoint(a.id)!, training.runs.latestCheckpoint(b.id)!];
@@ -97,7 +97,7 @@ describe('vision-aided resume', () => {
     const picked = Object.values(loopA.extras).filter((j) => j.selection !== null);
     assert.equal(picked.length, 1);
     assert.deepEqual(picked[0]!.selection, sa);
-    assert.equal(picked[0]!.addedAtKimg, 0.008);
+    assert.equal(picked[0]!.addedAtKimg, 0.004);
     // The judge trained and steered G after its warm-up.
     const series = training.runs.metricSeries(a.id);
     assert.ok(Object.keys(series).some((k) => k.startsWith('Loss/G/vision.')), Object.keys(series).join(', '));
