@@ -217,7 +217,9 @@ async function runLoop(
   const eta = (kimg: number): number | null => (imgPerSec > 0 ? Math.max(0, Math.round(((config.kimg - kimg) * 1000) / imgPerSec)) : null);
   const at = (): Pick<TrainProgress, 'step' | 'kimg'> => ({ step: loop.step, kimg: loop.kimg });
 
-  send({ phase: 'training', ...at(), imgPerSec, etaSeconds: null, stats });
+  // A resumed vision-aided run says which judges it already has.
+  const history = vision?.history ?? [];
+  send({ phase: 'training', ...at(), imgPerSec, etaSeconds: null, stats, ...(history.length > 0 ? { vision: { selections: history } } : {}) });
   return loop.run({
     requested: o.requested,
     stepped: ({ kimg, seconds }) => {

@@ -33,6 +33,11 @@ describe('vision-aided settings', () => {
     assert.deepEqual(c.vision?.candidates, ['inception']);
     assert.deepEqual(c.vision?.selectAt, [4]);
     assert.equal(resolveTrainConfig({ preset: 'ada', kimg: 20 }, data).vision, null);
+    // With transfer learning: the judges are added as usual (they start fresh; G, D and G_ema come from the other run).
+    const t = resolveTrainConfig({ preset: 'vision-aided', kimg: 20, advanced: { transferFrom: { runId: 1 }, freezeD: 2 } }, data);
+    assert.equal(t.transferFrom?.runId, 1);
+    assert.equal(t.vision?.k, 2);
+    assert.equal(t.augment.speedKimg, 4, 'ADA adapts as for any transfer run');
     assert.throws(() => resolveTrainConfig({ preset: 'ada', kimg: 20, advanced: { visionK: 2 } }, data), /adds no pretrained judges, so visionK cannot apply\. Pick the vision-aided preset/);
   });
 
