@@ -33,6 +33,7 @@ import { type Generator, Generator as GeneratorClass } from '../core/nets/genera
 import { permutation, Rng } from '../core/random/rng.js';
 import { resolveTrainConfig } from '../core/train/config.js';
 import { type TickInfo, TrainingLoop } from '../core/train/loop.js';
+import { judgeSecondsPerStep } from '../core/vision/cost.js';
 import { VisionEnsemble } from '../core/vision/ensemble.js';
 import { emojiFiles, loadEmoji } from './lib/emoji.js';
 
@@ -89,22 +90,10 @@ function kidOf(fakes: number, heldOut: tf.Tensor4D): (G: Generator) => Promise<n
   };
 }
 
-/** Seconds per forward + backward (to the image) of each judge at batch `n`, median of 3 after a warm-up. */
+/** Seconds per forward + backward (to the image) of each judge at batch `n` (core/vision/cost.ts). */
 async function judgeCosts(vision: VisionEnsemble, n: number, r: number): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  const x = tf.randomUniform([n, r, r, 3], -1, 1, 'float32', 7) as tf.Tensor4D;
-  for (const j of vision.judges) {
-    const times: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      const t0 = performance.now();
-      const g = tf.tidy(() => tf.grad((xx: tf.Tensor) => j.head.apply(j.features(xx as tf.Tensor4D)).sum())(x));
-      await g.data();
-      g.dispose();
-      if (i > 0) times.push((performance.now() - t0) / 1000);
-    }
-    out[j.id] = Number(times.sort((a, b) => a - b)[1]!.toFixed(3));
-  }
-  x.dispose();
+  for (const j of vision.judges) out[j.id] = Number((await judgeSecondsPerStep(j, n, r)).toFixed(3));
   return out;
 }
 
