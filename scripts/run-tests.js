@@ -1,16 +1,20 @@
 #!/usr/bin/env node
 // Runs the test suite with Node's own test runner (TypeScript through tsx).
-//   node scripts/run-tests.js          unit, then e2e (browser) tests
-//   node scripts/run-tests.js unit     only test/unit
-//   node scripts/run-tests.js e2e      only test/e2e
+//   node scripts/run-tests.js              unit, integration, then e2e (browser) tests
+//   node scripts/run-tests.js unit         only test/unit: fast checks of one module (no training
+//                                          loop, no worker, no CLI process), under a minute in all
+//   node scripts/run-tests.js integration  only test/integration: real training, workers, CLI
+//                                          processes, imports of real image sets, the service
+//   node scripts/run-tests.js e2e          only test/e2e: the studio in Debian's Chromium
 // Extra arguments after the suite name are passed to `node --test` (e.g. --test-name-pattern).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const [which = 'all', ...extra] = process.argv.slice(2);
-const suites = which === 'all' ? ['unit', 'e2e'] : [which];
+const suites = which === 'all' ? ['unit', 'integration', 'e2e'] : [which];
 
 function find(dir) {
   let out = [];
@@ -22,14 +26,34 @@ function find(dir) {
   return out.sort();
 }
 
-const files = suites.flatMap((s) => find(join(root, 'test', s)));
-if (files.length === 0) {
-  console.error(`No test files found for "${which}".`);
+const known = ['unit', 'integration', 'e2e'];
+if (!suites.every((s) => known.includes(s))) {
+  console.error(`Unknown test suite "${which}": one of ${known.join(', ')}, or nothing for all three.`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...extra, ...files], {
-  stdio: 'inherit',
-  cwd: root,
-  env: { ...process.env, ATELIER_TEST: '1' },
-});
-process.exit(result.status ?? 1);
+
+// Each tier runs in its own `node --test`, one after the other, and says how long it took; a
+// failing tier does not stop the next (CI shows every failure), but the exit code is non-zero.
+const timings = [];
+let failed = false;
+for (const suite of suites) {
+  const files = find(join(root, 'test', suite));
+  if (files.length === 0) {
+    console.error(`No test files found in test/${suite}.`);
+    process.exit(1);
+  }
+  const started = Date.now();
+  // Unit files share nothing and mostly wait on module loading: one per core. The other tiers
+  // keep node's default (cores − 1): their workers and browsers need the spare core.
+  const concurrency = suite === 'unit' ? [`--test-concurrency=${availableParallelism()}`] : [];
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...concurrency, '--test-reporter=spec', ...extra, ...files], {
+    stdio: 'inherit',
+    cwd: root,
+    env: { ...process.env, ATELIER_TEST: '1' },
+  });
+  const ok = result.status === 0;
+  failed ||= !ok;
+  timings.push(`${suite}: ${files.length} files, ${((Date.now() - started) / 1000).toFixed(0)} s${ok ? '' : ', FAILED'}`);
+}
+console.log(`[tests] ${timings.join(' · ')}`);
+process.exit(failed ? 1 : 0);

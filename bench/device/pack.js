@@ -37,7 +37,7 @@ const entries = {
   'train-worker.js': 'core/session/train-worker.ts',
   'probe-worker.js': 'core/backend/probe-worker.ts',
   'step.js': 'bench/step.ts',
-  'webgpu.test.js': 'test/unit/nets/training.test.ts',
+  'webgpu.test.js': 'test/integration/nets/training.test.ts',
   'webgpu-kernels.test.js': 'test/unit/backend/webgpu-conv-kernels.test.ts',
   'webgpu-augment.test.js': 'test/unit/augment/webgpu.test.ts',
   'sample-worker.js': 'core/gallery/sample-worker.ts',

@@ -16,7 +16,7 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { selectBackend } from '../../core/backend/select.js';
-import { pixelsOf, projectWithCheckpoint } from '../unit/gallery/helpers.js';
+import { pixelsOf, projectWithCheckpoint } from '../helpers/gallery.js';
 import { cleanup, launchBrowser, listProblems, newContext, openProject, REPO_ROOT, requireRendererBuild, type Server, startServer, tempDir, watchedPage } from './harness.js';
 
 const SCREENSHOT = '/tmp/atelier-gallery.png';

@@ -16,7 +16,7 @@ import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { selectBackend } from '../../core/backend/select.js';
 import { seedToZ } from '../../core/generator/latents.js';
-import { pixelsOf, projectWithCheckpoint } from '../unit/gallery/helpers.js';
+import { pixelsOf, projectWithCheckpoint } from '../helpers/gallery.js';
 import { cleanup, launchBrowser, listProblems, newContext, REPO_ROOT, tempDir, watchedPage } from './harness.js';
 
 const run = promisify(execFile);

@@ -6,7 +6,7 @@
  *
  * The D of the R1 check is a conv and a square: smooth, so finite differences mean something
  * (with leakyRelu, ∇ₓD jumps wherever a unit's sign flips, and R1 with it). The real D's leakyRelu
- * under R1 with ADA runs in the loop tests (test/unit/augment/stage.test.ts).
+ * under R1 with ADA runs in the loop tests (test/integration/augment/stage.test.ts).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -17,7 +17,7 @@ import { AugmentPipe, type AugmentParams } from '../../../core/augment/pipeline.
 import { readFloats, readScalar } from '../../../core/backend/read.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { Rng } from '../../../core/random/rng.js';
-import { randn } from '../backend/numeric.js';
+import { randn } from '../../helpers/numeric.js';
 import { TRANSFORMS } from './helpers.js';
 
 const SHAPE: [number, number, number, number] = [4, 8, 8, 3];

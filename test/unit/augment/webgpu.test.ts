@@ -11,7 +11,7 @@ import { diffAugment, type DiffAugmentPart } from '../../../core/augment/diffaug
 import { AugmentPipe } from '../../../core/augment/pipeline.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { Rng } from '../../../core/random/rng.js';
-import { onBackend, randn, relErr } from '../backend/numeric.js';
+import { onBackend, randn, relErr } from '../../helpers/numeric.js';
 import { TRANSFORMS } from './helpers.js';
 
 const SHAPE: [number, number, number, number] = [4, 16, 16, 3];

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerAvgPoolGradGrad } from '../../../core/backend/kernels/avg-pool-grad-grad.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { readFloats } from '../../../core/backend/read.js';
-import { randn, relErr } from './numeric.js';
+import { randn, relErr } from '../../helpers/numeric.js';
 
 const [N, H, W, C] = [2, 4, 6, 3];
 const xv = randn(N * H * W * C, 11);

@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { registerGreaterGrad } from '../../../core/backend/kernels/greater-grad.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { readFloats } from '../../../core/backend/read.js';
-import { randn, relErr } from './numeric.js';
+import { randn, relErr } from '../../helpers/numeric.js';
 
 // A tiny net: f(x) = Σ lrelu(x·W1)·W2, x [N, I], W1 [I, H], W2 [H, 1].
 const N = 4;

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../core/backend/select.js';
 import { isOurKernel } from '../../../core/backend/kernels/index.js';
 import { splitCount } from '../../../core/backend/kernels/webgpu-conv2d-backprop-filter.js';
-import { onBackend, randn, relErr, sizeOf } from './numeric.js';
+import { onBackend, randn, relErr, sizeOf } from '../../helpers/numeric.js';
 
 const WEBGPU = process.env['ATELIER_TEST_WEBGPU'] === '1';
 

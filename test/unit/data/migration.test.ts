@@ -9,7 +9,7 @@ import { SCHEMA_VERSION, migrate } from '../../../core/store/migrations/index.js
 import { APPLICATION_ID } from '../../../core/store/project-file.js';
 import { Project } from '../../../core/store/project.js';
 import { DatasetStore } from '../../../core/store/dataset.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../../helpers/data.js';
 
 test('a schema-1 project with images and labels opens at schema 2 with everything kept', async (t) => {
   const path = join(tempDir(t), 'old.atelier');

@@ -11,7 +11,7 @@ import { SCHEMA_VERSION, migrate } from '../../../core/store/migrations/index.js
 import { APPLICATION_ID } from '../../../core/store/project-file.js';
 import { Project } from '../../../core/store/project.js';
 import { GalleryStore } from '../../../core/store/gallery.js';
-import { tempDir } from './helpers.js';
+import { tempDir } from '../../helpers/gallery.js';
 
 test('migration 4: a schema-3 project with a model and a kept item opens at the current schema (through 4) with both intact', (t) => {
   const path = join(tempDir(t), 'v3.atelier');

@@ -10,7 +10,7 @@ import { selectBackend } from '../../../core/backend/select.js';
 import { readFloats } from '../../../core/backend/read.js';
 import { EqualDense, minibatchStd, ModulatedConv } from '../../../core/nets/layers.js';
 import { ParamStore } from '../../../core/nets/params.js';
-import { onBackend, randn, relErr, sizeOf } from '../backend/numeric.js';
+import { onBackend, randn, relErr, sizeOf } from '../../helpers/numeric.js';
 
 describe('layers', () => {
   before(async () => {

@@ -13,7 +13,7 @@ import type { NetConfig } from '../../../core/nets/config.js';
 import { Discriminator } from '../../../core/nets/discriminator.js';
 import { oneHotLabels } from '../../../core/nets/generator.js';
 import { r1Penalty } from '../../../core/train/r1.js';
-import { randn, relErr } from '../backend/numeric.js';
+import { randn, relErr } from '../../helpers/numeric.js';
 
 const N = 2;
 const R = 16;

@@ -8,7 +8,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../../../core/backend/select.js';
 import { downsampleBox2x, firDown2x, upsampleBilinear2x, upsampleNearest2x } from '../../../core/nets/resample.js';
-import { onBackend, randn, relErr, sizeOf } from '../backend/numeric.js';
+import { onBackend, randn, relErr, sizeOf } from '../../helpers/numeric.js';
 
 type Matrix = (n: number) => number[][]; // rows: outputs, columns: inputs
 

@@ -18,7 +18,7 @@ import { emaBeta, updateEma } from '../../../core/train/ema.js';
 import { frozenDPrefixes } from '../../../core/train/loop.js';
 import { dMainLoss, dRegLoss, gMainLoss, lazyRegScale, logitStats, r1Terms } from '../../../core/train/losses.js';
 import { r1Penalty } from '../../../core/train/r1.js';
-import { randn, relErr } from '../backend/numeric.js';
+import { randn, relErr } from '../../helpers/numeric.js';
 
 const softplus = (x: number): number => Math.log1p(Math.exp(x));
 const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
