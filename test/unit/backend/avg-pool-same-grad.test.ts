@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { registerAvgPoolSameGrad } from '../../../core/backend/kernels/avg-pool-same-grad.js';
 import { selectBackend } from '../../../core/backend/select.js';
-import { onBackend, randn, relErr } from './numeric.js';
+import { onBackend, randn, relErr } from '../../helpers/numeric.js';
 
 const cases = [
   { x: [2, 5, 6, 3], k: 3, s: 1 },

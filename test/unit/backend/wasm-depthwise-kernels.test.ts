@@ -10,7 +10,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { selectBackend } from '../../../core/backend/select.js';
-import { onBackend, randn, relErr, sizeOf } from './numeric.js';
+import { onBackend, randn, relErr, sizeOf } from '../../helpers/numeric.js';
 
 interface Case {
   x: [number, number, number, number]; // [N, H, W, C]

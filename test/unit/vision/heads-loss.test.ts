@@ -11,7 +11,7 @@ import { readFloats } from '../../../core/backend/read.js';
 import { VisionHead } from '../../../core/vision/heads.js';
 import { REAL_TARGET, visionDLoss, visionGLoss, warmupLambda } from '../../../core/vision/loss.js';
 import { areaMatrix, areaResize } from '../../../core/vision/preprocess.js';
-import { randn } from '../backend/numeric.js';
+import { randn } from '../../helpers/numeric.js';
 
 const softplus = (x: number): number => Math.log1p(Math.exp(-Math.abs(x))) + Math.max(x, 0);
 const lrelu = (x: number): number => (x > 0 ? x : 0.2 * x) * Math.SQRT2;

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { accuracy, fitLogistic, PROBE_C, probeAccuracy } from '../../../core/vision/probe.js';
 import { permutation, Rng } from '../../../core/random/rng.js';
-import { randn } from '../backend/numeric.js';
+import { randn } from '../../helpers/numeric.js';
 
 /** Newton's method on the same objective; solves the (d+1)² system by Gaussian elimination. */
 function newtonLogistic(x: Float64Array, y: Int8Array, d: number, c: number): { w: Float64Array; b: number } {

@@ -11,7 +11,7 @@ import { readFloats } from '../../../core/backend/read.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { resolveVisionConfig } from '../../../core/presets/vision.js';
 import { VisionEnsemble } from '../../../core/vision/ensemble.js';
-import { emojiPixels, emojiSource, makeLoop, tinyConfig } from '../train/helpers.js';
+import { emojiPixels, emojiSource, makeLoop, tinyConfig } from '../../unit/train/helpers.js';
 
 describe('vision judge in the loop', () => {
   let pixels: Uint8Array;

@@ -18,7 +18,7 @@ import { readFloats } from '../../../core/backend/read.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { toBackboneInput } from '../../../core/vision/preprocess.js';
 import { BACKBONES, type Backbone, loadBackbone } from '../../../core/vision/zoo.js';
-import { randn } from '../backend/numeric.js';
+import { randn } from '../../helpers/numeric.js';
 
 const R = 8;
 const STEPS = [1e-3, 3e-4, 1e-4, 3e-5];

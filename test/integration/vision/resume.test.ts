@@ -16,8 +16,8 @@ import { Training } from '../../../core/service/training.js';
 import { DatasetStore } from '../../../core/store/dataset.js';
 import { Project } from '../../../core/store/project.js';
 import type { JudgeState } from '../../../core/vision/judge.js';
-import { runImport } from '../data/helpers.js';
-import { EMOJI_DIR } from '../train/helpers.js';
+import { runImport } from '../../helpers/data.js';
+import { EMOJI_DIR } from '../../unit/train/helpers.js';
 import { until } from '../../helpers/poll.js';
 
 const settings: TrainSettings = {
