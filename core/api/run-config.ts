@@ -6,6 +6,7 @@
  * core/augment/config.ts, core/metrics/options.ts).
  */
 import type { BackendChoiceName, LossChoice, MetricChoice } from './vocabulary.js';
+import type { VisionConfig } from './vision.js';
 
 /** The adversarial loss. */
 export type LossKind = LossChoice;
@@ -58,6 +59,8 @@ export interface TrainConfig {
   auto: { batch: boolean; r1Gamma: boolean; emaKimg: boolean };
   /** Evaluations while training (KID, FID, precision/recall), the best snapshot: core/metrics/options.ts. */
   metrics: MetricsConfig;
+  /** Vision-aided judges (the vision-aided preset), or null. */
+  vision: VisionConfig | null;
   /** A run resumed from another run's earlier checkpoint: where it branched off (core/store/run-branch.ts). */
   branchedFrom?: { runId: number; checkpointId: number; kimg: number };
 }

@@ -12,7 +12,7 @@
 import { ADA_PIPELINES, BACKEND_CHOICES, DIFFAUGMENT_PARTS, LOSS_CHOICES, METRIC_CHOICES } from './vocabulary.js';
 
 /** Where an option sits: the form's main settings, or a group of the advanced panel. */
-export type OptionGroup = 'run' | 'transfer' | 'augment' | 'optimiser' | 'capacity' | 'schedule' | 'metrics';
+export type OptionGroup = 'run' | 'transfer' | 'augment' | 'vision' | 'optimiser' | 'capacity' | 'schedule' | 'metrics';
 
 interface OptionBase {
   /** The form's label, in plain words. */
@@ -32,6 +32,8 @@ interface OptionBase {
   cli?: string;
   /** Only runs whose preset augments what D sees use it. */
   augmentOnly?: boolean;
+  /** Only the vision-aided preset uses it. */
+  visionOnly?: boolean;
   /** Must be given (only `preset` and `kimg`). */
   required?: boolean;
 }
@@ -123,7 +125,7 @@ const menu = <V extends string>(labels: Record<V, string>, order: readonly V[]):
 
 export const TRAIN_OPTIONS = {
   // The run.
-  preset: { type: 'text', label: 'Preset', help: 'How the run trains: baseline, or ada for small datasets (under ~5,000 images).', group: 'run', advanced: false, flag: 'preset', metavar: 'ID', required: true, maxLength: 64, trim: false, default: null },
+  preset: { type: 'text', label: 'Preset', help: 'How the run trains: baseline, ada for small datasets (under ~5,000 images), or vision-aided (ADA plus pretrained networks as extra judges).', group: 'run', advanced: false, flag: 'preset', metavar: 'ID', required: true, maxLength: 64, trim: false, default: null },
   name: { type: 'text', label: 'Run name', help: 'How the run list shows it.', blank: 'Run N · preset', group: 'run', advanced: false, flag: 'name', metavar: 'NAME', maxLength: 200, trim: true, default: null },
   kimg: {
     type: 'number', label: 'Duration (kimg)', help: 'How long to train, in thousands of your images shown to the networks (kimg).', blank: 'by resolution', group: 'run', advanced: false, flag: 'kimg', metavar: 'K', required: true,
@@ -166,6 +168,27 @@ export const TRAIN_OPTIONS = {
   augSpeedKimg: {
     type: 'number', label: 'Adaptation speed (kimg)', help: 'kimg for p to go from 0 to 1 at the fastest.', blank: 'a fifth of the duration, at most 500 (100 when starting from another run’s weights)', group: 'augment', advanced: true, augmentOnly: true, flag: 'ada-kimg', metavar: 'K',
     min: 0, minInclusive: false, max: 100000, integer: false, step: 'any', default: null, messages: { low: 'The ADA speed must be more than 0 kimg.' },
+  },
+  // Vision-aided judges (core/vision/; resolved in core/presets/vision.ts).
+  visionBackbones: {
+    type: 'text', label: 'Pretrained judges to pick from', help: 'Which bundled networks the run may add as judges, comma-separated (mobilenetv2, mobilenetv2-1.0, inception, centernet); auto: the first three.', blank: 'auto', group: 'vision', advanced: true, visionOnly: true, flag: 'backbones', metavar: 'auto|ID,…',
+    maxLength: 200, trim: true, default: null,
+  },
+  visionK: {
+    type: 'number', label: 'Judges at most (k)', help: 'How many pretrained judges the run adds, one at each selection point.', blank: '1 under 20 kimg, 2 under 100 kimg, else 3', group: 'vision', advanced: true, visionOnly: true, flag: 'k', metavar: 'K',
+    min: 1, minInclusive: true, max: 3, integer: true, step: 1, default: null,
+  },
+  visionInput: {
+    type: 'number', label: 'Judges’ image size', help: 'Images are resized to this side before a pretrained judge sees them: smaller is faster, 224 is what the networks were trained at.', blank: '224 on a GPU, 64 on a CPU', group: 'vision', advanced: true, visionOnly: true, flag: 'vision-input', metavar: 'N',
+    min: 32, minInclusive: true, max: 299, integer: true, step: 1, default: null,
+  },
+  visionWarmupKimg: {
+    type: 'number', label: 'Judge warm-up (kimg)', help: 'After a judge joins, only its own head learns for this long before it steers the generator.', blank: 'a twentieth of the duration', group: 'vision', advanced: true, visionOnly: true, flag: 'warmup-kimg', metavar: 'K',
+    min: 0, minInclusive: true, max: 100000, integer: false, step: 'any', default: null,
+  },
+  visionSelectAt: {
+    type: 'text', label: 'Add judges at (kimg)', help: 'When each judge is picked and added, comma-separated kimg (e.g. 5,10,15).', blank: 'at 10%, 25% and 40% of the duration', group: 'vision', advanced: true, visionOnly: true, flag: 'select-at', metavar: 'K1,K2,…',
+    maxLength: 200, trim: true, default: null,
   },
   // Learning.
   gLr: { type: 'number', label: 'G learning rate', help: 'How far each step moves the generator (Adam).', group: 'optimiser', advanced: true, flag: 'g-lr', metavar: 'LR', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', default: 0.0025 },

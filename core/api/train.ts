@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import type { TrainConfig } from './run-config.js';
+import type { VisionProgress } from './vision.js';
 import { empty, returns, runId } from './schemas.js';
 import type { BestSnapshot, EvaluationSummary, ExtractorInfo, RunAlert, RunQuality } from './metrics.js';
 import { OPTION_KEYS, rangeMessage, TRAIN_OPTIONS, type TrainAdvanced, type TrainOption, type TrainSettings } from './train-options.js';
@@ -24,6 +25,8 @@ export interface PresetInfo {
   unavailableReason: string | null;
   /** Its runs augment what D sees: the augmentation options apply. */
   augments: boolean;
+  /** Its runs add pretrained judges: the vision options apply. */
+  vision?: boolean;
 }
 
 /** Defaults the Train view shows for the open dataset. */
@@ -131,6 +134,8 @@ export interface TrainProgress {
   evaluation?: EvaluationSummary & { best: boolean };
   /** While evaluating: images through the feature extractor so far, of `total`. */
   evaluating?: { done: number; total: number };
+  /** Vision-aided runs: the judges picked so far, and the pick just made (core/api/vision.ts). */
+  vision?: VisionProgress;
 }
 
 

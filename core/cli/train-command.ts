@@ -15,7 +15,7 @@ import { atelierCommand, nextForRun } from './next-step.js';
 import { parseCommand, type CommandIO } from './args.js';
 import { givenTrainFlags, settingsFromFlags, trainFlagConfig, trainOptionsUsage } from './train-options-cli.js';
 
-const USAGE = `Usage: atelier train <project.atelier> --preset baseline|ada [options]
+const USAGE = `Usage: atelier train <project.atelier> --preset baseline|ada|vision-aided [options]
        atelier train <project.atelier> --resume RUN [--checkpoint C] [--backend NAME] [--json]
 
 Trains a generator on the project's dataset in a worker process, writing statistics, preview grids
@@ -29,7 +29,8 @@ Continuing a run:
   --checkpoint C          with --resume: from checkpoint C instead (e.g. the best): a new run branches
                           off there on a fresh random stream; run RUN stays as it was
   --json                  JSON lines: started, phase, tick, checkpoint, metrics (KID, FID,
-                          precision/recall at checkpoints), alert (health: what happened, what to do), end`;
+                          precision/recall at checkpoints), alert (health: what happened, what to do),
+                          select (vision-aided: the judge added and each network's probe accuracy), end`;
 
 type Ended = Pick<RunSummary, 'status' | 'error' | 'kimgDone'>;
 
@@ -87,6 +88,11 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
       const e = p.evaluation;
       if (json) line({ type: 'metrics', runId, kimg: round(e.kimg), checkpointId: e.checkpointId, best: e.best, values: e.metrics, realCount: e.realCount, fakeCount: e.fakeCount, seconds: round(e.seconds, 1), reference: e.reference });
       else io.out(`  metrics at ${round(e.kimg)} kimg: ${metricsLine(e.metrics)}${e.best ? ' (best so far)' : ''}`);
+    }
+    if (p.vision?.selected) {
+      const v = p.vision.selected;
+      if (json) line({ type: 'select', runId, kimg: round(v.kimg), index: v.index, picked: v.picked, accuracies: Object.fromEntries(Object.entries(v.accuracies).map(([k, a]) => [k, round(a as number, 4)])), images: v.images });
+      else io.out(`  added judge ${v.picked ?? '(none left)'} at ${round(v.kimg)} kimg: ${Object.entries(v.accuracies).map(([k, a]) => `${k} told your images from the samples ${(100 * (a as number)).toFixed(0)}% of the time`).join('; ')}`);
     }
     if (p.phase === 'evaluating') return; // progress within an evaluation: not a phase of its own in the log
     if (p.phase !== phase && p.phase !== 'saving') {

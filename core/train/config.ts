@@ -9,6 +9,7 @@ import { TRAIN_OPTIONS as O, type TrainSettings } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { resolveNetConfig, type NetConfig } from '../nets/config.js';
 import { getPreset } from '../presets/index.js';
+import { resolveVisionConfig, VISION_KEYS } from '../presets/vision.js';
 import { completeAugmentConfig, resolveAugmentConfig } from '../augment/config.js';
 import type { CustomExtractorSpec, TrainConfig } from '../api/run-config.js';
 import { defaultMetricsConfig, metricsConfigFromJson, type MetricsConfig } from '../metrics/options.js';
@@ -117,6 +118,10 @@ export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts, 
     throw new UserError('invalid-request', `A conditional run needs at least 2 labels with images; this dataset has ${data.numClasses}. Label the images (e.g. from folders), or turn "use labels" off.`);
   }
   const seed = settings.seed ?? O.seed.default;
+  const visionSet = VISION_KEYS.filter((k) => a[k] !== undefined);
+  if (preset.defaults.vision !== true && visionSet.length > 0) {
+    throw new UserError('invalid-request', `The ${preset.title} preset adds no pretrained judges, so ${visionSet.join(', ')} cannot apply. Pick the vision-aided preset, or leave them blank.`, visionSet[0]);
+  }
   let net: NetConfig;
   try {
     net = resolveNetConfig({
@@ -162,6 +167,7 @@ export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts, 
     mirror: false,
     auto: { batch: settings.batch === undefined, r1Gamma: a.r1Gamma === undefined, emaKimg: a.emaKimg === undefined },
     metrics: resolveMetrics(a, data, compute, extractor),
+    vision: preset.defaults.vision === true ? resolveVisionConfig(a, settings.kimg, compute) : null,
   };
 }
 
@@ -214,5 +220,6 @@ export function trainConfigFromJson(value: unknown, what: string): TrainConfig {
     mirror: full.mirror ?? false,
     auto: full.auto ?? { batch: false, r1Gamma: false, emaKimg: false },
     metrics: metricsConfigFromJson(full.metrics),
+    vision: full.vision ?? null,
   };
 }
