@@ -18,8 +18,8 @@ import type { Browser, Page } from 'playwright-core';
 import { selectBackend } from '../../core/backend/select.js';
 import { Project } from '../../core/store/project.js';
 import { RunStore } from '../../core/store/runs.js';
-import { EMOJI_DIR, EMOJI_JSON } from '../unit/data/helpers.js';
-import { projectWithCheckpoint } from '../unit/gallery/helpers.js';
+import { EMOJI_DIR, EMOJI_JSON } from '../helpers/data.js';
+import { projectWithCheckpoint } from '../helpers/gallery.js';
 import { cleanup, launchBrowser, listProblems, newContext, requireRendererBuild, type Server, startServer, tempDir, watchedPage } from './harness.js';
 
 let browser: Browser | undefined;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { DAWN_LOOK_ENV, quietDawnLook } from '../../../core/backend/webgpu.js';
-import { projectWithCheckpoint, tempDir } from '../gallery/helpers.js';
+import { projectWithCheckpoint, tempDir } from '../../helpers/gallery.js';
 
 const REPO = new URL('../../../', import.meta.url).pathname;
 const GPU_NOISE = /Vulkan|artificially reduced|XDG_RUNTIME_DIR|BackendVk|Dawn|dawn\/native/;

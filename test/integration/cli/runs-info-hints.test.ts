@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { MetricsStore } from '../../../core/store/metrics.js';
 import { Project } from '../../../core/store/project.js';
 import { RunStore } from '../../../core/store/runs.js';
-import { projectWithCheckpoint, tempDir } from '../gallery/helpers.js';
+import { projectWithCheckpoint, tempDir } from '../../helpers/gallery.js';
 
 const REPO = new URL('../../../', import.meta.url).pathname;
 const BIN = join(REPO, 'bin/atelier.js');

@@ -15,7 +15,7 @@ import { elementwiseGradsRegistered } from '../../../core/backend/kernels/elemen
 import { reduceGradsRegistered } from '../../../core/backend/kernels/reduce-grads.js';
 import { readFloats } from '../../../core/backend/read.js';
 import { selectBackend } from '../../../core/backend/select.js';
-import { randn, relErr, sizeOf } from './numeric.js';
+import { randn, relErr, sizeOf } from '../../helpers/numeric.js';
 
 /** Index of element `i` of `shape` in the reduced (kept-dims) shape. */
 function reducedIndex(i: number, shape: number[], axes: number[]): number {

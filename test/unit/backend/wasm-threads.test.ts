@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { MAX_WASM_THREADS, resolveWasmThreads } from '../../../core/backend/wasm-threads.js';
 import { settingsFromFlags, trainOptionsUsage } from '../../../core/cli/train-options-cli.js';
 import { resolveTrainConfig, trainConfigFromJson } from '../../../core/train/config.js';
-import { relErr } from './numeric.js';
+import { relErr } from '../../helpers/numeric.js';
 
 interface StepOut {
   threads: number;

@@ -14,7 +14,7 @@ import { readFloats } from '../../../core/backend/read.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { ParamStore } from '../../../core/nets/params.js';
 import { Adam } from '../../../core/train/adam.js';
-import { randn, relErr, sizeOf } from './numeric.js';
+import { randn, relErr, sizeOf } from '../../helpers/numeric.js';
 
 const WEBGPU = process.env['ATELIER_TEST_WEBGPU'] === '1';
 

@@ -11,7 +11,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { suggestSettings } from '../../../core/data/suggest.js';
-import { EMOJI_DIR, EMOJI_JSON, newProject, runImport, storedImages } from './helpers.js';
+import { EMOJI_DIR, EMOJI_JSON, newProject, runImport, storedImages } from '../../helpers/data.js';
 
 /**
  * A photo-like 3000×2000 JPEG (no camera photo ships with the repository): smooth random colour
