@@ -24,7 +24,7 @@ interface StepOut {
 }
 
 function step(threads: string): StepOut {
-  const script = fileURLToPath(new URL('./fixtures/wasm-step.ts', import.meta.url));
+  const script = fileURLToPath(new URL('../../fixtures/backend/wasm-step.ts', import.meta.url));
   const out = execFileSync(process.execPath, ['--import', 'tsx', script, threads], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
   return JSON.parse(out.trim().split('\n').pop() as string) as StepOut;
 }
