@@ -135,11 +135,26 @@ async function tryWasm(threads: number | 'auto' | null | undefined): Promise<str
     wasm.setWasmPaths(`${wasmDir()}/`);
     wasmPathsSet = true;
   }
-  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm module did not initialise (see the warning above)');
+  let started = await tf.setBackend('wasm');
+  let threadedFailed = false;
+  if (!started && want.threads > 1 && tf.findBackend('wasm') == null) {
+    // The threaded build did not start (a Node without worker_threads or shared memory): one thread.
+    threadedFailed = true;
+    await prepareWasmThreads(1);
+    started = await tf.setBackend('wasm');
+  }
+  if (!started) throw new Error('the wasm module did not initialise (see the warning above)');
   unrefWasmWorkers();
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
   const n = await wasmThreadsInUse();
-  const why = n !== want.threads ? ` (${want.threads} asked for; the module had already started)` : want.source === 'machine' ? ' (every core of this machine)' : ' (as set)';
+  const why =
+    n === want.threads
+      ? want.source === 'machine'
+        ? ' (every core of this machine)'
+        : ' (as set)'
+      : threadedFailed
+        ? ` (${want.threads} asked for; the threaded build did not start)`
+        : ` (${want.threads} asked for; the module had already started)`;
   return `XNNPACK, ${simd ? 'SIMD' : 'no SIMD'}, ${n === 1 ? '1 thread' : `${n} threads`}${why}`;
 }
 

@@ -105,6 +105,12 @@ describe('fused Adam on webgpu', () => {
     assert.equal(counts.uploadBytes, 4 * Object.values(SHAPES).reduce((a, s) => a + sizeOf(s), 0));
     assert.equal(tf.memory().numTensors, tensorsBefore, 'no tensor leaked');
     assert.deepEqual(await readFloats(other), otherBefore, 'a tensor sharing the variable’s data is untouched');
+    // A further step holds no more GPU memory than the one before it (uniforms go back to the pool).
+    const gpuBytes = (): number => (tf.memory() as { numBytesInGPU?: number }).numBytesInGPU ?? NaN;
+    const bytesBefore = gpuBytes();
+    applyStep(first.store, first.adam, RESUME_AT + 2);
+    await readFloats(sharer);
+    assert.equal(gpuBytes(), bytesBefore, 'no GPU buffer leaked');
     other.dispose();
     first.adam.dispose();
     first.store.dispose();
