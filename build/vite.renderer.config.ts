@@ -49,5 +49,7 @@ export default defineConfig({
     cssCodeSplit: false, // one stylesheet
     modulePreload: { polyfill: false }, // Chromium only: no inline polyfill needed
     assetsInlineLimit: 0, // no data: URLs for fonts or scripts
+    // No "[PLUGIN_TIMINGS] JavaScript callbacks ran for …" block on every start: timing is bench/'s job.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
 });

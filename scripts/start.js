@@ -2,10 +2,13 @@
 // `npm start`: builds and opens the desktop studio. Where the Electron binary is not installed
 // (it is downloaded on first use, which fails offline or with ELECTRON_SKIP_BINARY_DOWNLOAD=1),
 // says so and opens the same studio in the browser instead (`atelier serve --open`).
+// With Electron, better-sqlite3 (not N-API) loads through a binding built for Electron's ABI,
+// made once and cached (scripts/electron-native.js); when it cannot be made, the browser mode.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { buildWithTools, electronInfo, electronPackageDir, ensureElectronSqlite, nativeModuleReport, planStart } from './electron-native.js';
 
 const root = new URL('..', import.meta.url).pathname;
 const require = createRequire(import.meta.url);
@@ -39,12 +42,24 @@ function findElectron() {
 
 const electron = findElectron();
 run('npm', ['run', '--silent', 'build:renderer']);
+let plan;
 if (electron.path) {
+  const info = electronInfo(electronPackageDir(root));
+  const cacheRoot = join(root, 'node_modules', '.cache', 'gan-atelier');
+  const cached = ensureElectronSqlite({ root, electron: info, cacheRoot, build: (dir) => {
+    console.log(`Building better-sqlite3 for Electron ${info.version} (ABI ${info.abi}), once…`);
+    buildWithTools(root, info.version)(dir);
+  } });
+  plan = planStart({ electronPath: electron.path, sqlite: cached, natives: nativeModuleReport(root) });
+} else {
+  plan = planStart({ electronPath: null, electronMissingReason: electron.reason });
+}
+if (plan.mode === 'electron') {
   run('npm', ['run', '--silent', 'build:electron']);
-  const child = spawn(electron.path, [root, ...process.argv.slice(2)], { stdio: 'inherit' });
+  const child = spawn(electron.path, [root, ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, ...plan.env } });
   child.on('exit', (code) => process.exit(code ?? 0));
 } else {
-  console.log(`\nThe desktop window needs Electron, but ${electron.reason}.`);
+  console.log(`\n${plan.message}`);
   console.log('Opening the studio in your browser instead (browser mode, 127.0.0.1 only).\n');
   const child = spawn(process.execPath, [join(root, 'bin', 'atelier.js'), 'serve', '--open', ...process.argv.slice(2)], { stdio: 'inherit' });
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));

@@ -20,6 +20,8 @@ import { type TrainEvent, trainMethods } from './train.js';
 export * from './vocabulary.js';
 export * from './train-options.js';
 export type * from './run-config.js';
+export type * from './vision.js';
+export { AUTO_BACKBONES, BACKBONE_IDS } from './vision.js';
 export type * from './project.js';
 export type * from './dataset.js';
 export type * from './train.js';

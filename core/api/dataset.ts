@@ -147,6 +147,17 @@ export interface SuggestedSettings {
   medianShortSide: number | null;
   /** Why each value was suggested, in words for the dialog. */
   reasons: string[];
+  /** The picked folders' first-level subfolders, for labels from folders. */
+  folders: FolderSummary;
+}
+
+export interface FolderSummary {
+  /** Every file of the picked sources sits in a first-level subfolder of a picked folder or zip (then labels from folders are suggested). */
+  allInFolders: boolean;
+  /** First-level subfolders and their files, most files first. */
+  classes: Array<{ name: string; files: number }>;
+  /** Subfolders with few files beside the others (fewer than 8, or than a fifth of the median): flagged, with a choice. */
+  tiny: string[];
 }
 
 export interface DatasetExportResult {
@@ -197,6 +208,9 @@ export const datasetMethods = {
         settings: normaliseSettings.partial().optional(),
         labels: z.enum(['none', 'folders']).optional(),
         nearThreshold: z.number().int().min(-1).max(64).optional(),
+        /** With labels from folders: folders whose images come in without a label, and folders left out. */
+        unlabelledFolders: z.array(labelName).max(1000).optional(),
+        leaveOutFolders: z.array(labelName).max(1000).optional(),
       })
       .strict(),
   ),

@@ -39,6 +39,32 @@ export interface EvaluationSummary {
   createdAt: string;
 }
 
+/** A generated image beside the dataset image nearest to it in the extractor's features. */
+export interface NearestPairSummary {
+  /** The generated image and the dataset image, as PNG data URLs. */
+  sample: string;
+  real: string;
+  imageId: number;
+  /** Their distance over the median gap between dataset images (below ~0.5: the sample is likely a copy). */
+  ratio: number;
+}
+
+/** Where a run's quality stands, in plain terms: the latest evaluation on the 0–100 scale. */
+export interface RunQuality {
+  /** 0 = the untrained generator, 100 = the dataset compared with itself; null when the scale is unknown (a run from before it). */
+  score: number | null;
+  kimg: number;
+  /** The KID behind it, and the scale's ends (the expert view). */
+  kid: number | null;
+  anchors: { untrained: number; self: number } | null;
+  /** Which network judged, in plain words. */
+  judge: string;
+  realCount: number;
+  fakeCount: number;
+  /** The latest evaluation's nearest pairs. */
+  nearest: NearestPairSummary[];
+}
+
 export interface BestSnapshot {
   checkpointId: number;
   kimg: number;

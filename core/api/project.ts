@@ -37,6 +37,18 @@ export interface RecentProject {
   lastOpened: string;
   /** False when the file has been moved or deleted since. */
   exists: boolean;
+  /** Browser mode: why it cannot be opened here (outside the folder the server offers, and how to widen it); null when it can. */
+  blocked: string | null;
+}
+
+/** A place the browser-mode chooser offers beside the folder list. */
+export interface ChooserPlace {
+  /** 'Home', 'Served folder', a volume's folder name, a recent project's folder name. */
+  name: string;
+  path: string;
+  kind: 'root' | 'home' | 'volume' | 'recent';
+  /** False when it lies outside the folder the server offers (shown, not openable: see `widen`). */
+  inside: boolean;
 }
 
 export interface AppInfo {
@@ -66,6 +78,10 @@ export interface DirListing {
   root: string;
   /** Folders first, then files, each sorted by name; hidden entries left out. */
   entries: FileEntry[];
+  /** The served folder, home, mounted volumes and recent projects' folders (those outside the root marked). */
+  places: ChooserPlace[];
+  /** How to make the chooser offer more (the serve flag and environment variable). */
+  widen: string;
 }
 
 const projectName = z
@@ -104,7 +120,13 @@ export const projectMethods = {
     z.object({ mode: z.enum(['open', 'create']), suggestedName: z.string().max(200).optional() }).strict(),
   ),
 
-  /** Desktop: a native save dialog for an export. Null if cancelled. */
+  /**
+   * The open project's default export folder (`<name>-exports` beside the project file, never
+   * inside a folder images were imported from), created if missing.
+   */
+  'project.exportFolder': returns<{ dir: string }>()(empty),
+
+  /** Desktop: a native save dialog for an export (starting in the export folder, a plain file name). Null if cancelled. */
   'dialog.pickExportPath': returns<{ path: string | null }>()(z.object({ suggestedName: z.string().max(200).optional() }).strict()),
 
 } as const;

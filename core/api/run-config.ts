@@ -6,6 +6,7 @@
  * core/augment/config.ts, core/metrics/options.ts).
  */
 import type { BackendChoiceName, LossChoice, MetricChoice } from './vocabulary.js';
+import type { VisionConfig } from './vision.js';
 
 /** The adversarial loss. */
 export type LossKind = LossChoice;
@@ -47,6 +48,8 @@ export interface TrainConfig {
   augment: AugmentConfig;
   /** Requested compute backend ('auto': the best that loads). */
   backend: BackendChoiceName;
+  /** CPU threads for the wasm backend (null: every core of the machine it runs on, at most 8). */
+  threads: number | null;
   /** Start from another run's weights (transfer learning), freezing D's first `freezeD` blocks. */
   transferFrom: { runId: number; checkpointId?: number } | null;
   freezeD: number;
@@ -56,6 +59,8 @@ export interface TrainConfig {
   auto: { batch: boolean; r1Gamma: boolean; emaKimg: boolean };
   /** Evaluations while training (KID, FID, precision/recall), the best snapshot: core/metrics/options.ts. */
   metrics: MetricsConfig;
+  /** Vision-aided judges (the vision-aided preset), or null. */
+  vision: VisionConfig | null;
   /** A run resumed from another run's earlier checkpoint: where it branched off (core/store/run-branch.ts). */
   branchedFrom?: { runId: number; checkpointId: number; kimg: number };
 }
@@ -121,8 +126,35 @@ export interface MetricsConfig {
   budget: number;
   /** The studio picks `reals` and `fakes` at the first checkpoint to fit the budget (the user did not set them). */
   autoSize: boolean;
-  /** The user's standard FID Inception, or null for the InceptionV3 bundled with nsfwjs. */
+  /** The user's standard FID Inception, or null for a network bundled with nsfwjs (`features` says which). */
   extractor: CustomExtractorSpec | null;
+  /**
+   * The bundled network when `extractor` is null: 'inception' (InceptionV3 at 299², GPU backends)
+   * or 'mobilenet' (MobileNetV2 at 128², ~40× cheaper: CPU backends). Runs stored before this
+   * field existed used the InceptionV3.
+   */
+  features: BundledFeatures;
+  /**
+   * Where the quality scale's ends lie for this run, at its evaluation sizes and extractor: KID of
+   * the untrained generator (0 on the scale) and of the dataset against itself (100: what a perfect
+   * generator scores at these sizes). Measured at the first evaluation; absent before.
+   */
+  anchors?: QualityAnchors;
+}
+
+/** Which network bundled with nsfwjs gives the metrics' features. */
+export type BundledFeatures = 'inception' | 'mobilenet';
+
+/** The two ends of the quality scale (core/metrics/quality.ts), with the sizes and extractor they were measured at. */
+export interface QualityAnchors {
+  /** KID of the untrained generator (the run's initial weights). */
+  untrained: number;
+  /** KID of other dataset images against the evaluation's dataset sample. */
+  self: number;
+  /** The extractor id and sizes they hold for. */
+  extractor: string;
+  reals: number;
+  fakes: number;
 }
 
 /** The user's own extractor: a TF.js conversion of the standard FID Inception. */

@@ -12,7 +12,7 @@
 import { ADA_PIPELINES, BACKEND_CHOICES, DIFFAUGMENT_PARTS, LOSS_CHOICES, METRIC_CHOICES } from './vocabulary.js';
 
 /** Where an option sits: the form's main settings, or a group of the advanced panel. */
-export type OptionGroup = 'run' | 'transfer' | 'augment' | 'optimiser' | 'capacity' | 'schedule' | 'metrics';
+export type OptionGroup = 'run' | 'transfer' | 'augment' | 'vision' | 'optimiser' | 'capacity' | 'schedule' | 'metrics';
 
 interface OptionBase {
   /** The form's label, in plain words. */
@@ -32,6 +32,8 @@ interface OptionBase {
   cli?: string;
   /** Only runs whose preset augments what D sees use it. */
   augmentOnly?: boolean;
+  /** Only the vision-aided preset uses it. */
+  visionOnly?: boolean;
   /** Must be given (only `preset` and `kimg`). */
   required?: boolean;
 }
@@ -123,10 +125,10 @@ const menu = <V extends string>(labels: Record<V, string>, order: readonly V[]):
 
 export const TRAIN_OPTIONS = {
   // The run.
-  preset: { type: 'text', label: 'Preset', help: 'How the run trains: baseline, or ada for small datasets (under ~5,000 images).', group: 'run', advanced: false, flag: 'preset', metavar: 'ID', required: true, maxLength: 64, trim: false, default: null },
+  preset: { type: 'text', label: 'Preset', help: 'How the run trains: baseline, ada for small datasets (under ~5,000 images), or vision-aided (ADA plus pretrained networks as extra judges).', group: 'run', advanced: false, flag: 'preset', metavar: 'ID', required: true, maxLength: 64, trim: false, default: null },
   name: { type: 'text', label: 'Run name', help: 'How the run list shows it.', blank: 'Run N · preset', group: 'run', advanced: false, flag: 'name', metavar: 'NAME', maxLength: 200, trim: true, default: null },
   kimg: {
-    type: 'number', label: 'Duration (kimg)', help: 'Thousands of real images shown to the discriminator.', blank: 'by resolution', group: 'run', advanced: false, flag: 'kimg', metavar: 'K', required: true,
+    type: 'number', label: 'Duration (kimg)', help: 'How long to train, in thousands of your images shown to the networks (kimg).', blank: 'by resolution', group: 'run', advanced: false, flag: 'kimg', metavar: 'K', required: true,
     cli: 'duration in thousands of images shown to the discriminator', min: 0, minInclusive: false, max: 100000, integer: false, step: 'any', default: null,
     messages: { low: 'The duration must be more than 0 kimg.' },
   },
@@ -136,6 +138,10 @@ export const TRAIN_OPTIONS = {
   },
   seed: { type: 'number', label: 'Seed', help: 'The same seed and settings give the same run on the same backend.', group: 'run', advanced: false, flag: 'seed', metavar: 'S', cli: 'seeds weights, batches and latents', min: 0, minInclusive: true, max: 2147483647, integer: true, step: 1, default: 0 },
   backend: { type: 'choice', label: 'Compute', help: 'Where training runs; automatic picks the fastest that loads.', group: 'run', advanced: false, flag: 'backend', metavar: 'NAME', choices: menu(BACKEND_LABELS, BACKEND_CHOICES), default: 'auto' },
+  threads: {
+    type: 'number', label: 'CPU threads', help: 'Threads the WebAssembly (CPU) backend computes on, 1–8; GPU backends ignore it.', blank: 'every core of this machine', group: 'run', advanced: true, flag: 'threads', metavar: 'N',
+    min: 1, minInclusive: true, max: 8, integer: true, step: 1, default: null,
+  },
   conditional: {
     type: 'boolean', label: 'Use the labels as classes', help: 'The generator learns each label apart, and you can ask it for one label later.', blank: 'yes with 2 or more labels', group: 'run', advanced: true, flag: 'conditional', metavar: 'yes|no', default: null,
   },
@@ -150,9 +156,9 @@ export const TRAIN_OPTIONS = {
     accepts: isAugPipe, invalid: `Use an ADA pipeline (${ADA_PIPELINES.join(', ')}) or diffaugment, optionally with its parts (diffaugment:color,translation,cutout).`,
   },
   augTarget: {
-    type: 'number', label: 'r_t target', help: 'The strength p rises while r_t (how surely D calls the reals real, −1 to 1) is above this, and falls below it.', group: 'augment', advanced: true, augmentOnly: true, flag: 'target', metavar: 'T',
+    type: 'number', label: 'Overfitting target (r_t)', help: 'Images are altered more often (p rises) while the overfitting signal r_t — how surely the discriminator calls your images real, −1 to 1 — is above this, and less often below it.', group: 'augment', advanced: true, augmentOnly: true, flag: 'target', metavar: 'T',
     cli: 'the r_t that the adaptive strength p steers toward', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', default: 0.6, // the paper's §3: 0.6 worked across datasets
-    messages: { low: 'The r_t target must be above 0.', high: 'The r_t target must be at most 1.' },
+    messages: { low: 'The overfitting target (r_t) must be above 0.', high: 'The overfitting target (r_t) must be at most 1.' },
   },
   augP: {
     type: 'number', label: 'Fixed strength p', help: 'Augment each image with this probability per transform, 0–1, instead of adapting it.', blank: 'adaptive', group: 'augment', advanced: true, augmentOnly: true, flag: 'p', metavar: 'P',
@@ -163,11 +169,32 @@ export const TRAIN_OPTIONS = {
     type: 'number', label: 'Adaptation speed (kimg)', help: 'kimg for p to go from 0 to 1 at the fastest.', blank: 'a fifth of the duration, at most 500 (100 when starting from another run’s weights)', group: 'augment', advanced: true, augmentOnly: true, flag: 'ada-kimg', metavar: 'K',
     min: 0, minInclusive: false, max: 100000, integer: false, step: 'any', default: null, messages: { low: 'The ADA speed must be more than 0 kimg.' },
   },
+  // Vision-aided judges (core/vision/; resolved in core/presets/vision.ts).
+  visionBackbones: {
+    type: 'text', label: 'Pretrained judges to pick from', help: 'Which bundled networks the run may add as judges, comma-separated (mobilenetv2, mobilenetv2-1.0, inception, centernet); auto: the first three.', blank: 'auto', group: 'vision', advanced: true, visionOnly: true, flag: 'backbones', metavar: 'auto|ID,…',
+    maxLength: 200, trim: true, default: null,
+  },
+  visionK: {
+    type: 'number', label: 'Judges at most (k)', help: 'How many pretrained judges the run adds, one at each selection point.', blank: '1 under 20 kimg, 2 under 100 kimg, else 3', group: 'vision', advanced: true, visionOnly: true, flag: 'k', metavar: 'K',
+    min: 1, minInclusive: true, max: 3, integer: true, step: 1, default: null,
+  },
+  visionInput: {
+    type: 'number', label: 'Judges’ image size', help: 'Images are resized to this side before a pretrained judge sees them: smaller is faster, 224 is what the networks were trained at.', blank: '224 on a GPU, 64 on a CPU', group: 'vision', advanced: true, visionOnly: true, flag: 'vision-input', metavar: 'N',
+    min: 32, minInclusive: true, max: 299, integer: true, step: 1, default: null,
+  },
+  visionWarmupKimg: {
+    type: 'number', label: 'Judge warm-up (kimg)', help: 'After a judge joins, only its own head learns for this long before it steers the generator.', blank: 'a twentieth of the duration', group: 'vision', advanced: true, visionOnly: true, flag: 'warmup-kimg', metavar: 'K',
+    min: 0, minInclusive: true, max: 100000, integer: false, step: 'any', default: null,
+  },
+  visionSelectAt: {
+    type: 'text', label: 'Add judges at (kimg)', help: 'When each judge is picked and added, comma-separated kimg (e.g. 5,10,15).', blank: 'at 10%, 25% and 40% of the duration', group: 'vision', advanced: true, visionOnly: true, flag: 'select-at', metavar: 'K1,K2,…',
+    maxLength: 200, trim: true, default: null,
+  },
   // Learning.
   gLr: { type: 'number', label: 'G learning rate', help: 'How far each step moves the generator (Adam).', group: 'optimiser', advanced: true, flag: 'g-lr', metavar: 'LR', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', default: 0.0025 },
   dLr: { type: 'number', label: 'D learning rate', help: 'The same for the discriminator.', group: 'optimiser', advanced: true, flag: 'd-lr', metavar: 'LR', min: 0, minInclusive: false, max: 1, integer: false, step: 'any', default: 0.0025 },
   dStepsPerG: { type: 'number', label: 'D steps per G step', help: 'Discriminator updates for each generator update, 1–8.', group: 'optimiser', advanced: true, flag: 'd-steps', metavar: 'N', min: 1, minInclusive: true, max: 8, integer: true, step: 1, default: 1 },
-  r1Gamma: { type: 'number', label: 'R1 γ', help: 'How strongly D is kept smooth around real images.', blank: '0.0002 × resolution² ÷ batch', group: 'optimiser', advanced: true, flag: 'r1-gamma', metavar: 'G', min: 0, minInclusive: true, max: 10000, integer: false, step: 'any', default: null },
+  r1Gamma: { type: 'number', label: 'Smoothness (R1 γ)', help: 'How strongly the discriminator is kept smooth around your images (the R1 penalty’s weight γ).', blank: '0.0002 × resolution² ÷ batch', group: 'optimiser', advanced: true, flag: 'r1-gamma', metavar: 'G', min: 0, minInclusive: true, max: 10000, integer: false, step: 'any', default: null },
   emaKimg: { type: 'number', label: 'EMA half-life (kimg)', help: 'Previews and exports use an average of G over roughly this many kimg.', blank: 'batch × 10 ÷ 32', group: 'optimiser', advanced: true, flag: 'ema-kimg', metavar: 'K', min: 0, minInclusive: true, max: 1000, integer: false, step: 'any', default: null },
   loss: { type: 'choice', label: 'Loss', help: 'How D’s verdicts become the losses both networks minimise.', group: 'optimiser', advanced: true, flag: 'loss', metavar: 'NAME', choices: menu(LOSS_LABELS, LOSS_CHOICES), default: 'logistic' },
   // Capacity.

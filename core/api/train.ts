@@ -4,8 +4,9 @@
  */
 import { z } from 'zod';
 import type { TrainConfig } from './run-config.js';
+import type { VisionProgress } from './vision.js';
 import { empty, returns, runId } from './schemas.js';
-import type { BestSnapshot, EvaluationSummary, ExtractorInfo, RunAlert } from './metrics.js';
+import type { BestSnapshot, EvaluationSummary, ExtractorInfo, RunAlert, RunQuality } from './metrics.js';
 import { OPTION_KEYS, rangeMessage, TRAIN_OPTIONS, type TrainAdvanced, type TrainOption, type TrainSettings } from './train-options.js';
 import { BACKEND_CHOICES, type MetricChoice, type RunStatusName } from './vocabulary.js';
 
@@ -24,6 +25,8 @@ export interface PresetInfo {
   unavailableReason: string | null;
   /** Its runs augment what D sees: the augmentation options apply. */
   augments: boolean;
+  /** Its runs add pretrained judges: the vision options apply. */
+  vision?: boolean;
 }
 
 /** Defaults the Train view shows for the open dataset. */
@@ -36,8 +39,12 @@ export interface TrainDefaults {
   numClasses: number;
   /** Batch that fits the resolution and the backend's memory. */
   batch: number;
-  /** A duration that shows results within about an hour on this machine. */
+  /** The default duration: chosen so a default run ends with recognisable samples (core/train/config.ts defaultKimg). */
   kimg: number;
+  /** kimg after which samples of a default-size run usually become recognisable at this resolution. */
+  recognisableKimg: number;
+  /** Images/s to expect at this resolution, by backend name: measured on this machine, else typical bench speeds. */
+  speeds: Record<string, { imgPerSec: number; measured: boolean }>;
 }
 
 export interface ComputeBackendReport {
@@ -47,6 +54,8 @@ export interface ComputeBackendReport {
   tried: Array<{ name: string; ok: boolean; reason: string }>;
   /** Kernels the studio added to the chosen backend. */
   added: string[];
+  /** Processor cores on this machine (what a CPU backend trains on). */
+  cores?: number;
 }
 
 
@@ -65,6 +74,8 @@ export interface RunSummary {
   updatedAt: string;
   /** kimg of the newest checkpoint; a run with one can resume. */
   latestCheckpointKimg: number | null;
+  /** Starred gallery images made from its checkpoints (those checkpoints are kept); deleting the run leaves them unable to be sampled again. */
+  starred: Array<{ itemId: number; checkpointId: number; kimg: number; label: string }>;
 }
 
 export interface CheckpointSummary {
@@ -74,6 +85,8 @@ export interface CheckpointSummary {
   isBest: boolean;
   createdAt: string;
   sizeBytes: number;
+  /** Starred gallery images made from it: while there are any, it is kept when older checkpoints are pruned. */
+  starred: number;
 }
 
 export interface RunDetail extends RunSummary {
@@ -92,6 +105,12 @@ export interface RunDetail extends RunSummary {
   best: BestSnapshot | null;
   /** The metric that picks the best snapshot, and the features the metrics use. */
   metrics: { metric: MetricChoice; extractor: ExtractorInfo };
+  /** The latest evaluation on the quality scale, or null before the first. */
+  quality: RunQuality | null;
+  /** Measured speed (images/s) on the backend it ran on, at its resolution: for "continue for about N minutes". */
+  speed: number | null;
+  /** kimg the studio suggests adding when continuing it: up to where samples usually become recognisable, or as much again. */
+  continueKimg: number;
 }
 
 export interface TrainProgress {
@@ -115,6 +134,8 @@ export interface TrainProgress {
   evaluation?: EvaluationSummary & { best: boolean };
   /** While evaluating: images through the feature extractor so far, of `total`. */
   evaluating?: { done: number; total: number };
+  /** Vision-aided runs: the judges picked so far, and the pick just made (core/api/vision.ts). */
+  vision?: VisionProgress;
 }
 
 
@@ -177,7 +198,17 @@ export const trainMethods = {
    * older checkpoint, e.g. the best, or any checkpoint of a finished run) it branches: a new run
    * continues from that checkpoint on a fresh random stream, and the original stays as it was.
    */
-  'train.resume': returns<RunSummary>()(z.object({ runId, backend: z.enum(BACKEND_CHOICES).optional(), checkpointId: z.number().int().positive().optional() }).strict()),
+  'train.resume': returns<RunSummary>()(
+    z
+      .object({
+        runId,
+        backend: z.enum(BACKEND_CHOICES).optional(),
+        checkpointId: z.number().int().positive().optional(),
+        /** "Continue training": lengthen the run by this many kimg and go on from its newest checkpoint (a finished run too). */
+        addKimg: z.number().gt(0, 'Continue by more than 0 kimg.').max(100000).optional(),
+      })
+      .strict(),
+  ),
 
   /** Asks a running run to save a checkpoint and pause. */
   'train.pause': returns<RunSummary>()(z.object({ runId }).strict()),

@@ -46,3 +46,25 @@ export type SampleSpec =
 
 
 export type ModelExportFormat = 'tfjs' | 'onnx' | 'html' | 'images';
+
+/**
+ * The quality scale's words (core/metrics/quality.ts: 0 = the untrained generator, 100 = the
+ * dataset against itself): below BLURRY a run's samples are still blurry; from RECOGNISABLE on
+ * they usually read as the dataset's kind of picture (bench/first-hour.ts, Twemoji at 16²).
+ */
+export const QUALITY_BLURRY = 40;
+export const QUALITY_RECOGNISABLE = 60;
+
+/**
+ * A file name people can type in a shell and a re-import will not mistake for data: letters and
+ * digits (any script), '.', '_' and '-' stay, anything else becomes one '-'.
+ * 'Run 1 · ada at 1.2 kimg walk' → 'Run-1-ada-at-1.2-kimg-walk'.
+ */
+export function plainFileName(name: string, fallback = 'export'): string {
+  const plain = name
+    .normalize('NFC')
+    .replace(/[^\p{L}\p{N}._-]+/gu, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^[-.]+|[-.]+$/g, '');
+  return plain.slice(0, 120) || fallback;
+}

@@ -1,4 +1,5 @@
 /** Asks a short-lived worker which compute backend training would use, and why not the better ones. */
+import { availableParallelism } from 'node:os';
 import type { ComputeBackendReport } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { spawnWorker } from '../jobs/spawn.js';
@@ -24,7 +25,7 @@ export function probeBackends(env?: NodeJS.ProcessEnv): Promise<ComputeBackendRe
     child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     child.onMessage((raw) => {
       const msg = raw as ComputeBackendReport;
-      finish(() => resolve({ chosen: msg.chosen, tried: msg.tried, added: msg.added }));
+      finish(() => resolve({ chosen: msg.chosen, tried: msg.tried, added: msg.added, cores: availableParallelism() }));
     });
     child.onExit((code, signal) =>
       finish(() => reject(new UserError('internal', `Checking the compute backends failed (${signal ?? `code ${code}`}): ${stderr.trim().split('\n').pop() ?? 'no output'}.`))),

@@ -15,6 +15,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { registerTrainingKernels } from './kernels/index.js';
+import { prepareWasmThreads, resolveWasmThreads, unrefWasmWorkers, wasmThreadsInUse } from './wasm-threads.js';
 import { startWebGpu } from './webgpu.js';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'webgpu', 'wasm', 'cpu'] as const;
@@ -38,6 +39,8 @@ export interface BackendChoice {
   added: string[];
   /** Where an explicit choice came from, if any (e.g. '--backend', 'ATELIER_BACKEND'). */
   requestedBy?: string;
+  /** CPU threads the wasm backend computes on (wasm only). */
+  threads?: number;
 }
 
 export interface SelectOptions {
@@ -47,6 +50,11 @@ export interface SelectOptions {
   preferSource?: string;
   /** Environment to read ATELIER_BACKEND from; default process.env. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * wasm's CPU threads: a number (1 = the single-threaded build), or 'auto'/undefined for every
+   * logical core (at most 8). Takes effect when wasm first starts in this process.
+   */
+  threads?: number | 'auto' | null;
 }
 
 /** An explicitly requested backend could not start. */
@@ -117,17 +125,22 @@ function wasmDir(): string {
   }
 }
 
-async function tryWasm(): Promise<string> {
+async function tryWasm(threads: number | 'auto' | null | undefined): Promise<string> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  const want = resolveWasmThreads(threads ?? 'auto');
+  // The thread count is fixed when the module first starts.
+  if (tf.findBackend('wasm') == null) await prepareWasmThreads(want.threads);
   if (!wasmPathsSet) {
     // A file path to the package's dist folder: Node reads the .wasm from disk, nothing is fetched.
     wasm.setWasmPaths(`${wasmDir()}/`);
     wasmPathsSet = true;
   }
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm module did not initialise (see the warning above)');
+  unrefWasmWorkers();
   const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
-  const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-  return `XNNPACK, ${simd ? 'SIMD' : 'no SIMD'}, ${threads ? 'threads' : '1 thread'}`;
+  const n = await wasmThreadsInUse();
+  const why = n !== want.threads ? ` (${want.threads} asked for; the module had already started)` : want.source === 'machine' ? ' (every core of this machine)' : ' (as set)';
+  return `XNNPACK, ${simd ? 'SIMD' : 'no SIMD'}, ${n === 1 ? '1 thread' : `${n} threads`}${why}`;
 }
 
 async function tryCpu(): Promise<string> {
@@ -135,7 +148,7 @@ async function tryCpu(): Promise<string> {
   return 'plain JavaScript';
 }
 
-async function tryOne(name: BackendName, explicit: boolean): Promise<string> {
+async function tryOne(name: BackendName, explicit: boolean, threads: SelectOptions['threads']): Promise<string> {
   switch (name) {
     case 'tensorflow-gpu':
     case 'tensorflow':
@@ -146,7 +159,7 @@ async function tryOne(name: BackendName, explicit: boolean): Promise<string> {
       return r.detail;
     }
     case 'wasm':
-      return tryWasm();
+      return tryWasm(threads);
     case 'cpu':
       return tryCpu();
   }
@@ -171,10 +184,11 @@ export async function selectBackend(options: SelectOptions = {}): Promise<Backen
   const tried: TriedBackend[] = [];
   for (const name of candidates) {
     try {
-      const reason = await tryOne(name, explicit !== undefined);
+      const reason = await tryOne(name, explicit !== undefined, options.threads);
       tried.push({ name, ok: true, reason });
       const { added } = registerTrainingKernels(tf.getBackend());
       const choice: BackendChoice = { name, tfBackend: tf.getBackend(), tried, added };
+      if (name === 'wasm') choice.threads = await wasmThreadsInUse();
       if (explicit !== undefined) choice.requestedBy = requestedBy;
       return choice;
     } catch (e) {

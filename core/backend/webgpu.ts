@@ -5,7 +5,16 @@
  * in compatibility mode (works on Mesa's llvmpipe with EGL_PLATFORM=surfaceless, where lavapipe
  * gives no adapter). A software adapter is refused unless asked for: on a CPU-only machine it is
  * measured ~6× slower than wasm (COMPUTE-NOTES).
+ *
+ * Dawn writes its warnings ("Couldn't load Vulkan", "… artificially reduced …", Mesa's
+ * XDG_RUNTIME_DIR lines) straight to the process's stderr. So a quiet child looks for an adapter
+ * first, its stderr dropped; only when it finds one this process asks Dawn itself (or when the
+ * user named webgpu and a software adapter is all there is). The answer is kept in the
+ * environment, so workers started later do not look again.
  */
+import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 
 /** The parts of Dawn's objects used here (the `webgpu` package types them with @webgpu/types). */
@@ -65,7 +74,65 @@ export async function startWebGpu(allowSoftware: boolean): Promise<WebGpuStart> 
   return result;
 }
 
+/** What the quiet probe saw: a hardware adapter, only a software one (with its description), none, or it could not tell. */
+export type DawnLook = { kind: 'hardware' | 'software'; detail: string } | { kind: 'none' } | { kind: 'unknown'; why: string };
+
+/** The environment variable that carries the probe's answer to child processes. */
+export const DAWN_LOOK_ENV = 'ATELIER_DAWN_LOOK';
+
+/** Run in a child: the same adapter search as findAdapter, printing one JSON line. */
+const PROBE_SCRIPT = `
+const { create } = await import(process.argv[1]);
+const SOFTWARE = ${SOFTWARE.toString()};
+const describe = (info, how) => [how, ...[info?.vendor, info?.architecture, info?.device, info?.description].filter(Boolean)].join(', ');
+let a = await create([]).requestAdapter({ powerPreference: 'high-performance' });
+let how = 'Dawn default adapter';
+if (a === null) {
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+  a = await create(['backend=opengles']).requestAdapter({ featureLevel: 'compatibility' });
+  how = 'Dawn OpenGL ES (compatibility)';
+}
+const software = a !== null && (a.info?.isFallbackAdapter === true || SOFTWARE.test((a.info?.device ?? '') + ' ' + (a.info?.description ?? '')));
+process.stdout.write(JSON.stringify(a === null ? { kind: 'none' } : { kind: software ? 'software' : 'hardware', detail: describe(a.info, how) }) + '\\n');
+process.exit(0);
+`;
+
+/** Looks for a Dawn adapter in a child process whose stderr is dropped (see the file comment). */
+export function quietDawnLook(env: NodeJS.ProcessEnv = process.env): DawnLook {
+  const cached = env[DAWN_LOOK_ENV];
+  if (cached) {
+    try {
+      return JSON.parse(cached) as DawnLook;
+    } catch {
+      // Not ours: look again.
+    }
+  }
+  // Under Electron the executable is not Node (and runAsNode is off): no child to ask.
+  if (process.versions['electron'] !== undefined) return { kind: 'unknown', why: 'in Electron' };
+  let entry: string;
+  try {
+    entry = pathToFileURL(createRequire(import.meta.url).resolve('webgpu')).href;
+  } catch (e) {
+    return { kind: 'unknown', why: (e as Error).message };
+  }
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', PROBE_SCRIPT, entry], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 60_000 });
+  let look: DawnLook;
+  try {
+    look = JSON.parse(r.stdout.trim().split('\n').pop() ?? '') as DawnLook;
+  } catch {
+    look = { kind: 'unknown', why: r.error?.message ?? `the probe exited with ${r.signal ?? `code ${r.status}`}` };
+  }
+  if (look.kind !== 'unknown') env[DAWN_LOOK_ENV] = JSON.stringify(look);
+  return look;
+}
+
 async function start(allowSoftware: boolean): Promise<WebGpuStart> {
+  // Quietly first: nothing in this process touches Dawn unless it will be used.
+  const look = quietDawnLook();
+  if (look.kind === 'none') return { ok: false, reason: 'no GPU adapter: Dawn found no Vulkan/Metal/D3D12 device and no OpenGL ES one' };
+  if (look.kind === 'software' && !allowSoftware) {
+    return { ok: false, reason: `only a software adapter (${look.detail}), slower than wasm; ask for webgpu by name to use it anyway` };
+  }
   let create: (flags: string[]) => GpuLike;
   let globals: Record<string, unknown>;
   try {

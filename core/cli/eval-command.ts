@@ -15,6 +15,7 @@ import { Project } from '../store/project.js';
 import { RunStore } from '../store/runs.js';
 import { parseCommand, type CommandIO } from './args.js';
 import { metricsLine } from './train-command.js';
+import { nextForRun } from './next-step.js';
 
 const USAGE = `Usage: atelier eval <project.atelier> --run RUN [options]
 
@@ -110,10 +111,12 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
     const chosen = (metric as MetricChoice | undefined) ?? detail.metric;
     const info = extractor !== undefined ? extractorInfo(extractor) : detail.extractor;
     const first: Record<string, number> = Object.fromEntries(MAIN[chosen].flatMap((k) => (e.metrics[k] === undefined ? [] : [[k, e.metrics[k]!]])));
+    const next = nextForRun(projectArg, runId, e.checkpointId ?? undefined);
     if (json) {
       io.out(
         JSON.stringify({
           ok: true,
+          next,
           runId,
           checkpointId: e.checkpointId,
           kimg: e.kimg,
@@ -132,6 +135,7 @@ export async function evalCommand(argv: string[], io: CommandIO): Promise<number
       io.out(`  ${metricsLine(first)}`);
       io.out(`  all: ${metricsLine(e.metrics)} · diversity ${(e.metrics['Metrics/diversity'] ?? NaN).toFixed(3)}`);
       io.out(`  ${e.realCount} dataset images, ${e.fakeCount} generated, ${e.seconds.toFixed(1)} s. ${info.note}`);
+      io.out(`Next: ${next}`);
     }
     return 0;
   } finally {

@@ -9,8 +9,11 @@
  *
  * Generator formats take --model M or --run RUN[:CHECKPOINT] and run in the sampling worker.
  */
-import { existsSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { plainFileName } from '../api/vocabulary.js';
+import { exportFolderFor } from '../service/paths.js';
+import { ImportStore } from '../store/imports.js';
 import type { ExportResult, ModelExportFormat } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { exportDatasetZip } from '../export/dataset-zip.js';
@@ -19,6 +22,7 @@ import { DatasetStore } from '../store/dataset.js';
 import { Project } from '../store/project.js';
 import { parseCommand, type CommandIO } from './args.js';
 import { generatorSource } from './generator-option.js';
+import { shellArg } from './next-step.js';
 import { backendOption, exportSeedImages, psiOption } from './sample-command.js';
 
 const USAGE = `Usage: atelier export <project.atelier> --format FORMAT [--out PATH] [options]
@@ -33,9 +37,9 @@ Formats:
 Options:
   --model M         (tfjs, onnx, html, images) a model, by name or id
   --run RUN[:CP]    (tfjs, onnx, html, images) a run's checkpoint instead (default: its best, else its newest)
-  --out PATH        where to write (default: beside the project, <name>-<format>…)
+  --out PATH        where to write (default: <name>-exports/<name>-<format>… beside the project file)
   --seeds LIST      (images) e.g. 0-99 (default 0-15)
-  --psi P           (images) truncation ψ (default 1)
+  --psi P           (images) truncation ψ (default 0.7, as the Gallery opens)
   --class C         (images) class name or index
   --labels MODE     (dataset) auto (labels when every image has one, default) or none
   --backend NAME    (generator formats) wasm, cpu, … (default: ATELIER_BACKEND, else the best that loads)
@@ -66,7 +70,7 @@ function describeResult(r: ExportResult, label: string): string {
   const size = `${(r.bytes / 1e6).toFixed(1)} MB`;
   switch (r.format) {
     case 'tfjs':
-      return `Wrote ${r.path}/ (${size}): "${label}" as a TF.js GraphModel. In Node: cd ${basename(r.path)} && node load-node.mjs 0 1 2; in a page: tf.loadGraphModel('…/model.json').`;
+      return `Wrote ${r.path}/ (${size}): "${label}" as a TF.js GraphModel. In Node: cd ${shellArg(r.path)} && npm install && node load-node.mjs 0 1 2; in a page: tf.loadGraphModel('…/model.json').`;
     case 'onnx':
       return `Wrote ${r.path} (${size}): "${label}" as ONNX; checked against the studio on ${r.onnxCheck!.samples} images, largest difference ${r.onnxCheck!.maxAbsDiff.toExponential(2)} (allowed ${r.onnxCheck!.tolerance}).`;
     case 'html':
@@ -92,8 +96,18 @@ const exportGenerator: Exporter = async ({ project, format, out, force, values }
   }
 };
 
+/** `<project>-exports/<project>-<format>` beside the project file (never inside a folder images came from), plain names. */
 function defaultOut(projectPath: string, format: string): string {
-  const base = projectPath.replace(/\.atelier$/i, '');
+  const project = Project.inspect(projectPath);
+  let sources: string[];
+  try {
+    sources = new ImportStore(project.db).sourcePaths().map((p) => (existsSync(p) && statSync(p).isDirectory() ? p : dirname(p)));
+  } finally {
+    project.close();
+  }
+  const folder = exportFolderFor(projectPath, sources);
+  mkdirSync(folder, { recursive: true });
+  const base = join(folder, plainFileName(basename(projectPath).replace(/\.atelier$/i, ''), 'project'));
   return format === 'dataset' ? `${base}-dataset.zip` : format === 'onnx' ? `${base}-generator.onnx` : `${base}-${format}`;
 }
 

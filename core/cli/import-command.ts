@@ -8,6 +8,7 @@ import type { ImportOptions } from '../data/options.js';
 import { JobManager } from '../jobs/job-manager.js';
 import { Project } from '../store/project.js';
 import { parseCommand, type CommandIO } from './args.js';
+import { atelierCommand } from './next-step.js';
 
 const USAGE = `Usage: atelier import <project.atelier> <path…> [options]
 
@@ -79,8 +80,11 @@ export async function importCommand(argv: string[], io: CommandIO): Promise<numb
     };
     process.once('SIGINT', onSigint);
     const report = await handle.done;
-    if (values.json) io.out(JSON.stringify(toJson(report)));
-    else for (const line of summary(report)) io.out(line);
+    // With images in the project, training is next; with none, another import.
+    const images = project.summary().counts.images;
+    const next = images > 0 ? atelierCommand('train', projectArg, '--preset', 'baseline') : atelierCommand('import', projectArg, 'FOLDER');
+    if (values.json) io.out(JSON.stringify({ ...toJson(report), next }));
+    else for (const line of [...summary(report), `Next: ${next}`]) io.out(line);
     if (report.status === 'failed') {
       if (!values.json) io.err(`atelier import: ${report.error ?? 'the import failed'}`);
       return 1;
@@ -122,7 +126,8 @@ function summary(r: ImportReport): string[] {
   ];
   for (const d of r.duplicatePairs.slice(0, 20)) lines.push(`  duplicate (${d.kind}${d.kind === 'near' ? `, ${d.distance} bits` : ''}): ${d.file}  — kept ${d.keptFile}`);
   if (r.duplicatePairs.length > 20) lines.push(`  … and ${r.duplicatePairs.length - 20} more duplicates (--json lists them all)`);
-  for (const s of r.skipped) lines.push(`  skipped: ${s.file} — ${s.reason}`);
+  // The stored reason names what works in the studio too; the command line can also raise the limit.
+  for (const s of r.skipped) lines.push(`  skipped: ${s.file} — ${s.reason}${s.code === 'too-large' && /pixels is above the limit/.test(s.reason) ? ' (Or raise the limit: --max-pixels N.)' : ''}`);
   return lines;
 }
 

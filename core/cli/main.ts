@@ -12,6 +12,7 @@ import { exportCommand } from './export-command.js';
 import { importCommand } from './import-command.js';
 import { mergeCommand } from './merge-command.js';
 import { infoCommand, newCommand } from './project-commands.js';
+import { runsCommand } from './runs-command.js';
 import { sampleCommand } from './sample-command.js';
 import { serveCommand } from './serve-command.js';
 import { trainCommand } from './train-command.js';
@@ -20,7 +21,8 @@ const USAGE = `Usage: atelier <command> [options]
 
 Commands:
   new <project> [--name NAME] [--json]     create a project file (.atelier)
-  info <project> [--json]                  schema version, images, labels, runs, models
+  info <project> [--json]                  schema version, images, label names, runs, models
+  runs <project> [--json]                  the runs: id, preset, status, kimg, quality, checkpoint
   import <project> <path…> [--resolution N] [--fit crop|pad|stretch] [--labels folders] [--json]
                                            images, folders, zips and DICOM into the dataset
   export <project> --format dataset [--out PATH] [--json]
@@ -48,6 +50,7 @@ type Command = (argv: string[], io: CommandIO) => Promise<number> | number;
 const commands: Record<string, Command> = {
   new: newCommand,
   info: infoCommand,
+  runs: runsCommand,
   import: importCommand,
   export: exportCommand,
   serve: serveCommand,

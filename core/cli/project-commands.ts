@@ -5,7 +5,10 @@ import type { ProjectSummary } from '../api/contract.js';
 import { Project } from '../store/project.js';
 import { withProjectExtension } from '../service/paths.js';
 import { APP_VERSION } from '../api/version.js';
+import { DatasetStore } from '../store/dataset.js';
 import { parseCommand, type CommandIO } from './args.js';
+import { atelierCommand, nextForProject } from './next-step.js';
+import { runLines, runRows } from './runs-command.js';
 
 function projectArg(positionals: string[], usage: string): string {
   if (positionals.length !== 1) throw new UserError('invalid-request', `expected one project file. Usage: ${usage}`);
@@ -21,7 +24,8 @@ export function newCommand(argv: string[], io: CommandIO): number {
   const project = Project.create(path, name ?? defaultName(path), { appVersion: APP_VERSION });
   try {
     const summary = project.summary();
-    io.out(values.json ? JSON.stringify({ ok: true, project: summary }) : `Created ${summary.path} ("${summary.name}", project format ${summary.schemaVersion}).`);
+    const next = atelierCommand('import', withProjectExtension(positionals[0]!), 'FOLDER');
+    io.out(values.json ? JSON.stringify({ ok: true, project: summary, next }) : `Created ${summary.path} ("${summary.name}", project format ${summary.schemaVersion}).\nNext: ${next}  (add --labels folders when each sub-folder is a class)`);
   } finally {
     project.close();
   }
@@ -35,11 +39,19 @@ export function infoCommand(argv: string[], io: CommandIO): number {
   const project = Project.inspect(projectArg(positionals, usage));
   try {
     const summary = project.summary();
-    io.out(values.json ? JSON.stringify({ ok: true, project: summary }) : describe(summary));
+    const labels = new DatasetStore(project.db).labels().map((l) => ({ name: l.name, images: l.count }));
+    const runs = runRows(project);
+    const next = nextForProject(positionals[0]!, { images: summary.counts.images, runs });
+    io.out(values.json ? JSON.stringify({ ok: true, project: summary, labels, runs, next }) : [describe(summary), ...labelLines(labels), ...(runs.length > 0 ? ['  runs, newest first:', ...runLines(runs).map((l) => `  ${l}`)] : []), `Next: ${next}`].join('\n'));
   } finally {
     project.close();
   }
   return 0;
+}
+
+function labelLines(labels: ReadonlyArray<{ name: string; images: number }>): string[] {
+  if (labels.length === 0) return [];
+  return [`  labels: ${labels.map((l) => `${l.name} (${l.images})`).join(', ')}`];
 }
 
 function defaultName(path: string): string {

@@ -14,6 +14,7 @@ import { SamplerClient } from '../gallery/sampler-client.js';
 import { Project } from '../store/project.js';
 import { parseCommand, type CommandIO } from './args.js';
 import { generatorSource } from './generator-option.js';
+import { nextForSamples } from './next-step.js';
 
 const USAGE = `Usage: atelier sample <project.atelier> (--model M | --run RUN[:CHECKPOINT]) --seeds 0-15 --out DIR [options]
 
@@ -24,15 +25,19 @@ Options:
   --model M         a model, by name or id
   --run RUN[:CP]    a run's checkpoint (default: its best, else its newest)
   --seeds LIST      seeds, e.g. 0-15 or 3,7,42 or 0-9,100-109 (whole numbers 0 to 4294967295)
-  --psi P           truncation ψ (default 1; 0.7 is common)
-  --class C         class name or index (conditional generators; default 0)
+  --psi P           truncation ψ (default 0.7, as the Gallery opens; 1 leaves w alone)
+  --class C         class name or index (conditional generators; default: the first class, as
+                    the Gallery opens)
   --out DIR         the folder to write (new, or empty)
   --force           replace DIR if it exists
   --backend NAME    wasm, cpu, … (default: ATELIER_BACKEND, else the best that loads)
   --json            one JSON document`;
 
+/** The Gallery's ψ when it opens (renderer/src/lib/state/gallery.svelte.ts): the CLI makes the same images by default. */
+export const GALLERY_PSI = 0.7;
+
 export function psiOption(raw: string | undefined): number {
-  if (raw === undefined) return 1;
+  if (raw === undefined) return GALLERY_PSI;
   const psi = Number(raw);
   if (!Number.isFinite(psi) || psi < -2 || psi > 2) throw new UserError('invalid-request', `--psi must be a number between -2 and 2 (1 leaves w alone; 0.7 is common), not "${raw}".`, '--psi');
   return psi;
@@ -113,10 +118,12 @@ export async function sampleCommand(argv: string[], io: CommandIO): Promise<numb
       classText: values.class as string | undefined,
       overwrite: values.force === true || emptyDir(out),
     });
+    const next = nextForSamples(positionals[0]!, { model: values.model as string | undefined, run: values.run as string | undefined });
     if (values.json) {
-      io.out(JSON.stringify({ ok: true, path: result.path, images: result.images, files: result.files, generator: label, backend: client.backend, psi, classIndex, seeds: seeds.length }));
+      io.out(JSON.stringify({ ok: true, path: result.path, images: result.images, files: result.files, generator: label, backend: client.backend, psi, classIndex, seeds: seeds.length, next }));
     } else {
       io.out(`Wrote ${result.images} images of "${label}" (ψ ${psi}${classIndex !== null ? `, class ${classNames[classIndex]}` : ''}) to ${result.path} on ${client.backend}, with manifest.json.`);
+      io.out(`Next: ${next}  (a page that makes more images in any browser; --format tfjs or onnx for code)`);
     }
     return 0;
   } finally {

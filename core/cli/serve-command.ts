@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UserError } from '../api/errors.js';
 import { defaultAppHome } from '../service/app-home.js';
-import { RootedPaths } from '../service/paths.js';
+import { RootedPaths, canonicalPath, isInside, widenHint } from '../service/paths.js';
 import { StudioService } from '../service/studio-service.js';
 import { startWebHost } from '../server/web-host.js';
 import { parseCommand, type CommandIO } from './args.js';
@@ -14,10 +14,10 @@ const DEFAULT_PORT = 7777;
 export const RENDERER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'out', 'renderer');
 
 export async function serveCommand(argv: string[], io: CommandIO): Promise<number> {
-  const usage = 'atelier serve [--port P] [--root DIR] [--project FILE] [--open] [--json]';
+  const usage = 'atelier serve [--port P] [--root DIR] [--project FILE] [--open] [--json]\n\n--root DIR: the folder the file chooser offers, with everything inside it (default: ATELIER_ROOT, else your home folder).';
   const { values } = parseCommand(argv, {
     port: { type: 'string' }, // fixed port; default 7777, or any free one if that is taken
-    root: { type: 'string' }, // the folder the file chooser offers (default: your home folder)
+    root: { type: 'string' }, // the folder the file chooser offers (default: ATELIER_ROOT, else your home folder)
     project: { type: 'string' }, // a project to open at start
     open: { type: 'boolean' }, // open the system browser at the URL
   });
@@ -26,9 +26,14 @@ export async function serveCommand(argv: string[], io: CommandIO): Promise<numbe
   const port = explicitPort ? Number(values.port) : DEFAULT_PORT;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UserError('invalid-request', `--port must be a number from 0 to 65535, not "${values.port}".`);
 
-  const root = resolve(typeof values.root === 'string' ? values.root : homedir());
-  const service = new StudioService({ mode: 'browser', appHome: defaultAppHome(), paths: new RootedPaths(root) });
-  if (typeof values.project === 'string') await service.openProject(resolve(values.project));
+  const root = resolve(typeof values.root === 'string' ? values.root : process.env.ATELIER_ROOT || homedir());
+  const paths = new RootedPaths(root);
+  const service = new StudioService({ mode: 'browser', appHome: defaultAppHome(), paths });
+  if (typeof values.project === 'string') {
+    const project = canonicalPath(resolve(values.project));
+    if (!isInside(paths.root, project)) throw new UserError('forbidden', `--project ${project} is outside the folder the chooser offers (${paths.root}): pass --root with a folder that holds it.`, project);
+    await service.openProject(project);
+  }
 
   const host = await startWebHost({ service, rendererDir: RENDERER_DIR, port }).catch(async (err: NodeJS.ErrnoException) => {
     if (err.code === 'EADDRINUSE' && !explicitPort) return startWebHost({ service, rendererDir: RENDERER_DIR, port: 0 });
@@ -39,7 +44,8 @@ export async function serveCommand(argv: string[], io: CommandIO): Promise<numbe
   if (values.json) io.out(JSON.stringify({ ok: true, url: host.url, port: host.port, root }));
   else {
     io.out(`GAN Atelier is running at ${host.url}`);
-    io.out(`The file chooser offers ${root}. Press Ctrl+C to stop.`);
+    io.out(`The file chooser offers ${root}. ${widenHint(root)}`);
+    io.out('Press Ctrl+C to stop.');
   }
   if (values.open) openBrowser(host.url);
 

@@ -11,10 +11,11 @@ import { JobManager } from '../jobs/job-manager.js';
 import { Training } from '../service/training.js';
 import { DatasetStore } from '../store/dataset.js';
 import { Project } from '../store/project.js';
+import { atelierCommand, nextForRun } from './next-step.js';
 import { parseCommand, type CommandIO } from './args.js';
 import { givenTrainFlags, settingsFromFlags, trainFlagConfig, trainOptionsUsage } from './train-options-cli.js';
 
-const USAGE = `Usage: atelier train <project.atelier> --preset baseline|ada [options]
+const USAGE = `Usage: atelier train <project.atelier> --preset baseline|ada|vision-aided [options]
        atelier train <project.atelier> --resume RUN [--checkpoint C] [--backend NAME] [--json]
 
 Trains a generator on the project's dataset in a worker process, writing statistics, preview grids
@@ -28,7 +29,8 @@ Continuing a run:
   --checkpoint C          with --resume: from checkpoint C instead (e.g. the best): a new run branches
                           off there on a fresh random stream; run RUN stays as it was
   --json                  JSON lines: started, phase, tick, checkpoint, metrics (KID, FID,
-                          precision/recall at checkpoints), alert (health: what happened, what to do), end`;
+                          precision/recall at checkpoints), alert (health: what happened, what to do),
+                          select (vision-aided: the judge added and each network's probe accuracy), end`;
 
 type Ended = Pick<RunSummary, 'status' | 'error' | 'kimgDone'>;
 
@@ -87,6 +89,11 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
       if (json) line({ type: 'metrics', runId, kimg: round(e.kimg), checkpointId: e.checkpointId, best: e.best, values: e.metrics, realCount: e.realCount, fakeCount: e.fakeCount, seconds: round(e.seconds, 1), reference: e.reference });
       else io.out(`  metrics at ${round(e.kimg)} kimg: ${metricsLine(e.metrics)}${e.best ? ' (best so far)' : ''}`);
     }
+    if (p.vision?.selected) {
+      const v = p.vision.selected;
+      if (json) line({ type: 'select', runId, kimg: round(v.kimg), index: v.index, picked: v.picked, accuracies: Object.fromEntries(Object.entries(v.accuracies).map(([k, a]) => [k, round(a as number, 4)])), images: v.images });
+      else io.out(`  added judge ${v.picked ?? '(none left)'} at ${round(v.kimg)} kimg: ${Object.entries(v.accuracies).map(([k, a]) => `${k} told your images from the samples ${(100 * (a as number)).toFixed(0)}% of the time`).join('; ')}`);
+    }
     if (p.phase === 'evaluating') return; // progress within an evaluation: not a phase of its own in the log
     if (p.phase !== phase && p.phase !== 'saving') {
       phase = p.phase;
@@ -140,10 +147,11 @@ export async function trainCommand(argv: string[], io: CommandIO): Promise<numbe
     const newest = cps.reduce<(typeof cps)[number] | null>((a, c) => (a === null || c.step > a.step ? c : a), null);
     const step = newest?.step ?? 0;
     const kimg = round(newest?.kimg ?? 0);
-    const resume = `atelier train ${projectArg} --resume ${runId}`;
+    const resume = atelierCommand('train', projectArg, '--resume', String(runId));
     const resumable = end.status === 'paused' || end.status === 'stopped' || end.status === 'failed';
-    if (json) line({ type: 'end', runId, status: end.status, kimg, step, error: end.error, ...(resumable ? { resume } : {}) });
-    else if (end.status === 'done') io.out(`Done: "${run.name}" trained ${kimg} kimg.`);
+    const next = resumable && cps.length > 0 ? resume : cps.length > 0 ? nextForRun(projectArg, runId) : atelierCommand('train', projectArg, '--preset', run.preset);
+    if (json) line({ type: 'end', runId, status: end.status, kimg, step, error: end.error, ...(resumable ? { resume } : {}), next });
+    else if (end.status === 'done') io.out(`Done: "${run.name}" trained ${kimg} kimg.\nNext: ${next}  (then ${atelierCommand('eval', projectArg, '--run', String(runId))} scores it)`);
     else if (end.status === 'failed') io.err(`atelier train: ${end.error ?? 'the run failed'}${resumable && cps.length > 0 ? ` To continue: ${resume}` : ''}`);
     else {
       if (end.error) io.err(`atelier train: ${end.error}`); // paused itself (it diverged)
@@ -168,10 +176,11 @@ async function settings(values: Record<string, unknown>, training: Training): Pr
   return settingsFromFlags(values, { kimg: defaults.kimg });
 }
 
-/** 'KID 0.0123 ± 0.0010 · FID 45.6 · precision 0.61 · recall 0.34'. */
+/** 'quality 34/100 · KID 0.0123 ± 0.0010 · FID 45.6 · precision 0.61 · recall 0.34' (the quality once the run's scale is known). */
 export function metricsLine(m: Record<string, number>): string {
   const v = (name: string, digits: number): string | null => (m[name] === undefined ? null : (m[name] as number).toFixed(digits));
   const parts = [
+    v('Metrics/quality', 0) !== null ? `quality ${v('Metrics/quality', 0)}/100` : null,
     v('Metrics/kid', 4) !== null ? `KID ${v('Metrics/kid', 4)}${v('Metrics/kid_std', 4) !== null ? ` ± ${v('Metrics/kid_std', 4)}` : ''}` : null,
     v('Metrics/fid', 2) !== null ? `FID ${v('Metrics/fid', 2)}` : null,
     v('Metrics/precision', 3) !== null ? `precision ${v('Metrics/precision', 3)}` : null,

@@ -14,11 +14,12 @@
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { sqliteOptions } from '../store/sqlite.js';
 
 const THREAD = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
-const db = new Database(workerData.path, { fileMustExist: true });
+const db = new Database(workerData.path, { fileMustExist: true, ...(workerData.nativeBinding ? { nativeBinding: workerData.nativeBinding } : {}) });
 db.pragma('busy_timeout = 10000');
 db.pragma('synchronous = NORMAL');
 parentPort.on('message', (m) => {
@@ -49,7 +50,7 @@ export class Checkpointer {
   /** `fallback` runs once if the thread fails: the caller turns automatic checkpoints back on. */
   constructor(path: string, fallback: () => void) {
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(THREAD, { eval: true, workerData: { path, sqlite } });
+    this.worker = new Worker(THREAD, { eval: true, workerData: { path, sqlite, nativeBinding: sqliteOptions().nativeBinding ?? null } });
     const fail = (): void => {
       if (this.failed) return;
       this.failed = true;

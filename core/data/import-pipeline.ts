@@ -64,7 +64,12 @@ export async function runImport(job: ImportJob, hooks: PipelineHooks = {}): Prom
 
     // List the sources.
     const listed = await expandSources(job.sources, options.labels, job.confine ?? null);
-    const entries = listed.entries;
+    // The folder choices (tiny classes): left out, or in without their label.
+    const leaveOut = new Set(options.leaveOutFolders ?? []);
+    const unlabelled = new Set(options.unlabelledFolders ?? []);
+    const entries = listed.entries
+      .filter((e) => e.label === null || !leaveOut.has(e.label))
+      .map((e) => (e.label !== null && unlabelled.has(e.label) ? { ...e, label: null } : e));
     const counts: ImportCounts = { total: entries.length + listed.skipped.length, imported: 0, unchanged: 0, duplicates: 0, skipped: 0 };
     let batch: Batch = { images: [], duplicates: [], skipped: [] };
     for (const s of listed.skipped) {

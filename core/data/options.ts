@@ -21,6 +21,8 @@ export type { ImportOptions };
 
 export const DEFAULT_IMPORT: Readonly<ImportOptions> = {
   labels: 'none', // labels are opt-in: most folders are not organised by class
+  unlabelledFolders: [], // with labels from folders: none comes in without its label
+  leaveOutFolders: [], // … and none is left out
   nearThreshold: 4, // re-encodes and light edits land at 0–3; distinct images rarely below 10
   nearColourTolerance: 24, // a re-encode shifts the mean colour by a few levels; a recolour by far more
   maxPixels: 100_000_000, // 10,000 × 10,000; a 60,000² PNG header (a bomb) is refused unread

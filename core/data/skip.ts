@@ -25,7 +25,7 @@ export const skip = {
     new SkipError(
       'too-large',
       `${fmt(width)} × ${fmt(height)}${frames > 1 ? ` × ${fmt(frames)} frames` : ''} pixels is above the limit of ${fmt(limit)} pixels ` +
-        `(checked on the header: a decompression bomb would exhaust memory). Downscale the file, or raise the limit (--max-pixels).`,
+        `(checked on the header: a decompression bomb would exhaust memory). Downscale the file and import it again.`,
     ),
   tooManyBytes: (bytes: number, limit: number) =>
     new SkipError('too-large', `The file is ${fmt(bytes)} bytes, above the limit of ${fmt(limit)}. Split or downscale it first.`),

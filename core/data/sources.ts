@@ -7,6 +7,7 @@
  * escapes (core/data/file-names.ts). With a `confine` folder (the browser mode's root), a symbolic
  * link is followed only when it resolves inside that folder, like the paths the user typed.
  */
+import { PROJECT_EXTENSION, isProjectCompanion } from '../store/project-file.js';
 import type { Stats } from 'node:fs';
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -39,8 +40,9 @@ export interface ExpandedSources {
 /** Names that are never images and never worth a line in the report. */
 const LITTER = new Set(['thumbs.db', 'desktop.ini', '__macosx', 'icon\r']);
 
+/** Hidden, litter, or a project file and its companions (a project kept inside its image folder is not data). */
 export function isHidden(name: string): boolean {
-  return name.startsWith('.') || LITTER.has(name.toLowerCase());
+  return name.startsWith('.') || LITTER.has(name.toLowerCase()) || isProjectCompanion(name) || name.toLowerCase().endsWith(PROJECT_EXTENSION);
 }
 
 export function isZipName(name: string): boolean {

@@ -26,7 +26,8 @@ interface Probe {
 
 /** `confine`: a folder nothing may be read outside of, links included (the browser mode's root). */
 export async function suggestSettings(paths: string[], confine: string | null = null): Promise<SuggestedSettings> {
-  const { entries } = await expandSources(paths, 'none', confine);
+  const { entries } = await expandSources(paths, 'folders', confine);
+  const folders = folderSummary(entries);
   const picked: SourceEntry[] = [];
   const step = Math.max(1, entries.length / SAMPLE);
   for (let i = 0; i < entries.length && picked.length < SAMPLE; i += step) picked.push(entries[Math.floor(i)]!);
@@ -36,7 +37,7 @@ export async function suggestSettings(paths: string[], confine: string | null = 
   const reasons: string[] = [];
   if (probes.length === 0) {
     reasons.push(`No readable image among ${picked.length} sampled files: the defaults (${settings.resolution}², ${settings.colourMode}) are suggested.`);
-    return { settings, sampled: picked.length, medianShortSide: null, reasons };
+    return { settings, sampled: picked.length, medianShortSide: null, reasons, folders };
   }
   const sides = probes.map((p) => p.shortSide).sort((a, b) => a - b);
   const median = sides[Math.floor(sides.length / 2)]!;
@@ -56,7 +57,26 @@ export async function suggestSettings(paths: string[], confine: string | null = 
     reasons.push('The images have colour: RGB.');
   }
   if (probes.some((p) => p.alpha)) reasons.push(`Some images are transparent: transparent pixels become ${settings.background} (the background colour).`);
-  return { settings, sampled: probes.length, medianShortSide: median, reasons };
+  return { settings, sampled: probes.length, medianShortSide: median, reasons, folders };
+}
+
+/** A class this much smaller than the median class (or under TINY_MIN files) is flagged as tiny. */
+const TINY_FRACTION = 0.2;
+const TINY_MIN = 8;
+
+/** First-level folders as classes: whether every file sits in one, their sizes, the tiny ones. */
+export function folderSummary(entries: ReadonlyArray<Pick<SourceEntry, 'label'>>): SuggestedSettings['folders'] {
+  const counts = new Map<string, number>();
+  for (const e of entries) if (e.label !== null) counts.set(e.label, (counts.get(e.label) ?? 0) + 1);
+  const classes = [...counts].map(([name, files]) => ({ name, files })).sort((a, b) => b.files - a.files || a.name.localeCompare(b.name));
+  const sizes = classes.map((c) => c.files).sort((a, b) => a - b);
+  const median = sizes.length > 0 ? sizes[Math.floor(sizes.length / 2)]! : 0;
+  const threshold = Math.max(TINY_MIN, Math.round(median * TINY_FRACTION));
+  return {
+    allInFolders: entries.length > 0 && classes.length >= 2 && entries.every((e) => e.label !== null),
+    classes,
+    tiny: classes.length >= 2 ? classes.filter((c) => c.files < threshold).map((c) => c.name) : [],
+  };
 }
 
 async function probe(entry: SourceEntry): Promise<Probe | null> {

@@ -14,6 +14,8 @@ import { MetricsStore } from '../store/metrics.js';
 import { type Checkpoint, RunStore } from '../store/runs.js';
 import { CheckpointFormatError } from '../nets/checkpoint-format.js';
 import { evaluateGenerator } from './evaluate.js';
+import { Generator } from '../nets/generator.js';
+import { trainConfigFromJson } from '../train/config.js';
 import { type CustomExtractorSpec, loadCustomExtractor } from '../metrics/inception.js';
 
 export type { EvaluateCheckpointParams };
@@ -53,17 +55,25 @@ export async function evaluateCheckpoint(
     throw err;
   }
   const G = corruptIsUserError(() => buildGenerator(meta, new Map(tensors.map((t) => [t.name, t])), what));
+  // At the run's own sizes and extractor, an evaluation of a run not yet on the quality scale measures its ends (the run keeps them).
+  const m = config.metrics;
+  const runsOwn = (p.reals ?? m.reals) === m.reals && (p.fakes ?? m.fakes) === m.fakes && p.extractor === undefined;
+  const untrained = runsOwn && m.anchors === undefined ? new Generator(config.net) : null;
   try {
-    const m = config.metrics;
     const outcome = await evaluateGenerator(
       db,
       G,
-      { reals: p.reals ?? m.reals, fakes: p.fakes ?? m.fakes, seed: config.seed, conditional: config.net.numClasses > 0, extractor: p.extractor === undefined ? m.extractor : p.extractor },
+      { reals: p.reals ?? m.reals, fakes: p.fakes ?? m.fakes, seed: config.seed, conditional: config.net.numClasses > 0, extractor: p.extractor === undefined ? m.extractor : p.extractor, features: m.features, anchors: m.anchors ?? null, untrained },
       { shouldStop: ctx.shouldStop, onProgress: ctx.onProgress },
     );
     if (outcome === null) return null;
+    if (untrained && outcome.anchors) {
+      const stored = trainConfigFromJson(runs.getRun(p.runId)!.config, `run ${p.runId}`);
+      runs.setConfig(p.runId, { ...stored, metrics: { ...stored.metrics, anchors: outcome.anchors } });
+    }
     ctx.log(`run ${p.runId}: checkpoint ${cp.id} at ${cp.kimg} kimg evaluated in ${outcome.seconds.toFixed(1)} s (${outcome.featuresPerSecond.toFixed(2)} features/s)`);
-    return new MetricsStore(db).addEvaluation({
+    const store = new MetricsStore(db);
+    const evaluation = store.addEvaluation({
       runId: p.runId,
       checkpointId: cp.id,
       kimg: cp.kimg,
@@ -75,7 +85,10 @@ export async function evaluateCheckpoint(
       metrics: outcome.values,
       seconds: outcome.seconds,
     });
+    if (outcome.nearest.length > 0) store.saveNearest(evaluation.id, outcome.nearest);
+    return evaluation;
   } finally {
+    untrained?.dispose();
     G.dispose();
   }
 }

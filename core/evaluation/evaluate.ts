@@ -6,7 +6,9 @@
  * evaluation and disposed of after it; no tensor outlives the call.
  */
 import type Database from 'better-sqlite3';
+import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs';
+import type { BundledFeatures, QualityAnchors } from '../api/run-config.js';
 import { readFloatsAndDispose } from '../backend/read.js';
 import { type Generator, oneHotLabels } from '../nets/generator.js';
 import { MetricsStore } from '../store/metrics.js';
@@ -15,6 +17,8 @@ import { hashInts, permutation, Rng } from '../random/rng.js';
 import { diagonal, FeaturePair, featureSet } from '../metrics/features.js';
 import { type CustomExtractorSpec, type FeatureExtractor, loadExtractor } from '../metrics/inception.js';
 import { computeMetrics, METRIC_IDS } from '../metrics/registry.js';
+import { kidMetric } from '../metrics/kid.js';
+import { nearestReals, qualityScore } from '../metrics/quality.js';
 import { tfDot } from '../metrics/tf-dot.js';
 
 export interface EvaluationPlan {
@@ -27,11 +31,34 @@ export interface EvaluationPlan {
   /** Only labelled images (a conditional run trains on those). */
   conditional: boolean;
   extractor: CustomExtractorSpec | null;
+  /** The bundled network when `extractor` is null; default 'inception'. */
+  features?: BundledFeatures;
+  /** The quality scale's ends, already measured for this extractor and these sizes (the outcome carries them on). */
+  anchors?: QualityAnchors | null;
+  /** Measure the anchors with this untrained generator (same config, initial weights) when `anchors` does not fit. */
+  untrained?: Generator | null;
+  /** Generated images shown beside their nearest dataset image; default 4. */
+  nearest?: number;
+}
+
+/** A generated image beside the dataset image nearest to it in feature space. */
+export interface NearestOutcome {
+  fake: number;
+  realImageId: number;
+  distance: number;
+  /** distance over the median gap between dataset images (below ~0.5: likely a copy). */
+  ratio: number;
+  /** Both as PNG at the training resolution. */
+  samplePng: Buffer;
+  realPng: Buffer;
 }
 
 export interface EvaluationOutcome {
-  /** By series name: every metric of the registry and 'Metrics/diversity'. */
+  /** By series name: every metric of the registry, 'Metrics/diversity', and 'Metrics/quality' (0–100) once the anchors are known. */
   values: Record<string, number>;
+  /** The quality scale's ends (measured now, or those given), or null without them. */
+  anchors: QualityAnchors | null;
+  nearest: NearestOutcome[];
   realCount: number;
   fakeCount: number;
   extractor: { id: string; title: string; reference: boolean };
@@ -63,11 +90,17 @@ export async function evaluateGenerator(db: Database.Database, G: Generator, pla
   const realIds = sampleRealIds(db, plan.reals, plan.conditional);
   if (realIds.length < 2) throw new Error(`The dataset has ${realIds.length} image${realIds.length === 1 ? '' : 's'} to compare with; the metrics need at least 2.`);
 
-  const extractor = o.extractorInstance ?? (await loadExtractor(plan.extractor));
+  const extractor = o.extractorInstance ?? (await loadExtractor(plan.extractor, plan.features ?? 'inception'));
   try {
-    const cached = store.imageFeatures(extractor.id, realIds);
-    const missing = realIds.filter((id) => !cached.has(id));
-    const total = missing.length + plan.fakes;
+    // The anchors: measured once per run (they hold for one extractor and these sizes).
+    const given = plan.anchors ?? null;
+    const anchorsFit = given !== null && given.extractor === extractor.id && given.reals === realIds.length && given.fakes === plan.fakes;
+    const measureAnchors = !anchorsFit && (plan.untrained ?? null) !== null;
+    // The self anchor's other dataset images: the next ones of the fixed shuffle (from the start again in a small dataset).
+    const otherIds = measureAnchors ? otherRealIds(db, realIds.length, plan.fakes, plan.conditional) : [];
+    const cached = store.imageFeatures(extractor.id, [...realIds, ...otherIds]);
+    const missing = [...new Set([...realIds, ...otherIds])].filter((id) => !cached.has(id));
+    const total = missing.length + plan.fakes * (measureAnchors ? 2 : 1);
     let done = 0;
     const progress = (n: number): void => o.onProgress?.(done + n, total);
     const extractStart = performance.now();
@@ -89,26 +122,46 @@ export async function evaluateGenerator(db: Database.Database, G: Generator, pla
     realIds.forEach((id, i) => real.set(cached.get(id)!, i * extractor.dim));
 
     // Generated features: fixed latents (and classes in turn), constant noise, quantised to 8 bits as the reals are.
-    const fake = new Float32Array(plan.fakes * extractor.dim);
-    const z = tf.randomNormal([plan.fakes, G.config.zDim], 0, 1, 'float32', hashInts(plan.seed, 0x6576616c) || 1) as tf.Tensor2D; // [F, zDim]
-    try {
-      for (let start = 0; start < plan.fakes; start += GENERATE_BATCH) {
-        if (o.shouldStop?.()) return null;
-        const n = Math.min(GENERATE_BATCH, plan.fakes - start);
-        const images = tf.tidy(() => {
-          const k = G.config.numClasses;
-          const labels = k > 0 ? oneHotLabels(Array.from({ length: n }, (_, i) => (start + i) % k), k) : undefined;
-          const x = G.generate(z.slice([start, 0], [n, -1]), labels, { noise: 'const' }); // [n, R, R, C] in about [−1, 1]
-          return x.clipByValue(-1, 1).add(1).mul(127.5).round();
-        });
-        const pixels = Uint8Array.from(await readFloatsAndDispose(images));
-        const f = await extractor.extract({ pixels, count: n, resolution: r, channels: c }, { shouldStop: o.shouldStop, onProgress: progress });
-        if (f === null) return null;
-        fake.set(f, start * extractor.dim);
-        done += n;
+    const showNearest = Math.min(plan.nearest ?? 4, plan.fakes);
+    const generated = async (gen: Generator, keep: number): Promise<{ features: Float32Array; pixels: Uint8Array } | null> => {
+      const fake = new Float32Array(plan.fakes * extractor.dim);
+      const kept = new Uint8Array(keep * r * r * c);
+      const z = tf.randomNormal([plan.fakes, gen.config.zDim], 0, 1, 'float32', hashInts(plan.seed, 0x6576616c) || 1) as tf.Tensor2D; // [F, zDim]
+      try {
+        for (let start = 0; start < plan.fakes; start += GENERATE_BATCH) {
+          if (o.shouldStop?.()) return null;
+          const n = Math.min(GENERATE_BATCH, plan.fakes - start);
+          const images = tf.tidy(() => {
+            const k = gen.config.numClasses;
+            const labels = k > 0 ? oneHotLabels(Array.from({ length: n }, (_, i) => (start + i) % k), k) : undefined;
+            const x = gen.generate(z.slice([start, 0], [n, -1]), labels, { noise: 'const' }); // [n, R, R, C] in about [−1, 1]
+            return x.clipByValue(-1, 1).add(1).mul(127.5).round();
+          });
+          const pixels = Uint8Array.from(await readFloatsAndDispose(images));
+          if (start < keep) kept.set(pixels.subarray(0, Math.min(n, keep - start) * r * r * c), start * r * r * c);
+          const f = await extractor.extract({ pixels, count: n, resolution: r, channels: c }, { shouldStop: o.shouldStop, onProgress: progress });
+          if (f === null) return null;
+          fake.set(f, start * extractor.dim);
+          done += n;
+        }
+      } finally {
+        z.dispose();
       }
-    } finally {
-      z.dispose();
+      return { features: fake, pixels: kept };
+    };
+    const made = await generated(G, showNearest);
+    if (made === null) return null;
+    const fake = made.features;
+
+    // The quality scale's ends: the untrained generator on the same latents, and other dataset images as a perfect generator's samples.
+    let anchors: QualityAnchors | null = anchorsFit ? given : null;
+    if (measureAnchors) {
+      const untrained = await generated(plan.untrained!, 0);
+      if (untrained === null) return null;
+      const other = new Float32Array(otherIds.length * extractor.dim);
+      otherIds.forEach((id, i) => other.set(cached.get(id)!, i * extractor.dim));
+      const kid = (f: Float32Array): number => kidMetric.compute(new FeaturePair(featureSet(real, extractor.dim), featureSet(f, extractor.dim)), { seed: plan.seed })['Metrics/kid']!;
+      anchors = { untrained: kid(untrained.features), self: kid(other), extractor: extractor.id, reals: realIds.length, fakes: plan.fakes };
     }
     const extractSeconds = (performance.now() - extractStart) / 1000;
 
@@ -117,8 +170,21 @@ export async function evaluateGenerator(db: Database.Database, G: Generator, pla
     await pair.fill(tfDot); // the Gram matrices on the backend: seconds instead of minutes at thousands of images
     const values = computeMetrics(METRIC_IDS, pair, { seed: plan.seed, skipUnavailable: true });
     values['Metrics/diversity'] = meanPairwiseDistance(pair.fakeGram(), plan.fakes) / meanPairwiseDistance(pair.realGram(), realIds.length);
+    const quality = anchors && values['Metrics/kid'] !== undefined ? qualityScore(values['Metrics/kid'], anchors) : null;
+    if (quality !== null) values['Metrics/quality'] = quality;
+
+    // A few samples beside their nearest dataset image.
+    const nearest: NearestOutcome[] = [];
+    const per = r * r * c;
+    for (const p of nearestReals(pair.real, pair.fake, showNearest)) {
+      const realImageId = realIds[p.real]!;
+      const samplePng = await sharp(Buffer.from(made.pixels.subarray(p.fake * per, (p.fake + 1) * per)), { raw: { width: r, height: r, channels: c as 1 | 3 } }).png().toBuffer();
+      nearest.push({ fake: p.fake, realImageId, distance: p.distance, ratio: p.ratio, samplePng, realPng: await storedPng(db, realImageId) });
+    }
     return {
       values,
+      anchors,
+      nearest,
       realCount: realIds.length,
       fakeCount: plan.fakes,
       extractor: { id: extractor.id, title: extractor.title, reference: extractor.reference },
@@ -143,6 +209,21 @@ export function sampleRealIds(db: Database.Database, count: number, conditional:
     .map((row) => row.id);
   const order = permutation(ids.length, Rng.fromSeed(0x7265616c));
   return Array.from(order.subarray(0, Math.min(count, ids.length)), (i) => ids[i]!);
+}
+
+/** The self anchor's dataset images: `count` after the evaluation's first `taken` of the fixed shuffle, from its start again when the dataset runs out. */
+export function otherRealIds(db: Database.Database, taken: number, count: number, conditional: boolean): number[] {
+  const all = sampleRealIds(db, Number.MAX_SAFE_INTEGER, conditional);
+  const rest = all.slice(taken, taken + count);
+  for (let i = 0; rest.length < count && i < all.length; i++) rest.push(all[i]!);
+  return rest;
+}
+
+/** An image's stored PNG (its normalised pixels). */
+async function storedPng(db: Database.Database, id: number): Promise<Buffer> {
+  const png = db.prepare<[number], { pixels: Buffer }>('SELECT pixels FROM images WHERE id = ?').get(id)?.pixels;
+  if (!png) throw new Error(`Image ${id} vanished from the dataset during an evaluation.`);
+  return png;
 }
 
 /** Mean Euclidean distance between distinct members of a set, from its Gram matrix. */

@@ -7,10 +7,12 @@
  *   atelier.json         what it is and how to use it (and what the studio reads back on import)
  *   atelier-latents.js   seed → z exactly as the studio draws it
  *   load-node.mjs        a loader and sampler for Node
+ *   package.json         what load-node.mjs needs (`npm install` there, then `node load-node.mjs 0 1 2`)
  *   README.md
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { version as tfVersion } from '@tensorflow/tfjs';
 import type { ExportResult } from '../api/contract.js';
 import { asset, ATELIER_JSON, atelierJson, type ExportableGenerator, graphOf, LATENTS_FILE, sha256, valuesOf } from './generator-files.js';
 import { writeAtomically } from './output.js';
@@ -18,6 +20,23 @@ import { graphToTfjs, type TfjsGraphModel } from './tfjs-graph.js';
 
 export const WEIGHTS_FILE = 'weights.bin';
 export const MODEL_FILE = 'model.json';
+
+/** The @tensorflow/tfjs the studio runs: the exported loader asks for the same. */
+const TFJS_VERSION = tfVersion.tfjs;
+
+/** package.json of the export folder: `npm install` there gives load-node.mjs its @tensorflow/tfjs. */
+function packageJson(g: ExportableGenerator): string {
+  const name = g.label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'generator';
+  const doc = {
+    name: `${name}-tfjs`.slice(0, 200),
+    private: true,
+    description: `${g.label}: a generator exported by GAN Atelier (load-node.mjs samples it in Node)`,
+    type: 'module',
+    scripts: { sample: 'node load-node.mjs 0 1 2' },
+    dependencies: { '@tensorflow/tfjs': TFJS_VERSION },
+  };
+  return `${JSON.stringify(doc, null, 2)}\n`;
+}
 
 /** The GraphModel of a generator, in memory (the HTML sampler embeds it). */
 export function tfjsModel(g: ExportableGenerator, studioVersion: string): TfjsGraphModel {
@@ -52,7 +71,7 @@ The per-layer noise is fixed (each layer's stored constant), so the image depend
 \`\`\`
 
 ## In Node
-\`npm install @tensorflow/tfjs\`, then \`node load-node.mjs 0 1 2\`, or import \`loadGenerator\` and \`sample\` from it.
+In this folder: \`npm install\` once (package.json names @tensorflow/tfjs ${TFJS_VERSION}), then \`node load-node.mjs 0 1 2\`, or import \`loadGenerator\` and \`sample\` from it.
 
 ## Description
 \`atelier.json\` lists the z size, classes, resolution, colour mode, the w average ψ pulls toward, and the training that made it.
@@ -79,6 +98,7 @@ export async function writeTfjsExport(out: string, g: ExportableGenerator, o: { 
     [ATELIER_JSON, `${JSON.stringify(info, null, 2)}\n`],
     [LATENTS_FILE, latents],
     ['load-node.mjs', loader],
+    ['package.json', packageJson(g)],
     ['README.md', readme(g)],
   ];
   return writeAtomically(out, { kind: 'dir', overwrite: o.overwrite, ...(o.forceHint ? { forceHint: o.forceHint } : {}) }, async (tmp) => {

@@ -18,7 +18,8 @@ import { runInNewContext } from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../api/errors.js';
 import { readFloatsAndDispose } from '../backend/read.js';
-import { bundledExtractorId, bundledModelFiles, bundledTitle, type CustomExtractorSpec } from './extractor-info.js';
+import type { BundledFeatures } from '../api/contract.js';
+import { bundledExtractorId, bundledModelFiles, bundledTitle, type CustomExtractorSpec, MOBILENET_SIZE } from './extractor-info.js';
 
 export { bundledExtractorId, bundledModelFiles, type CustomExtractorSpec } from './extractor-info.js';
 
@@ -184,6 +185,71 @@ export async function loadBundledInception(): Promise<BundledInception> {
 }
 
 // -------------------------------------------------------------------------------------------
+// The bundled MobileNetV2 (nsfwjs): the quick extractor for CPU backends.
+
+/** Features per image of MobileNetV2's last block (out_relu, averaged over space). */
+export const MOBILENET_DIM = 1280;
+
+/**
+ * Loads the MobileNetV2 shipped in nsfwjs (3.5 MB, a fraction of a second) cut at its last
+ * convolutional block (out_relu: [N, S/32, S/32, 1280], averaged over space → 1280 features) and
+ * taking `MOBILENET_SIZE`² images: the network is convolutional up to there, so its input side is
+ * free (the stored topology's 224² and its pooling/dense head are dropped).
+ */
+export async function loadBundledMobileNet(size = MOBILENET_SIZE): Promise<FeatureExtractor> {
+  const { dir } = bundledModelFiles('mobilenet');
+  const json = JSON.parse(JSON.stringify(await readBundle(join(dir, 'model.min.js')))) as {
+    modelTopology: { model_config?: { config: KerasConfig }; config?: KerasConfig };
+    weightsManifest: Array<{ paths: string[]; weights: tf.io.WeightsManifestEntry[] }>;
+  };
+  const config = json.modelTopology?.model_config?.config ?? json.modelTopology?.config;
+  const group = json.weightsManifest?.[0];
+  const cut = config?.layers.findIndex((l) => l.name === 'out_relu') ?? -1;
+  if (!config || !group || cut < 0) throw new UserError('corrupt', `${join(dir, 'model.min.js')} is not the MobileNetV2 model nsfwjs ships. Reinstall the studio (npm install).`);
+  // Keep the layers up to out_relu, make it the output, and take size² images.
+  config.layers = config.layers.slice(0, cut + 1);
+  config.output_layers = [['out_relu', 0, 0]];
+  const input = config.layers[0]!;
+  input.config['batch_input_shape'] = [null, size, size, 3];
+  const kept = new Set(config.layers.map((l) => l.name));
+  const weightSpecs = group.weights;
+  const shards = await Promise.all(group.paths.map(async (p) => Buffer.from((await readBundle(join(dir, `${p}.min.js`))) as string, 'base64')));
+  const all = Buffer.concat(shards);
+  // The head's weights are dropped: only the kept layers' are named in the manifest given to TF.js.
+  const specs: tf.io.WeightsManifestEntry[] = [];
+  const parts: Buffer[] = [];
+  let offset = 0;
+  for (const w of weightSpecs) {
+    const bytes = weightBytes(w);
+    if (kept.has(w.name.split('/')[0]!)) {
+      specs.push(w);
+      parts.push(all.subarray(offset, offset + bytes));
+    }
+    offset += bytes;
+  }
+  if (offset !== all.length) throw new UserError('corrupt', `The MobileNetV2 weights in ${dir} are not the size their manifest says. Reinstall the studio (npm install).`);
+  const data = Buffer.concat(parts);
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) }),
+  );
+  // As nsfwjs feeds it: pixels / 255, resized bilinearly with aligned corners.
+  const pre: Preprocess = { size, range: [0, 1], alignCorners: true };
+  return new TfExtractor(bundledExtractorId('mobilenet'), bundledTitle('mobilenet'), false, MOBILENET_DIM, pre, (x) => (model.predict(x) as tf.Tensor4D).mean([1, 2]) as tf.Tensor2D, () => model.dispose());
+}
+
+interface KerasConfig {
+  layers: Array<{ name: string; class_name: string; config: Record<string, unknown> }>;
+  output_layers: Array<[string, number, number]>;
+}
+
+/** Bytes of one weight in a manifest (float32 or quantised). */
+function weightBytes(w: tf.io.WeightsManifestEntry): number {
+  const n = w.shape.reduce((a, b) => a * b, 1);
+  if (w.quantization) return n * (w.quantization.dtype === 'uint8' ? 1 : w.quantization.dtype === 'float16' ? 2 : 2);
+  return n * (w.dtype === 'float32' || w.dtype === 'int32' ? 4 : w.dtype === 'bool' ? 1 : 4);
+}
+
+// -------------------------------------------------------------------------------------------
 // A user's TF.js model (the standard FID Inception, converted).
 
 /** Loads a TF.js layers or graph model from disk and checks that it gives 2048 features per image. */
@@ -273,7 +339,8 @@ export async function loadCustomExtractor(spec: CustomExtractorSpec): Promise<Fe
   return new TfExtractor(id, `Your feature extractor ${path}`, true, dim, pre, (x) => flatten(predict(x)), release);
 }
 
-/** The extractor a run or an evaluation names: the user's, else the bundled one. */
-export async function loadExtractor(custom: CustomExtractorSpec | null): Promise<FeatureExtractor> {
-  return custom ? loadCustomExtractor(custom) : loadBundledInception();
+/** The extractor a run or an evaluation names: the user's, else the bundled one it picked (InceptionV3 by default). */
+export async function loadExtractor(custom: CustomExtractorSpec | null, features: BundledFeatures = 'inception'): Promise<FeatureExtractor> {
+  if (custom) return loadCustomExtractor(custom);
+  return features === 'mobilenet' ? loadBundledMobileNet() : loadBundledInception();
 }

@@ -3,23 +3,23 @@
  * in its config (`metrics`), so its evaluations stay comparable with each other.
  *
  * Cost on a CPU backend (bench/metrics.ts, wasm on 2 cores): the InceptionV3 takes ~0.45 s per
- * image at 299², whatever the training resolution, so an evaluation costs the images it looks at:
- * the dataset's (once per project: their features are cached) and `fakes` generated ones. Small CPU
- * runs train fast (a default 16² run: ~100 img/s, 50 kimg in ~9 min), so 10% of their time buys
- * only ~100 images of evaluation in all. Hence, unless the user sets the sizes:
+ * image at 299², whatever the training resolution, so 10% of a small CPU run's time (a default 16²
+ * run: ~85 img/s, 50 kimg in ~10 min) bought only ~100 images of evaluation in all, and a short or
+ * slow run none. CPU runs are therefore judged by the MobileNetV2 bundled with nsfwjs at 128²
+ * (`features: 'mobilenet'`: 15–35 features/s on wasm here, measured by bench/first-hour.ts), GPU
+ * runs by the InceptionV3. Unless the user sets the sizes:
  *  - at the run's first checkpoint, once its speed is measured, the studio picks the largest sizes
  *    from SIZE_LADDER (up to 200 + 64 on a CPU, 5000 + 1000 on a GPU) with which up to
- *    `PLANNED_EVALUATIONS` evaluations fit in `budget` of the run's projected training time, and
- *    keeps them for the rest of the run (evaluations of a run stay comparable);
- *  - an evaluation that would take the time spent evaluating past `budget` of the training time
- *    so far waits for a later checkpoint, whatever the sizes; one under way that turns out slower
- *    than predicted stops early (core/evaluation/in-training.ts).
- * Measured on a default 16² run here (493 Twemoji, wasm, 2 shared cores, nothing cached yet): sized
- * to 48 dataset + 16 generated images, evaluated at 30, 35, 40 and 50 kimg, 56 s of evaluation for
- * 587 s of training (9.6%).
+ *    `PLANNED_EVALUATIONS` evaluations (the first also measuring the quality scale's ends) fit in
+ *    `budget` of the run's projected training time, and keeps them for the rest of the run
+ *    (evaluations of a run stay comparable);
+ *  - evaluations are paced over the run and one at the last checkpoint is kept room for
+ *    (core/evaluation/in-training.ts `evaluationFits`); one under way that turns out slower than
+ *    predicted stops early.
  */
 import { TRAIN_OPTIONS } from '../api/train-options.js';
-import type { CustomExtractorSpec, MetricsConfig } from '../api/run-config.js';
+import type { BundledFeatures, CustomExtractorSpec, MetricsConfig } from '../api/run-config.js';
+import { bundledFeaturesFor } from './extractor-info.js';
 
 export type { MetricsConfig } from '../api/run-config.js';
 
@@ -35,7 +35,7 @@ export const DEFAULT_BUDGET = TRAIN_OPTIONS.evalBudget.default / 100;
 export function defaultMetricsConfig(images: number, compute: 'cpu' | 'gpu', extractor: CustomExtractorSpec | null = null): MetricsConfig {
   const s = SIZES[compute];
   const reals = Math.max(4, Math.min(images, s.realsCap));
-  return { metric: TRAIN_OPTIONS.metric.default, everyCheckpoints: TRAIN_OPTIONS.evalEvery.default, reals, fakes: s.fakes, budget: DEFAULT_BUDGET, autoSize: true, extractor };
+  return { metric: TRAIN_OPTIONS.metric.default, everyCheckpoints: TRAIN_OPTIONS.evalEvery.default, reals, fakes: s.fakes, budget: DEFAULT_BUDGET, autoSize: true, extractor, features: bundledFeaturesFor(compute) };
 }
 
 /** Evaluation sizes the studio picks from, largest first: [dataset images, generated images]. */
@@ -57,6 +57,11 @@ export const PLANNED_EVALUATIONS = 4;
 /** Seconds an evaluation costs besides its images (loading the extractor, generating, the metrics). */
 export const EVALUATION_OVERHEAD_S = 2;
 
+/** The same for the bundled extractor a run uses: MobileNetV2 loads in a fraction of a second. */
+export function evaluationOverhead(features: BundledFeatures): number {
+  return features === 'mobilenet' ? 1 : EVALUATION_OVERHEAD_S;
+}
+
 export interface SizePlanInput {
   /** The configured (largest) sizes. */
   reals: number;
@@ -71,6 +76,10 @@ export interface SizePlanInput {
   featuresPerSecond: number;
   /** Of the first `n` dataset images an evaluation would use, how many have no cached features yet. */
   uncached(n: number): number;
+  /** Seconds an evaluation costs besides its images; default EVALUATION_OVERHEAD_S. */
+  overhead?: number;
+  /** The first evaluation also measures the quality scale's ends: the untrained generator's images and as many other dataset images (at most). */
+  anchorsPending?: boolean;
 }
 
 /** The largest sizes (at most the configured ones) with which the planned evaluations fit the budget; the smallest when none does. */
@@ -79,7 +88,7 @@ export function planSizes(p: SizePlanInput): { reals: number; fakes: number; eva
   const candidates = SIZE_LADDER.filter(([r, f]) => r <= Math.max(p.reals, 16) && f <= Math.max(p.fakes, 8));
   const sized = (candidates.length > 0 ? candidates : [SIZE_LADDER.at(-1)!]).map(([r, f]) => {
     const reals = Math.max(4, Math.min(r, p.images));
-    const seconds = (p.uncached(reals) + evaluations * f) / p.featuresPerSecond + evaluations * EVALUATION_OVERHEAD_S;
+    const seconds = (p.uncached(reals) + evaluations * f + (p.anchorsPending ? 2 * f : 0)) / p.featuresPerSecond + evaluations * (p.overhead ?? EVALUATION_OVERHEAD_S);
     return { reals, fakes: f, evaluations, seconds };
   });
   return sized.find((s) => s.seconds <= p.budgetSeconds) ?? sized.at(-1)!;
@@ -89,5 +98,6 @@ export function planSizes(p: SizePlanInput): { reals: number; fakes: number; eva
 export function metricsConfigFromJson(value: unknown): MetricsConfig {
   const base = defaultMetricsConfig(SIZES.cpu.realsCap, 'cpu');
   const m = (value ?? {}) as Partial<MetricsConfig>;
-  return { ...base, ...m, autoSize: m.autoSize ?? (value === undefined || value === null), extractor: m.extractor ?? null };
+  // Runs stored before `features` were judged by the InceptionV3.
+  return { ...base, ...m, autoSize: m.autoSize ?? (value === undefined || value === null), extractor: m.extractor ?? null, features: m.features ?? 'inception' };
 }

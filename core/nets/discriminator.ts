@@ -9,6 +9,7 @@
  * [1, 3, 3, 1] blur, then a stride-2 conv).
  */
 import * as tf from '@tensorflow/tfjs';
+import { constant } from '../backend/constants.js';
 import { blockResolutions, channelsAt, type NetConfig, resolveNetConfig } from './config.js';
 import { assertShape, EqualConv, EqualDense, minibatchStd, normalize2ndMoment } from './layers.js';
 import { ParamStore } from './params.js';
@@ -97,7 +98,7 @@ export class Discriminator {
       if (c === undefined) throw new Error(`Discriminator: this network has ${cfg.numClasses} classes; a class label is required`);
       assertShape(c, [n, cfg.numClasses], 'Discriminator class label');
       const cmap = normalize2ndMoment(this.embed.apply(c)); // [N, cmapDim]
-      return out.mul(cmap).sum(1, true).mul(1 / Math.sqrt(this.cmapDim)) as tf.Tensor2D; // [N, 1]
+      return out.mul(cmap).sum(1, true).mul(constant(1 / Math.sqrt(this.cmapDim))) as tf.Tensor2D; // [N, 1]
     });
   }
 

@@ -3,8 +3,11 @@
  * (weights stored N(0, 1), scaled at run time by 1/√fan_in), bias + leakyRelu with gain √2,
  * modulated convolution with demodulation, per-pixel noise, minibatch standard deviation.
  * Channels-last throughout. Each layer holds its variables from a ParamStore; `apply` is pure.
+ * Scalars are kept constants (core/backend/constants.ts) and squares are x·x (whose gradient needs
+ * no scalar 2): on webgpu a JS number in an op is an upload on every call.
  */
 import * as tf from '@tensorflow/tfjs';
+import { constant } from '../backend/constants.js';
 import type { ParamStore } from './params.js';
 
 export const SQRT2 = Math.SQRT2;
@@ -22,12 +25,12 @@ export function assertShape(t: tf.Tensor, expected: readonly (number | null)[], 
 /** leakyRelu(0.2) · gain (√2 keeps the activations' scale). */
 export function lrelu(x: tf.Tensor, gain = SQRT2): tf.Tensor {
   const y = tf.leakyRelu(x, LRELU_ALPHA);
-  return gain === 1 ? y : y.mul(gain);
+  return gain === 1 ? y : y.mul(constant(gain));
 }
 
 /** x / √(mean(x²) + ε) over the last axis. */
 export function normalize2ndMoment(x: tf.Tensor2D, eps = 1e-8): tf.Tensor2D {
-  return x.mul(x.square().mean(1, true).add(eps).rsqrt());
+  return x.mul(x.mul(x).mean(1, true).add(constant(eps)).rsqrt());
 }
 
 export interface DenseOptions {
@@ -65,8 +68,8 @@ export class EqualDense {
 
   apply(x: tf.Tensor2D): tf.Tensor2D {
     assertShape(x, [null, this.inFeatures], 'EqualDense input');
-    let y = x.matMul(this.weight.mul(this.weightGain) as tf.Tensor2D); // [N, out]
-    if (this.bias !== undefined) y = y.add(this.lrMul === 1 ? this.bias : this.bias.mul(this.lrMul));
+    let y = x.matMul(this.weight.mul(constant(this.weightGain)) as tf.Tensor2D); // [N, out]
+    if (this.bias !== undefined) y = y.add(this.lrMul === 1 ? this.bias : this.bias.mul(constant(this.lrMul)));
     return (this.activation === 'lrelu' ? lrelu(y) : y) as tf.Tensor2D;
   }
 }
@@ -105,10 +108,10 @@ export class EqualConv {
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
     assertShape(x, [null, null, null, this.inChannels], 'EqualConv input');
-    let y: tf.Tensor = tf.conv2d(x, this.weight.mul(this.weightGain) as tf.Tensor4D, 1, 'same'); // [N, H, W, out]
+    let y: tf.Tensor = tf.conv2d(x, this.weight.mul(constant(this.weightGain)) as tf.Tensor4D, 1, 'same'); // [N, H, W, out]
     if (this.bias !== undefined) y = y.add(this.bias);
     if (this.activation === 'lrelu') y = lrelu(y, SQRT2 * this.gain);
-    else if (this.gain !== 1) y = y.mul(this.gain);
+    else if (this.gain !== 1) y = y.mul(constant(this.gain));
     return y as tf.Tensor4D;
   }
 }
@@ -144,12 +147,12 @@ export class ModulatedConv {
     assertShape(x, [null, null, null, this.inChannels], 'ModulatedConv input');
     assertShape(w, [n, null], 'ModulatedConv w');
     let styles = this.affine.apply(w); // [N, in]
-    if (this.styleGain !== 1) styles = styles.mul(this.styleGain);
+    if (this.styleGain !== 1) styles = styles.mul(constant(this.styleGain));
     const xs = x.mul(styles.reshape([n, 1, 1, this.inChannels])) as tf.Tensor4D; // [N, H, W, in]
     let y = tf.conv2d(xs, this.weight as tf.Tensor4D, 1, 'same'); // [N, H, W, out]
     if (this.demodulate) {
-      const wsq = this.weight.square().sum([0, 1]) as tf.Tensor2D; // [in, out]
-      const dcoefs = styles.square().matMul(wsq).add(1e-8).rsqrt(); // [N, out]
+      const wsq = this.weight.mul(this.weight).sum([0, 1]) as tf.Tensor2D; // [in, out]
+      const dcoefs = styles.mul(styles).matMul(wsq).add(constant(1e-8)).rsqrt(); // [N, out]
       y = y.mul(dcoefs.reshape([n, 1, 1, this.outChannels]));
     }
     return y;
@@ -197,11 +200,11 @@ export function minibatchStd(x: tf.Tensor4D, groupSize: number, channels: number
   if (c % f !== 0) throw new Error(`minibatchStd: ${f} channels do not divide ${c}`);
   const y = x.reshape([g, m, h * w, c]); // [G, M, HW, C]
   const centred = y.sub(y.mean(0, true));
-  const std = centred.square().mean(0).add(1e-8).sqrt(); // [M, HW, C]
+  const std = centred.mul(centred).mean(0).add(constant(1e-8)).sqrt(); // [M, HW, C]
   // Channel k belongs to feature k div (C/F), as StyleGAN2 splits C into [F, C/F].
   const stat = std.mean(1).reshape([m, f, c / f]).mean(2); // [M, F]
   // Back to [N, H, W, F]: sample i gets row i mod M.
   const perSample = tf.tile(stat.reshape([1, m, f]), [g, 1, 1]).reshape([n, 1, 1, f]); // [N, 1, 1, F]
-  const maps = perSample.mul(tf.ones([1, h, w, 1])); // [N, H, W, F]
+  const maps = perSample.mul(tf.fill([1, h, w, 1], 1)); // [N, H, W, F] (a fill on the device, not a host array)
   return tf.concat([x, maps as tf.Tensor4D], 3);
 }

@@ -15,6 +15,7 @@
  * Everything is channels-last [N, H, W, C], rank ≤ 4.
  */
 import * as tf from '@tensorflow/tfjs';
+import { constant } from '../backend/constants.js';
 
 type Axis = 1 | 2;
 
@@ -41,7 +42,7 @@ function firDown1(x: tf.Tensor4D, axis: Axis): tf.Tensor4D {
   // x[2i−1]: the previous odd row, x[0] at the edge; x[2i+2]: the next even row, x[last] at the edge.
   const oddPrev = m === 1 ? sliceAxis(even, axis, 0, 1) : tf.concat([sliceAxis(even, axis, 0, 1), sliceAxis(odd, axis, 0, m - 1)], axis);
   const evenNext = m === 1 ? sliceAxis(odd, axis, m - 1, 1) : tf.concat([sliceAxis(even, axis, 1, m - 1), sliceAxis(odd, axis, m - 1, 1)], axis);
-  return even.add(odd).mul(3).add(oddPrev).add(evenNext).mul(1 / 8) as tf.Tensor4D;
+  return even.add(odd).mul(constant(3)).add(oddPrev).add(evenNext).mul(constant(1 / 8)) as tf.Tensor4D;
 }
 
 /**
@@ -60,7 +61,7 @@ const nearestUp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   return {
     value: tf.image.resizeNearestNeighbor(x4, [h * 2, w * 2], false, false), // out[i] = x[⌊i/2⌋]
     // Each input pixel fed a 2×2 block: its gradient is that block's sum.
-    gradFunc: (dy: tf.Tensor) => tf.avgPool(dy as tf.Tensor4D, 2, 2, 'valid').mul(4),
+    gradFunc: (dy: tf.Tensor) => tf.avgPool(dy as tf.Tensor4D, 2, 2, 'valid').mul(constant(4)),
   };
 });
 
@@ -71,7 +72,7 @@ const bilinearUp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     // Half-pixel centres, edges clamped: out[2i] = ¼x[i−1] + ¾x[i], out[2i+1] = ¾x[i] + ¼x[i+1].
     value: tf.image.resizeBilinear(x4, [h * 2, w * 2], false, true),
     // Its adjoint, per axis twice the [1,3,3,1]/8 downsampling (edges included): 4× in 2-D.
-    gradFunc: (dy: tf.Tensor) => firDown2x(dy as tf.Tensor4D).mul(4),
+    gradFunc: (dy: tf.Tensor) => firDown2x(dy as tf.Tensor4D).mul(constant(4)),
   };
 });
 

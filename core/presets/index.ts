@@ -19,6 +19,8 @@ export interface Preset {
     augment: AugmentPreset;
     /** Use the labels as classes when the dataset has 2 or more. */
     conditional?: boolean;
+    /** Frozen pretrained networks join as extra judges (core/vision/, settings: ./vision.ts). */
+    vision?: boolean;
   };
   /** Why the studio suggests this preset for a dataset, or null. */
   recommend(d: DatasetShape): string | null;
@@ -45,6 +47,15 @@ const presets: readonly Preset[] = [
     recommend: (d) => (d.images > 0 && d.images < 5000 ? `With ${d.images.toLocaleString('en')} images, the discriminator would soon memorise them without augmentation.` : null),
     unavailable: (d) => (d.images === 0 ? 'Import images first.' : null),
   },
+  {
+    id: 'vision-aided',
+    title: 'Vision-aided — learns faster from few images',
+    summary:
+      'Besides the studio’s own discriminator, networks already trained on millions of photos judge the samples, so the generator gets useful feedback long before it could learn it from a few hundred images. Partway through, the studio adds the network that best tells your images from the samples, and ADA’s augmentation stays on.',
+    defaults: { augment: { kind: 'ada', pipe: 'bgc' }, conditional: true, vision: true },
+    recommend: () => null,
+    unavailable: (d) => (d.images === 0 ? 'Import images first.' : null),
+  },
 ];
 
 export function listPresets(): readonly Preset[] {
@@ -66,6 +77,7 @@ export function presetInfos(d: DatasetShape): PresetInfo[] {
       available: unavailableReason === null,
       unavailableReason,
       augments: p.defaults.augment.kind !== 'none',
+      vision: p.defaults.vision === true,
     };
   });
 }

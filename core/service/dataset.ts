@@ -49,7 +49,7 @@ export class DatasetService {
     this.importStarting = true;
     let handle: ImportHandle;
     try {
-      handle = await startImport(this.jobs, { sources, settings: params.settings, options: { labels: params.labels, nearThreshold: params.nearThreshold }, confine });
+      handle = await startImport(this.jobs, { sources, settings: params.settings, options: { labels: params.labels, nearThreshold: params.nearThreshold, unlabelledFolders: params.unlabelledFolders, leaveOutFolders: params.leaveOutFolders }, confine });
     } finally {
       this.importStarting = false;
     }

@@ -12,6 +12,7 @@ import { Evaluation } from './evaluation.js';
 import { Gallery } from './gallery.js';
 import { Merging } from './merging.js';
 import { Training } from './training.js';
+import { speedFile } from '../train/speed-table.js';
 
 export class OpenProject {
   private jobManager: JobManager | null = null;
@@ -21,9 +22,11 @@ export class OpenProject {
   private galleryService: Gallery | null = null;
   private mergingService: Merging | null = null;
 
+  /** `appHome`: the per-user folder (the speed table lives there); none: no measured speeds are kept. */
   constructor(
     readonly project: Project,
     private readonly emit: (event: StudioEvent) => void,
+    private readonly appHome: string | null = null,
   ) {}
 
   /** The project's one JobManager: training, evaluation, import and merge jobs. */
@@ -43,7 +46,7 @@ export class OpenProject {
   }
 
   get training(): Training {
-    this.trainingService ??= new Training(this.jobs, () => this.dataset.store, this.emit);
+    this.trainingService ??= new Training(this.jobs, () => this.dataset.store, this.emit, this.appHome === null ? null : speedFile(this.appHome));
     return this.trainingService;
   }
 

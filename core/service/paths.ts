@@ -6,6 +6,7 @@
 import { existsSync, realpathSync } from 'node:fs';
 import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../api/errors.js';
+import { plainFileName } from '../api/vocabulary.js';
 import { PROJECT_EXTENSION } from '../store/project-file.js';
 
 /** Absolute, normalised, with symlinks in its existing part resolved. */
@@ -67,6 +68,11 @@ export class GrantedPaths implements PathPolicy {
   }
 }
 
+/** How to make the browser mode offer more than `root`: the serve flag, through npm start too, or the environment. */
+export function widenHint(root: string): string {
+  return `To reach folders outside ${root}, restart with \`npm start -- --root /\` or \`atelier serve --root /\` (any folder instead of /), or set ATELIER_ROOT before starting.`;
+}
+
 /** Browser mode: anything under the chooser's root folder (written into, never replaced as a whole). */
 export class RootedPaths implements PathPolicy {
   readonly root: string;
@@ -76,10 +82,29 @@ export class RootedPaths implements PathPolicy {
   grant(): void {}
   check(path: string, use: PathUse): void {
     if (!isInside(this.root, path)) {
-      throw new UserError('forbidden', `${path} is outside the folder this server offers (${this.root}). Restart \`atelier serve --root <folder>\` to work elsewhere.`, path);
+      throw new UserError('forbidden', `${path} is outside the folder this server offers (${this.root}). ${widenHint(this.root)}`, path);
     }
     if (use === 'write' && path === this.root) {
       throw new UserError('forbidden', `${path} is the folder this server offers: an export goes inside it, under a new name.`, path);
     }
+  }
+}
+
+/**
+ * Where a project's exports go by default: `<name>-exports` beside the project file — unless that
+ * lies inside a folder images were imported from (importing the folder again would take the
+ * exports in as training data): then beside the outermost such folder.
+ */
+export function exportFolderFor(projectPath: string, importSources: readonly string[]): string {
+  const name = `${plainFileName(basename(projectPath, extname(projectPath)), 'project')}-exports`;
+  let dir = dirname(projectPath);
+  const folders = importSources.map((s) => resolve(s));
+  for (;;) {
+    const inside = folders.filter((f) => isInside(f, join(dir, name)));
+    if (inside.length === 0) return join(dir, name);
+    const outermost = inside.reduce((a, b) => (a.length <= b.length ? a : b));
+    const parent = dirname(outermost);
+    if (parent === dir || parent === outermost) return join(dir, name);
+    dir = parent;
   }
 }

@@ -15,8 +15,12 @@ interface StoredRecent {
 export class RecentList {
   private readonly file: string;
 
-  constructor(appHome: string) {
+  private readonly blocked: (path: string) => string | null;
+
+  /** `blocked`: why a path cannot be opened here (browser mode: outside the served folder), or null. */
+  constructor(appHome: string, blocked: (path: string) => string | null = () => null) {
     this.file = join(appHome, 'recent.json');
+    this.blocked = blocked;
   }
 
   private load(): StoredRecent[] {
@@ -29,7 +33,7 @@ export class RecentList {
   }
 
   list(): RecentProject[] {
-    return this.load().map((r) => ({ ...r, exists: existsSync(r.path) }));
+    return this.load().map((r) => ({ ...r, exists: existsSync(r.path), blocked: this.blocked(r.path) }));
   }
 
   has(path: string): boolean {

@@ -7,8 +7,10 @@
  * metrics (./evaluation.ts), gallery and models (./gallery.ts), merge (./merging.ts). The open project's services share
  * one JobManager (./open-project.ts).
  */
-import { basename, dirname, extname } from 'node:path';
-import { existsSync, statSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { plainFileName } from '../api/vocabulary.js';
+import { ImportStore } from '../store/imports.js';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import type { ProjectSummary, StudioEvent } from '../api/contract.js';
 import type { Handlers } from '../api/dispatch.js';
 import { UserError } from '../api/errors.js';
@@ -20,12 +22,12 @@ import { SCHEMA_VERSION } from '../store/migrations/index.js';
 import { datasetHandlers } from './dataset.js';
 import { withDiskFullReason } from './disk-full-guard.js';
 import { metricsHandlers } from './evaluation.js';
-import { listDir } from './file-chooser.js';
+import { chooserPlaces, listDir } from './file-chooser.js';
 import { galleryHandlers, modelsHandlers } from './gallery.js';
 import type { Host } from './host.js';
 import { OpenProject } from './open-project.js';
 import { RecentList } from './recent.js';
-import { RootedPaths, canonicalPath, isInside, withProjectExtension } from './paths.js';
+import { RootedPaths, canonicalPath, exportFolderFor, isInside, widenHint, withProjectExtension } from './paths.js';
 import { nativeDialog, type ProjectPart, type ServiceContext, type SliceHandlers } from './slices.js';
 import { trainHandlers } from './training.js';
 import { mergeHandlers } from './merging.js';
@@ -42,7 +44,12 @@ export class StudioService {
 
   constructor(host: Host) {
     this.host = host;
-    this.recent = new RecentList(host.appHome);
+    // Browser mode: a recent project outside the served folder is listed, with why it cannot be opened here.
+    const paths = host.paths;
+    this.recent = new RecentList(
+      host.appHome,
+      paths instanceof RootedPaths ? (p) => (isInside(paths.root, canonicalPath(p)) ? null : `Outside the folder this server offers (${paths.root}). ${widenHint(paths.root)}`) : () => null,
+    );
   }
 
   /** Events for every connected window. Returns an unsubscribe. */
@@ -103,7 +110,7 @@ export class StudioService {
 
   private async adopt(project: Project): Promise<ProjectSummary> {
     await this.release();
-    this.open = new OpenProject(project, (e) => this.emit(e));
+    this.open = new OpenProject(project, (e) => this.emit(e), this.host.appHome);
     const summary = project.summary();
     const recent = this.recent.touch(project.path, summary.name);
     this.emit({ type: 'project.changed', project: summary });
@@ -179,19 +186,35 @@ export class StudioService {
         if (!(this.host.paths instanceof RootedPaths)) {
           throw new UserError('unavailable', 'The desktop app uses the system file dialogs; the built-in chooser is for the browser mode.');
         }
-        return listDir(this.host.paths.root, dir);
+        const root = this.host.paths.root;
+        const recentDirs = [...new Set(this.recent.list().filter((r) => r.exists).map((r) => dirname(r.path)))];
+        return listDir(root, dir, chooserPlaces(root, { recentDirs }));
       },
       'dialog.pickProject': async ({ mode, suggestedName }) => {
         const path = await nativeDialog(this.host, 'pickProject')(mode, suggestedName);
         if (path !== null) this.host.paths.grant(mode === 'create' ? withProjectExtension(path) : path, 'project');
         return { path };
       },
+      'project.exportFolder': () => ({ dir: this.exportFolder() }),
       'dialog.pickExportPath': async ({ suggestedName }) => {
-        const path = await nativeDialog(this.host, 'pickExportPath')(suggestedName);
+        const pick = nativeDialog(this.host, 'pickExportPath');
+        const folder = this.open ? this.exportFolder() : null;
+        const name = suggestedName === undefined ? undefined : plainFileName(suggestedName);
+        const path = await pick(folder === null ? name : join(folder, name ?? ''));
         if (path !== null) this.host.paths.grant(path, 'write');
         return { path };
       },
     };
+  }
+
+  /** The open project's export folder, made when missing (see exportFolderFor). */
+  private exportFolder(): string {
+    const project = this.requireOpen().project;
+    // A picked file's folder is a source folder too.
+    const sources = new ImportStore(project.db).sourcePaths().map((p) => (existsSync(p) && statSync(p).isDirectory() ? p : dirname(p)));
+    const dir = exportFolderFor(project.path, sources);
+    mkdirSync(dir, { recursive: true });
+    return dir;
   }
 
   /**

@@ -15,6 +15,7 @@ import type {
   TrainDefaults,
   TrainSettings,
   BackendChoiceName,
+  EvaluationSummary,
 } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import type { trainMethods } from '../api/train.js';
@@ -25,11 +26,14 @@ import { runBusyError, runHolder } from '../jobs/run-lock.js';
 import { presetInfos } from '../presets/index.js';
 import type { DatasetStore } from '../store/dataset.js';
 import { RunStore, type RunInfo, type RunStatus } from '../store/runs.js';
-import { computeClassOf, defaultBatch, defaultKimg, resolveTrainConfig, trainConfigFromJson, type ComputeClass, type DatasetFacts, type TrainConfig } from '../train/config.js';
+import { computeClassOf, defaultBatch, defaultKimg, isDefaultCapacity, resolveTrainConfig, trainConfigFromJson, type ComputeClass, type DatasetFacts, type TrainConfig } from '../train/config.js';
 import { probeBackends } from '../backend/probe.js';
 import { currentBest } from '../evaluation/best.js';
 import { extractorInfo } from '../metrics/extractor-info.js';
 import { metricsConfigFromJson } from '../metrics/options.js';
+import { featuresWords } from '../metrics/extractor-info.js';
+import { qualityScore } from '../metrics/quality.js';
+import { expectedSpeed, readSpeedTable, recognisableKimg, recordSpeed, writeSpeedTable } from '../train/speed-table.js';
 import { MetricsStore } from '../store/metrics.js';
 import { branchRun } from '../store/run-branch.js';
 import type { ProjectPart, SliceHandlers } from './slices.js';
@@ -53,11 +57,12 @@ export class Training {
   private readonly jobOfRun = new Map<number, number>();
   private backends: Promise<ComputeBackendReport> | null = null;
 
-  /** `jobs`: the project's JobManager (shared with evaluation and import). */
+  /** `jobs`: the project's JobManager (shared with evaluation and import); `speeds`: the per-user speed table's file (none: the bench's speeds only). */
   constructor(
     readonly jobs: JobManager,
     private readonly dataset: () => DatasetStore,
     private readonly emit: (event: StudioEvent) => void,
+    private readonly speeds: string | null = null,
   ) {
     this.runs = new RunStore(jobs.project.db);
     this.metricsStore = new MetricsStore(jobs.project.db);
@@ -99,9 +104,42 @@ export class Training {
     const f = this.facts();
     const compute = await this.computeClass();
     const defaults = f.images > 0 && f.resolution > 0
-      ? { images: f.images, resolution: f.resolution, channels: f.channels, numClasses: f.numClasses, batch: defaultBatch(f.resolution, compute), kimg: defaultKimg(f.resolution, compute) }
+      ? {
+          images: f.images,
+          resolution: f.resolution,
+          channels: f.channels,
+          numClasses: f.numClasses,
+          batch: defaultBatch(f.resolution, compute),
+          kimg: defaultKimg(f.resolution, compute),
+          recognisableKimg: recognisableKimg(f.resolution),
+          speeds: this.speedsAt(f.resolution),
+        }
       : null;
     return { presets: presetInfos({ images: f.images, numClasses: f.numClasses }), defaults };
+  }
+
+  /** Images/s to expect on each backend at a resolution: measured here, else the bench's. */
+  private speedsAt(resolution: number): TrainDefaults['speeds'] {
+    const table = this.speeds ? readSpeedTable(this.speeds) : {};
+    const out: TrainDefaults['speeds'] = {};
+    for (const b of ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']) {
+      const s = expectedSpeed(table, b, resolution);
+      if (s) out[b] = s;
+    }
+    return out;
+  }
+
+  /** A tick's smoothed speed, into the per-user table (runs at the studio's default capacity only: others are not what a new run gets). */
+  private recordSpeed(runId: number, backend: string, imgPerSec: number): void {
+    if (!this.speeds) return;
+    const run = this.runs.getRun(runId);
+    const config = run ? storedConfig(run) : null;
+    if (!config || !isDefaultCapacity(config, computeClassOf(backend))) return;
+    try {
+      writeSpeedTable(this.speeds, recordSpeed(readSpeedTable(this.speeds), backend, config.net.resolution, imgPerSec));
+    } catch {
+      // The table is a convenience: a read-only home folder only loses the estimate.
+    }
   }
 
   computeBackends(refresh = false): Promise<ComputeBackendReport> {
@@ -125,8 +163,8 @@ export class Training {
    * was. After a divergence the run itself also continues on a fresh stream (the same one would
    * diverge again).
    */
-  resume(runId: number, backend?: BackendChoiceName, checkpointId?: number): RunSummary {
-    const run = this.requireRun(runId);
+  resume(runId: number, backend?: BackendChoiceName, checkpointId?: number, addKimg?: number): RunSummary {
+    let run = this.requireRun(runId);
     if (this.jobOfRun.has(runId)) throw new UserError('exists', `"${run.name}" is already training.`);
     // A quick refusal; the lock itself is taken in launch(), in one transaction with the job row.
     const holder = runHolder(this.jobs.project.db, runId);
@@ -138,7 +176,17 @@ export class Training {
       const branch = branchRun(this.jobs.project.db, run, cp, `${run.name} ↳ ${Number(cp.kimg.toFixed(3))} kimg`);
       return this.launch(branch.id, backend, branch.id);
     }
-    if (run.status === 'done') throw new UserError('invalid-request', `"${run.name}" has finished its ${run.kimgTotal} kimg. Start a new run from its weights (advanced: transfer from) to train further.`);
+    // "Continue training": a finished run (or any other) gets a longer duration and goes on from its newest checkpoint.
+    if (addKimg !== undefined) {
+      if (latest === undefined) throw new UserError('invalid-request', `"${run.name}" has no checkpoint to continue from. Start a new run.`);
+      const config = storedConfig(run);
+      const kimg = Number((Math.max(config.kimg, latest.kimg) + addKimg).toFixed(3));
+      this.runs.setConfig(runId, { ...config, kimg });
+      this.runs.setKimgTotal(runId, kimg);
+      run = this.requireRun(runId);
+    } else if (run.status === 'done') {
+      throw new UserError('invalid-request', `"${run.name}" has finished its ${run.kimgTotal} kimg. Continue training it (it goes on from its last checkpoint for more kimg), or start a new run from its weights (advanced: transfer from).`);
+    }
     const lastAlert = this.metricsStore.alerts(runId).at(-1);
     const afterDivergence = lastAlert?.code === 'diverged' && (latest === undefined || lastAlert.kimg >= latest.kimg);
     return this.launch(runId, backend, afterDivergence ? lastAlert.id : undefined);
@@ -153,7 +201,10 @@ export class Training {
       params,
       runId,
       exclusive: true,
-      onProgress: (progress) => this.emit({ type: 'run.progress', progress }),
+      onProgress: (progress) => {
+        if (progress.previewId !== undefined && progress.imgPerSec > 0) this.recordSpeed(runId, progress.backend, progress.imgPerSec);
+        this.emit({ type: 'run.progress', progress });
+      },
       onChanged: (j, ending) => this.jobChanged(j, ending),
     });
     this.jobOfRun.set(runId, job.id);
@@ -189,7 +240,23 @@ export class Training {
       checkpoints: this.runs.listCheckpoints(runId).map(({ runId: _r, ...c }) => c),
       previews: this.runs.listPreviews(runId),
       ...this.metricsDetail(run),
+      speed: this.runSpeed(run),
+      continueKimg: continueKimg(storedConfig(run).net?.resolution ?? 16, run.kimgDone),
     };
+  }
+
+  /** The speed to continue a run at: measured here for its backend and resolution, else its own last ticks. */
+  private runSpeed(run: RunInfo): number | null {
+    const config = storedConfig(run);
+    const resolution = config.net?.resolution;
+    if (run.backend && resolution && this.speeds && isDefaultCapacity(config, computeClassOf(run.backend))) {
+      const s = expectedSpeed(readSpeedTable(this.speeds), run.backend, resolution);
+      if (s?.measured) return s.imgPerSec;
+    }
+    const points = (this.runs.metricSeries(run.id, undefined)['img_s'] ?? []).map((p) => p[1]).filter((v): v is number => v !== null && v > 0);
+    if (points.length === 0) return null;
+    const recent = points.slice(-5).sort((a, b) => a - b);
+    return recent[Math.floor(recent.length / 2)]!;
   }
 
   preview(runId: number, previewId?: number): { id: number; kimg: number; dataUrl: string } | null {
@@ -203,6 +270,7 @@ export class Training {
     const run = this.requireRun(runId);
     if (this.jobOfRun.has(runId) || this.trainedElsewhere(runId)) throw new UserError('invalid-request', `"${run.name}" is training: pause or stop it before deleting it.`);
     this.runs.deleteRun(runId);
+    this.metricsStore.pruneNearest(); // its evaluations' sample pairs went with it
     return this.list();
   }
 
@@ -215,7 +283,7 @@ export class Training {
   private summary(run: RunInfo): RunSummary {
     const cps = this.runs.listCheckpoints(run.id);
     const { config: _config, ...rest } = run;
-    return { ...rest, latestCheckpointKimg: cps.length ? Math.max(...cps.map((c) => c.kimg)) : null };
+    return { ...rest, latestCheckpointKimg: cps.length ? Math.max(...cps.map((c) => c.kimg)) : null, starred: this.runs.starredImages(run.id) };
   }
 
   private jobChanged(job: JobInfo<'train'>, ending: JobEnding<JobSpec<'train'>> | null): void {
@@ -245,7 +313,7 @@ export class Training {
   // -------------------------------------------------------------------------------------------
   // Metrics.
 
-  private metricsDetail(run: RunInfo): Pick<RunDetail, 'alerts' | 'evaluations' | 'best' | 'metrics'> {
+  private metricsDetail(run: RunInfo): Pick<RunDetail, 'alerts' | 'evaluations' | 'best' | 'metrics' | 'quality'> {
     return metricsDetail(this.runs, this.metricsStore, run);
   }
 
@@ -275,13 +343,49 @@ export class Training {
 }
 
 /** A run's metrics as the detail shows them: alerts, evaluations, the best snapshot, the metric and extractor. From the store alone (no workers). */
-export function metricsDetail(runs: RunStore, store: MetricsStore, run: RunInfo): Pick<RunDetail, 'alerts' | 'evaluations' | 'best' | 'metrics'> {
+export function metricsDetail(runs: RunStore, store: MetricsStore, run: RunInfo): Pick<RunDetail, 'alerts' | 'evaluations' | 'best' | 'metrics' | 'quality'> {
   const m = metricsConfigFromJson((run.config as { metrics?: unknown } | null)?.metrics);
+  const evaluations = store.evaluations(run.id);
   return {
     alerts: store.alerts(run.id),
-    evaluations: store.evaluations(run.id),
+    evaluations,
     best: currentBest(runs, store, run.id, m),
-    metrics: { metric: m.metric, extractor: extractorInfo(m.extractor) },
+    metrics: { metric: m.metric, extractor: extractorInfo(m.extractor, m.features) },
+    quality: runQuality(store, m, evaluations),
+  };
+}
+
+/**
+ * How much longer to train a run that has done `done` kimg: to where samples of this resolution
+ * usually become recognisable (and a little past it), else as much again as it has trained — the
+ * quality keeps improving roughly with the log of the training length.
+ */
+export function continueKimg(resolution: number, done: number): number {
+  const target = recognisableKimg(resolution) * 1.2;
+  const add = done < target ? target - done : done;
+  // A round figure: people read "25 kimg", not "23.7".
+  const unit = add >= 20 ? 5 : add >= 2 ? 1 : 0.1;
+  return Number((Math.ceil(add / unit) * unit).toFixed(3));
+}
+
+/** The newest evaluation (by kimg) on the quality scale, with its nearest pairs; null before the first. */
+export function runQuality(store: MetricsStore, m: ReturnType<typeof metricsConfigFromJson>, evaluations: readonly EvaluationSummary[]): RunDetail['quality'] {
+  const latest = [...evaluations].sort((a, b) => a.kimg - b.kimg || a.id - b.id).at(-1);
+  if (!latest) return null;
+  const kid = latest.metrics['Metrics/kid'] ?? null;
+  const a = m.anchors;
+  // An on-demand evaluation at the run's sizes and extractor sits on the same scale.
+  const fits = a !== undefined && a.extractor === latest.extractor && a.reals === latest.realCount && a.fakes === latest.fakeCount;
+  const score = latest.metrics['Metrics/quality'] ?? (fits && kid !== null ? qualityScore(kid, a) : null);
+  return {
+    score,
+    kimg: latest.kimg,
+    kid,
+    anchors: fits ? { untrained: a.untrained, self: a.self } : null,
+    judge: m.extractor ? 'your feature extractor' : featuresWords(m.features),
+    realCount: latest.realCount,
+    fakeCount: latest.fakeCount,
+    nearest: store.nearest(latest.id),
   };
 }
 
@@ -317,7 +421,7 @@ export function trainHandlers(training: ProjectPart<Training>): SliceHandlers<ty
     'train.presets': () => training.require().presets(),
     'compute.backends': ({ refresh }) => training.require().computeBackends(refresh),
     'train.start': (settings) => training.require().start(settings),
-    'train.resume': ({ runId, backend, checkpointId }) => training.require().resume(runId, backend, checkpointId),
+    'train.resume': ({ runId, backend, checkpointId, addKimg }) => training.require().resume(runId, backend, checkpointId, addKimg),
     'train.pause': ({ runId }) => training.require().pause(runId),
     'train.stop': ({ runId }) => training.require().stop(runId),
     'runs.list': () => training.require().list(),

@@ -17,11 +17,13 @@ import { Generator } from '../nets/generator.js';
 import { type Checkpoint, RunStore } from '../store/runs.js';
 import { CheckpointFormatError } from '../nets/checkpoint-format.js';
 import { type TrainConfig, trainConfigFromJson, withBatch } from '../train/config.js';
-import { loadProjectData } from '../data/data-source.js';
+import { type DataSource, loadProjectData } from '../data/data-source.js';
 import { loadNetworks, type Nets, type SnapshotReason, type TickInfo, type TickVerdict, TrainingLoop } from '../train/loop.js';
 import { type BatchFit, evaluationOutOfMemoryMessage, fitBatch, isOutOfMemory, memoryBudget, outOfMemoryMessage } from '../train/memory.js';
 import { PreviewGrid } from '../train/preview.js';
 import { checkpointState, type CheckpointState } from '../train/checkpoint-state.js';
+import { EtaEstimator } from '../train/eta.js';
+import { VisionEnsemble } from '../vision/ensemble.js';
 
 export interface SessionOptions {
   /** The project's database, opened by the caller (WAL, busy_timeout). */
@@ -57,7 +59,8 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
   let config = trainConfigFromJson(run.config, `run ${o.runId}`);
   const checkpoint = runs.latestCheckpoint(o.runId);
   const saved = checkpoint ? checkpointState(checkpoint.state, `The checkpoint of "${run.name}" at ${checkpoint.kimg} kimg`) : null;
-  if (saved) config = saved.config;
+  // A run continues with the settings it started with; only its length can grow ("Continue training" extends the run's kimg).
+  if (saved) config = { ...saved.config, kimg: Math.max(saved.config.kimg, config.kimg) };
 
   const base = { runId: o.runId, kimgTotal: config.kimg, step: saved?.loop.step ?? 0, kimg: (saved?.loop.nimg ?? 0) / 1000, imgPerSec: 0, etaSeconds: null, stats: {} };
   let backendName = 'starting';
@@ -65,7 +68,7 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
   send({ phase: 'starting' });
 
   // Start the compute backend.
-  const choice = await startBackend(o.backend ?? config.backend, o.backend !== undefined ? 'the backend picked for this session' : `the settings of "${run.name}"`);
+  const choice = await startBackend(o.backend ?? config.backend, o.backend !== undefined ? 'the backend picked for this session' : `the settings of "${run.name}"`, config.threads);
   backendName = choice.name;
   runs.setBackend(o.runId, choice.name);
   log(`run ${o.runId}: ${describeChoice(choice)}`);
@@ -92,6 +95,7 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
   let loop: TrainingLoop | null = null;
   let preview: PreviewGrid | null = null;
   let fit: BatchFit | null = null;
+  let vision: VisionEnsemble | null = null;
   try {
     const budget = o.memoryBudget !== undefined ? { bytes: o.memoryBudget, why: 'the memory budget given' } : memoryBudget(choice.name);
     if (!saved && budget !== null) {
@@ -105,7 +109,12 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
         runs.setConfig(o.runId, config);
       }
     }
-    loop = new TrainingLoop(config, data, nets, { augment: createAugmentStage(config.augment) });
+    // Vision-aided: every candidate backbone, frozen, with its head (joins the loop when picked).
+    if (config.vision !== null) {
+      vision = await VisionEnsemble.load(config.vision, { lr: config.dLr, betas: config.betas, epsilon: config.epsilon, seed: config.seed });
+      log(`run ${o.runId}: vision-aided judges to pick from: ${config.vision.candidates.join(', ')} (up to ${config.vision.k}, at ${config.vision.selectAt.join(', ')} kimg, ${config.vision.inputSize}² input)`);
+    }
+    loop = new TrainingLoop(config, data, nets, { augment: createAugmentStage(config.augment), ...(vision !== null ? { extras: vision.judges } : {}) });
 
     // Resume from the newest checkpoint, else start from another run's weights if asked.
     if (checkpoint && saved) {
@@ -132,12 +141,13 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
       seed: config.seed,
       conditional: config.net.numClasses > 0,
       backend: choice.name,
+      net: config.net,
       ada: config.augment.kind === 'ada' && (config.augment.p ?? null) === null,
       log,
     });
 
     // Train, reporting each tick and writing checkpoints.
-    const outcome = await runLoop(o, runs, loop, preview, metrics, nets, config, send, data.classNames, choice.name);
+    const outcome = await runLoop(o, runs, loop, preview, metrics, nets, config, send, data.classNames, choice.name, vision, data);
     const result = { runId: o.runId, step: loop.step, kimg: loop.kimg };
     const d = loop.diverged;
     if (outcome === 'diverged' && d !== null) {
@@ -160,6 +170,7 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
     try {
       preview?.dispose();
       loop?.dispose();
+      vision?.dispose();
       data.dispose();
       nets.G.dispose();
       nets.D.dispose();
@@ -171,9 +182,9 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
   }
 }
 
-async function startBackend(prefer: BackendChoiceName, source: string): Promise<BackendChoice> {
+async function startBackend(prefer: BackendChoiceName, source: string, threads: number | null): Promise<BackendChoice> {
   try {
-    return await selectBackend({ prefer, preferSource: source });
+    return await selectBackend({ prefer, preferSource: source, threads });
   } catch (err) {
     if (err instanceof BackendUnavailableError) throw new UserError('unavailable', err.message);
     throw err;
@@ -199,30 +210,48 @@ async function runLoop(
   send: (p: Partial<TrainProgress> & Pick<TrainProgress, 'phase'>) => void,
   classNames: readonly string[],
   backend: string,
+  vision: VisionEnsemble | null,
+  data: DataSource,
 ): Promise<'completed' | 'paused' | 'stopped' | 'diverged'> {
   const every = o.progressEveryMs ?? 1000;
   let lastProgress = 0;
   let stats: Record<string, number> = {};
   let imgPerSec = 0;
-  const eta = (kimg: number): number | null => (imgPerSec > 0 ? Math.max(0, Math.round(((config.kimg - kimg) * 1000) / imgPerSec)) : null);
+  // Time left: the speed of training steps only (not warm-up, checkpoints or evaluations), plus the evaluations still planned.
+  const timer = new EtaEstimator();
+  let lastNimg = Math.round(loop.kimg * 1000);
+  const eta = (kimg: number): number | null => timer.eta((config.kimg - kimg) * 1000, performance.now() / 1000, metrics.remainingSeconds(kimg));
   const at = (): Pick<TrainProgress, 'step' | 'kimg'> => ({ step: loop.step, kimg: loop.kimg });
 
-  send({ phase: 'training', ...at(), imgPerSec, etaSeconds: null, stats });
+  // A resumed vision-aided run says which judges it already has.
+  const history = vision?.history ?? [];
+  send({ phase: 'training', ...at(), imgPerSec, etaSeconds: null, stats, ...(history.length > 0 ? { vision: { selections: history } } : {}) });
   return loop.run({
     requested: o.requested,
-    stepped: ({ kimg, seconds }) => {
-      if (imgPerSec === 0 && seconds > 0) imgPerSec = (config.batch * config.dStepsPerG) / seconds;
+    stepped: ({ nimg, kimg, seconds }) => {
+      timer.step(nimg - lastNimg, seconds);
+      lastNimg = nimg;
+      imgPerSec = timer.rate() ?? imgPerSec;
       if (Date.now() - lastProgress < every) return;
       lastProgress = Date.now();
       send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(kimg), stats });
     },
     tick: async (t: TickInfo): Promise<TickVerdict> => {
       stats = t.stats;
-      imgPerSec = Number.isFinite(t.stats['img_s']) ? (t.stats['img_s'] as number) : imgPerSec;
+      imgPerSec = timer.rate() ?? (Number.isFinite(t.stats['img_s']) ? (t.stats['img_s'] as number) : imgPerSec);
       runs.reportTick(o.runId, t.kimg, t.stats);
       // An exploding loss or logit: stop here, before a checkpoint of these weights.
       const exploded = findDivergence(t.stats);
       if (exploded) return { diverged: exploded };
+      // Vision-aided: add a judge when a selection point has passed (before this tick's checkpoint, which keeps it).
+      if (vision !== null && vision.due(t.kimg)) {
+        const selected = await vision.select(t.kimg, nets.G_ema, data, () => o.requested() !== null);
+        if (selected !== null) {
+          const acc = Object.entries(selected.accuracies).map(([id, a]) => `${id} ${(100 * (a as number)).toFixed(0)}%`).join(', ');
+          (o.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(`run ${o.runId}: at ${t.kimg.toFixed(3)} kimg added ${selected.picked ?? 'no judge'} (probe accuracy: ${acc})`);
+          send({ phase: 'training', ...at(), imgPerSec, etaSeconds: eta(t.kimg), stats, vision: { selections: vision.history, selected } });
+        }
+      }
       const alerts = metrics.tick(t.kimg, t.stats, t.seconds);
       const previewId = runs.addPreview(o.runId, t.kimg, await preview.render());
       lastProgress = Date.now();

@@ -14,6 +14,10 @@ import { LabelIds } from './labels.js';
 export interface ImportOptions {
   /** 'folders': each first-level subfolder name becomes a label (class). */
   labels: LabelSource;
+  /** With 'folders': first-level folders whose images are imported without a label (e.g. tiny classes). */
+  unlabelledFolders: string[];
+  /** With 'folders': first-level folders left out of the import. */
+  leaveOutFolders: string[];
   /** Near duplicates: perceptual-hash Hamming distance at or below this (of 64 bits) drops a copy; -1 turns it off. */
   nearThreshold: number;
   /** Near duplicates must also match in colour: largest difference of the 4×4 mean-colour grid (0–255). */
@@ -139,6 +143,12 @@ export class ImportStore {
         'SELECT kind, file, kept_file AS keptFile, kept_image_id AS keptImageId, distance FROM duplicates WHERE import_id = ? ORDER BY id',
       ),
     };
+  }
+
+  /** Every path ever picked for an import (files and folders, as picked), oldest first, once each. */
+  sourcePaths(): string[] {
+    const rows = this.db.prepare<[], { sources: string }>('SELECT sources FROM imports ORDER BY id').all();
+    return [...new Set(rows.flatMap((r) => JSON.parse(r.sources) as string[]))];
   }
 
   beginImport(sources: string[], settings: NormaliseSettings, options: ImportOptions): number {

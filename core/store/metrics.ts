@@ -5,7 +5,7 @@
  * Training workers and evaluation workers write here on their own connections; the service reads.
  */
 import type Database from 'better-sqlite3';
-import type { AlertSeverity, EvaluationSummary, RunAlert } from '../api/contract.js';
+import type { AlertSeverity, EvaluationSummary, NearestPairSummary, RunAlert } from '../api/contract.js';
 import type { CustomExtractorSpec } from '../api/run-config.js';
 
 export type { CustomExtractorSpec } from '../api/run-config.js';
@@ -75,6 +75,7 @@ interface AlertRow {
 const toAlert = (r: AlertRow): RunAlert => ({ id: r.id, kimg: r.kimg, code: r.code, severity: r.severity, what: r.what, todo: r.todo, createdAt: r.created_at });
 
 const EXTRACTOR_KEY = 'metrics.extractor';
+const NEAREST_KEY = 'metrics.nearest.';
 
 export class MetricsStore {
   private readonly s;
@@ -155,6 +156,28 @@ export class MetricsStore {
 
   alerts(runId: number): RunAlert[] {
     return this.s.alerts.all(runId).map(toAlert);
+  }
+
+  /**
+   * A few generated images of an evaluation beside their nearest dataset image (PNGs), kept under
+   * the project's key–value table (no schema change: a handful of small PNGs per evaluation).
+   */
+  saveNearest(evaluationId: number, pairs: ReadonlyArray<{ realImageId: number; ratio: number; distance: number; samplePng: Buffer; realPng: Buffer }>): void {
+    const value = pairs.map((p) => ({ imageId: p.realImageId, ratio: Number.isFinite(p.ratio) ? p.ratio : null, distance: p.distance, sample: p.samplePng.toString('base64'), real: p.realPng.toString('base64') }));
+    this.s.putMeta.run(`${NEAREST_KEY}${evaluationId}`, JSON.stringify(value));
+  }
+
+  /** The nearest pairs of an evaluation, PNGs as data URLs (empty when it kept none). */
+  nearest(evaluationId: number): NearestPairSummary[] {
+    const row = this.s.getMeta.get(`${NEAREST_KEY}${evaluationId}`);
+    if (!row) return [];
+    const pairs = JSON.parse(row.value) as Array<{ imageId: number; ratio: number | null; sample: string; real: string }>;
+    return pairs.map((p) => ({ imageId: p.imageId, ratio: p.ratio ?? NaN, sample: `data:image/png;base64,${p.sample}`, real: `data:image/png;base64,${p.real}` }));
+  }
+
+  /** Drops the nearest pairs of evaluations that no longer exist (a deleted run's). */
+  pruneNearest(): void {
+    this.db.prepare(`DELETE FROM project_meta WHERE key LIKE '${NEAREST_KEY}%' AND CAST(substr(key, ${NEAREST_KEY.length + 1}) AS INTEGER) NOT IN (SELECT id FROM evaluations)`).run();
   }
 
   /** The project's own feature extractor, or null for the bundled one. */

@@ -15,6 +15,7 @@ import { closeSync, copyFileSync, existsSync, openSync, readSync, rmSync, statSy
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
+import { sqliteOptions } from './sqlite.js';
 
 // URI file names, for `?immutable=1` on read-only media (below). better-sqlite3 reads this once,
 // when its addon loads — on the first `new Database`, after this module has run. Every path we
@@ -26,6 +27,11 @@ import { SCHEMA_VERSION, migrate } from './migrations/index.js';
 /** PRAGMA application_id of every project file: 'GANA'. */
 export const APPLICATION_ID = 0x47414e41;
 export const PROJECT_EXTENSION = '.atelier';
+
+/** A project file's own companions: SQLite's `-wal`, `-shm`, `-journal`, and the disk reserve (`-reserve`, `-reserve-<role>`). */
+export function isProjectCompanion(name: string): boolean {
+  return /\.atelier-(wal|shm|journal|reserve(-[a-z]+)?)$/i.test(name);
+}
 const SQLITE_MAGIC = 'SQLite format 3\0';
 
 export interface HeaderInfo {
@@ -115,10 +121,10 @@ function corruptError(path: string, detail: string): UserError {
  * it open, or it is not WAL) a plain read-only connection, which creates nothing of its own.
  */
 function openForReading(path: string, header: HeaderInfo): Database.Database {
-  if (!header.wal || existsSync(`${path}-wal`)) return new Database(path, { readonly: true, fileMustExist: true });
+  if (!header.wal || existsSync(`${path}-wal`)) return new Database(path, sqliteOptions({ readonly: true, fileMustExist: true }));
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { fileMustExist: true });
+    db = new Database(path, sqliteOptions({ fileMustExist: true }));
     db.pragma('query_only = ON');
     db.pragma('schema_version'); // the first read: where read-only media fail
     return db;
@@ -126,7 +132,7 @@ function openForReading(path: string, header: HeaderInfo): Database.Database {
     db?.close();
     const code = (err as { code?: string })?.code ?? '';
     if (!code.startsWith('SQLITE_CANTOPEN') && !code.startsWith('SQLITE_READONLY')) throw err;
-    return new Database(`${pathToFileURL(path).href}?immutable=1`, { readonly: true, fileMustExist: true });
+    return new Database(`${pathToFileURL(path).href}?immutable=1`, sqliteOptions({ readonly: true, fileMustExist: true }));
   }
 }
 
@@ -200,7 +206,7 @@ export function openProjectDb(path: string, { role }: OpenProjectOptions): Datab
   if (info.userVersion < SCHEMA_VERSION) backupBeforeMigration(path, info.userVersion);
   let db: Database.Database | undefined;
   try {
-    db = new Database(path, { fileMustExist: true });
+    db = new Database(path, sqliteOptions({ fileMustExist: true }));
     configure(db, 'service');
     migrate(db);
     return db;
@@ -212,7 +218,7 @@ export function openProjectDb(path: string, { role }: OpenProjectOptions): Datab
 
 /** A worker's connection: the service has checked and migrated the file; another schema is refused. */
 function openForWorker(path: string): Database.Database {
-  const db = new Database(path, { fileMustExist: true });
+  const db = new Database(path, sqliteOptions({ fileMustExist: true }));
   try {
     // The version first (a connection setting aside): a file this worker must not touch is left exactly as it was.
     db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS.worker}`);
@@ -255,7 +261,7 @@ export function createProjectDb(path: string, name: string, { appVersion }: Open
   }
   let db: Database.Database | undefined;
   try {
-    db = new Database(path);
+    db = new Database(path, sqliteOptions());
     // Before WAL, so the id lands in the main file's header at once: a crash right after
     // creation still leaves a file that is recognisably ours.
     db.pragma(`application_id = ${APPLICATION_ID}`);

@@ -31,6 +31,17 @@ export interface CheckpointInfo {
   isBest: boolean;
   createdAt: string;
   sizeBytes: number;
+  /** Starred gallery images made from this checkpoint: while there are any, pruning keeps it. */
+  starred: number;
+}
+
+/** A starred gallery image that pins one of a run's checkpoints. */
+export interface StarredImage {
+  itemId: number;
+  checkpointId: number;
+  kimg: number;
+  /** 'seed 42, ψ 0.7', 'walk frame', 'arithmetic'. */
+  label: string;
 }
 
 export interface Checkpoint extends CheckpointInfo {
@@ -75,6 +86,7 @@ interface CheckpointRow {
   is_best: number;
   created_at: string;
   size: number;
+  starred: number;
 }
 
 const toCheckpoint = (r: CheckpointRow): CheckpointInfo => ({
@@ -85,7 +97,11 @@ const toCheckpoint = (r: CheckpointRow): CheckpointInfo => ({
   isBest: r.is_best === 1,
   createdAt: r.created_at,
   sizeBytes: r.size,
+  starred: r.starred,
 });
+
+/** A checkpoint's starred images: favourites sampled from it (a model's items keep the model's own weights). */
+const STARRED = '(SELECT count(*) FROM gallery_items g WHERE g.checkpoint_id = checkpoints.id AND g.favourite = 1 AND g.model_id IS NULL)';
 
 const now = (): string => new Date().toISOString();
 
@@ -119,11 +135,11 @@ export class RunStore {
         'INSERT INTO checkpoints (run_id, kimg, step, weights, state, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       ),
       listCheckpoints: db.prepare<[number], CheckpointRow>(
-        'SELECT id, run_id, kimg, step, is_best, created_at, length(weights) AS size FROM checkpoints WHERE run_id = ? ORDER BY kimg',
+        `SELECT id, run_id, kimg, step, is_best, created_at, length(weights) AS size, ${STARRED} AS starred FROM checkpoints WHERE run_id = ? ORDER BY kimg`,
       ),
       latestCheckpoint: db.prepare<[number], { id: number }>('SELECT id FROM checkpoints WHERE run_id = ? ORDER BY step DESC, id DESC LIMIT 1'),
       getCheckpoint: db.prepare<[number], CheckpointRow & { weights: Buffer; state: string }>(
-        'SELECT id, run_id, kimg, step, is_best, created_at, length(weights) AS size, weights, state FROM checkpoints WHERE id = ?',
+        `SELECT id, run_id, kimg, step, is_best, created_at, length(weights) AS size, ${STARRED} AS starred, weights, state FROM checkpoints WHERE id = ?`,
       ),
       clearBest: db.prepare<[number]>('UPDATE checkpoints SET is_best = 0 WHERE run_id = ?'),
       markBest: db.prepare<[number]>('UPDATE checkpoints SET is_best = 1 WHERE id = ?'),
@@ -134,6 +150,10 @@ export class RunStore {
       ),
       listPreviews: db.prepare<[number], { id: number; kimg: number }>('SELECT id, kimg FROM previews WHERE run_id = ? ORDER BY kimg'),
       getPreview: db.prepare<[number], { id: number; run_id: number; kimg: number; png: Buffer }>('SELECT id, run_id, kimg, png FROM previews WHERE id = ?'),
+      starredImages: db.prepare<[number], { id: number; checkpoint_id: number; kimg: number; origin: string; seed: number | null; psi: number | null }>(
+        `SELECT g.id, g.checkpoint_id, c.kimg, g.origin, g.seed, g.psi FROM gallery_items g JOIN checkpoints c ON c.id = g.checkpoint_id
+         WHERE c.run_id = ? AND g.favourite = 1 AND g.model_id IS NULL ORDER BY c.kimg, g.id`,
+      ),
     };
   }
 
@@ -192,7 +212,8 @@ export class RunStore {
   }
 
   /**
-   * Saves a checkpoint atomically and prunes older ones, keeping the newest `keep` and the best.
+   * Saves a checkpoint atomically and prunes older ones, keeping the newest `keep`, the best, and
+   * every checkpoint a starred gallery image was made from (so a star can be sampled again).
    * Returns the new checkpoint's id.
    */
   saveCheckpoint(runId: number, c: { kimg: number; step: number; weights: Buffer; state: unknown }, keep = 3): number {
@@ -200,7 +221,7 @@ export class RunStore {
       const { lastInsertRowid } = this.s.insertCheckpoint.run(runId, c.kimg, c.step, c.weights, JSON.stringify(c.state), now());
       const all = this.s.listCheckpoints.all(runId);
       const excess = all.length - keep;
-      for (const old of all.slice(0, Math.max(0, excess))) if (old.is_best !== 1) this.s.deleteCheckpoint.run(old.id);
+      for (const old of all.slice(0, Math.max(0, excess))) if (old.is_best !== 1 && old.starred === 0) this.s.deleteCheckpoint.run(old.id);
       return Number(lastInsertRowid);
     })();
   }
@@ -225,6 +246,16 @@ export class RunStore {
       this.s.clearBest.run(runId);
       this.s.markBest.run(checkpointId);
     })();
+  }
+
+  /** The starred images that pin this run's checkpoints (deleting the run leaves them unable to be sampled again). */
+  starredImages(runId: number): StarredImage[] {
+    return this.s.starredImages.all(runId).map((r) => ({
+      itemId: r.id,
+      checkpointId: r.checkpoint_id,
+      kimg: r.kimg,
+      label: r.origin === 'seed' && r.seed !== null ? `seed ${r.seed}${r.psi !== null ? `, ψ ${r.psi}` : ''}` : r.origin === 'interpolation' ? 'walk frame' : 'arithmetic',
+    }));
   }
 
   addPreview(runId: number, kimg: number, png: Buffer): number {

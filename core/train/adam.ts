@@ -7,9 +7,12 @@
  *   m ← β1·m + (1 − β1)·g        v ← β2·v + (1 − β2)·g²
  *   p ← p − lr/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε)          (bias corrections in float64)
  *
- * It is a tf.Optimizer, so `minimize(f, true, varList)` works as usual.
+ * It is a tf.Optimizer, so `minimize(f, true, varList)` works as usual. On webgpu the update is
+ * one fused dispatch per variable, in place, with the hyperparameters as uniforms
+ * (core/backend/kernels/webgpu-adam.ts); elsewhere, the tensor ops below.
  */
 import * as tf from '@tensorflow/tfjs';
+import { fusedAdamAvailable, fusedAdamUpdate } from '../backend/kernels/webgpu-adam.js';
 import type { NamedVariable } from '../nets/params.js';
 
 export interface AdamOptions {
@@ -77,6 +80,21 @@ export class Adam extends tf.Optimizer {
     const t = this.iterations + 1;
     const stepSize = this.lr / (1 - this.beta1 ** t);
     const invSqrtBc2 = 1 / Math.sqrt(1 - this.beta2 ** t);
+    if (fusedAdamAvailable()) {
+      const slots: Slot[] = [];
+      const tensors: tf.Tensor[] = [];
+      for (const [name, g] of grads) {
+        if (g === undefined || g === null) continue; // not reached by the loss: left alone, as PyTorch does
+        const slot = this.byVariable.get(name);
+        if (slot === undefined) throw new Error(`Adam: got a gradient for a variable it was not given (${name})`);
+        slots.push(slot);
+        tensors.push(g);
+      }
+      const update = slots.map((s) => ({ param: s.param.variable, m: s.m, v: s.v }));
+      fusedAdamUpdate(update, tensors, { stepSize, invSqrtBc2, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon });
+      this.incrementIterations();
+      return;
+    }
     tf.tidy(() => {
       for (const [name, g] of grads) {
         if (g === undefined || g === null) continue; // not reached by the loss: left alone, as PyTorch does

@@ -2,11 +2,13 @@
  * One training step of the plain StyleGAN2 objective: a D update (non-saturating logistic loss,
  * optional R1 every step) then a G update, Adam on separate variable lists. The full loop (lazy
  * regularisation, ADA, EMA of G, checkpoints) builds on the same pieces; this step is what the
- * leak test and bench/step measure.
+ * leak test and bench/step measure. Its optimiser is the studio's Adam (core/train/adam.ts), as
+ * the training loop's, so the bench counts what a run does.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Discriminator } from '../nets/discriminator.js';
 import type { Generator } from '../nets/generator.js';
+import { Adam } from './adam.js';
 import { r1Penalty } from './r1.js';
 
 export interface BasicStepOptions {
@@ -31,8 +33,8 @@ export interface StepLosses {
 }
 
 export class BasicTrainer {
-  readonly gOpt: tf.Optimizer;
-  readonly dOpt: tf.Optimizer;
+  readonly gOpt: Adam;
+  readonly dOpt: Adam;
   private readonly r1Gamma: number;
 
   constructor(
@@ -40,9 +42,9 @@ export class BasicTrainer {
     readonly D: Discriminator,
     opts: BasicStepOptions = {},
   ) {
-    const lr = opts.lr ?? 0.0025;
-    this.gOpt = tf.train.adam(lr, opts.beta1 ?? 0, opts.beta2 ?? 0.99, opts.epsilon ?? 1e-8);
-    this.dOpt = tf.train.adam(lr, opts.beta1 ?? 0, opts.beta2 ?? 0.99, opts.epsilon ?? 1e-8);
+    const adam = { lr: opts.lr ?? 0.0025, beta1: opts.beta1 ?? 0, beta2: opts.beta2 ?? 0.99, epsilon: opts.epsilon ?? 1e-8 };
+    this.gOpt = new Adam(G.params.all().filter((p) => p.trainable), adam);
+    this.dOpt = new Adam(D.params.all().filter((p) => p.trainable), adam);
     this.r1Gamma = opts.r1Gamma ?? 0;
   }
 
@@ -74,7 +76,7 @@ export class BasicTrainer {
         return reg === undefined ? loss : loss.add(reg);
       },
       true,
-      D.trainableVariables(),
+      this.dOpt.variables(),
     ) as tf.Scalar;
     fakes.dispose();
 
@@ -85,7 +87,7 @@ export class BasicTrainer {
         return tf.softplus(D.apply(img, c).neg()).mean() as tf.Scalar;
       },
       true,
-      G.trainableVariables(),
+      this.gOpt.variables(),
     ) as tf.Scalar;
 
     return r1 === undefined ? { dLoss, gLoss } : { dLoss, gLoss, r1 };

@@ -9,6 +9,7 @@ import { TRAIN_OPTIONS as O, type TrainSettings } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { resolveNetConfig, type NetConfig } from '../nets/config.js';
 import { getPreset } from '../presets/index.js';
+import { resolveVisionConfig, VISION_KEYS } from '../presets/vision.js';
 import { completeAugmentConfig, resolveAugmentConfig } from '../augment/config.js';
 import type { CustomExtractorSpec, TrainConfig } from '../api/run-config.js';
 import { defaultMetricsConfig, metricsConfigFromJson, type MetricsConfig } from '../metrics/options.js';
@@ -46,6 +47,11 @@ interface Size {
  * Capacity and batch by resolution and compute. CPU sizes were chosen from measured wasm step
  * times (bench/step): 128 channels at 16² took 8.6 s a step at batch 32, 16 channels 0.12 s at
  * batch 8; conv cost grows with channels² × batch, so ~32 channels keeps a step near a second.
+ * At 32² and 64² the CPU sizes keep 32 channels at most (16 at the top resolution), for a first
+ * run that ends recognisable within the hour (issue 15: a 32² run at 64 channels did 2–10 img/s):
+ * bench/step.ts, wasm, batch 16, 2 shared cores at load ~14 — 16² (512/32) 1.23 s a step; 32²
+ * 3.7 s at 512/32 (1.57 s unloaded at the old 1024/64, ~3× slower than 512/32); 64² 6.3 s at
+ * 1024/32 against 69 s at the old 2048/64 (11×).
  */
 const SIZES: Record<ComputeClass, Record<number, Size>> = {
   gpu: {
@@ -59,8 +65,8 @@ const SIZES: Record<ComputeClass, Record<number, Size>> = {
   },
   cpu: {
     16: { batch: 16, channelBase: 512, channelMax: 32, latent: 128 },
-    32: { batch: 16, channelBase: 1024, channelMax: 64, latent: 128 },
-    64: { batch: 16, channelBase: 2048, channelMax: 64, latent: 256 },
+    32: { batch: 16, channelBase: 512, channelMax: 32, latent: 128 },
+    64: { batch: 16, channelBase: 1024, channelMax: 32, latent: 256 },
     128: { batch: 8, channelBase: 4096, channelMax: 128, latent: 256 },
     256: { batch: 8, channelBase: 8192, channelMax: 128, latent: 256 },
     512: { batch: 4, channelBase: 16384, channelMax: 256, latent: 512 },
@@ -72,14 +78,26 @@ function sizeFor(resolution: number, compute: ComputeClass): Size {
   return SIZES[compute][resolution] ?? SIZES[compute][256]!;
 }
 
+/** Whether a run's networks have the studio's default widths for its resolution and compute (its speed is what a new default run gets). */
+export function isDefaultCapacity(config: Pick<TrainConfig, 'net'>, compute: ComputeClass): boolean {
+  const size = sizeFor(config.net.resolution, compute);
+  return config.net.channelBase === size.channelBase && config.net.channelMax === size.channelMax;
+}
+
 export function defaultBatch(resolution: number, compute: ComputeClass = 'cpu'): number {
   return sizeFor(resolution, compute).batch;
 }
 
-/** A duration that shows recognisable results within about an hour (on a workstation CPU: less). */
+/**
+ * The default duration: one that ends past where samples usually become recognisable
+ * (core/train/speed-table.ts RECOGNISABLE_KIMG). On a CPU, measured at 16² (1,911 Twemoji, wasm):
+ * blobs up to ~20 kimg, emoji shapes from ~27 (quality 64 of 100) — so 50 kimg, ~10 min at the
+ * ~85 img/s of an idle 2-core machine; 32² and 64² at the CPU sizes (~3× and ~5× a 16² step):
+ * 40 kimg, ~25 and ~40 min. Larger CPU resolutions: 10 kimg, a first look.
+ */
 export function defaultKimg(resolution: number, compute: ComputeClass = 'cpu'): number {
   if (compute === 'gpu') return resolution <= 32 ? 200 : resolution <= 64 ? 100 : 50;
-  return resolution <= 16 ? 50 : resolution <= 32 ? 25 : 10;
+  return resolution <= 16 ? 50 : resolution <= 64 ? 40 : 10;
 }
 
 /** StyleGAN2-ADA's auto γ. */
@@ -100,6 +118,10 @@ export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts, 
     throw new UserError('invalid-request', `A conditional run needs at least 2 labels with images; this dataset has ${data.numClasses}. Label the images (e.g. from folders), or turn "use labels" off.`);
   }
   const seed = settings.seed ?? O.seed.default;
+  const visionSet = VISION_KEYS.filter((k) => a[k] !== undefined);
+  if (preset.defaults.vision !== true && visionSet.length > 0) {
+    throw new UserError('invalid-request', `The ${preset.title} preset adds no pretrained judges, so ${visionSet.join(', ')} cannot apply. Pick the vision-aided preset, or leave them blank.`, visionSet[0]);
+  }
   let net: NetConfig;
   try {
     net = resolveNetConfig({
@@ -139,11 +161,13 @@ export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts, 
     previewGrid: [8, 4],
     augment: resolveAugmentConfig(preset.defaults.augment, a, settings.kimg, a.transferFrom !== undefined),
     backend: settings.backend ?? O.backend.default,
+    threads: a.threads ?? O.threads.default,
     transferFrom: a.transferFrom ?? null,
     freezeD: a.freezeD ?? O.freezeD.default,
     mirror: false,
     auto: { batch: settings.batch === undefined, r1Gamma: a.r1Gamma === undefined, emaKimg: a.emaKimg === undefined },
     metrics: resolveMetrics(a, data, compute, extractor),
+    vision: preset.defaults.vision === true ? resolveVisionConfig(a, settings.kimg, compute) : null,
   };
 }
 
@@ -189,11 +213,13 @@ export function trainConfigFromJson(value: unknown, what: string): TrainConfig {
     keepCheckpoints: full.keepCheckpoints ?? 3,
     previewGrid: full.previewGrid ?? [8, 4],
     backend: full.backend ?? O.backend.default,
+    threads: full.threads ?? null,
     transferFrom: full.transferFrom ?? null,
     freezeD: full.freezeD ?? O.freezeD.default,
     augment: completeAugmentConfig(full.augment, full.kimg, (full.transferFrom ?? null) !== null),
     mirror: full.mirror ?? false,
     auto: full.auto ?? { batch: false, r1Gamma: false, emaKimg: false },
     metrics: metricsConfigFromJson(full.metrics),
+    vision: full.vision ?? null,
   };
 }

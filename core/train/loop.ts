@@ -9,14 +9,14 @@
  * run restored from a checkpoint continues exactly as the uninterrupted run would have.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type AugmentStage, type AugmentState, NoAugment } from '../augment/stage.js';
+import { type AugmentStage, type AugmentState, NoAugment, type SeedSource } from '../augment/stage.js';
 import { readFloatsAndDispose } from '../backend/read.js';
 import type { Discriminator } from '../nets/discriminator.js';
 import { type Generator, oneHotLabels } from '../nets/generator.js';
 import type { NamedVariable } from '../nets/params.js';
 import { Adam } from './adam.js';
 import { assignNamed, checkTensors, decodeTensors, encodeTensors, type Expected, readNamed } from '../nets/checkpoint-format.js';
-import type { LossKind, TrainConfig } from './config.js';
+import type { TrainConfig } from './config.js';
 import type { DataSource, DataSourceState } from '../data/data-source.js';
 import { copyWeights, emaBeta, updateEma } from './ema.js';
 import { dMainLoss, dRegLoss, gMainLoss, lazyRegScale, logitStats, r1Terms } from './losses.js';
@@ -31,23 +31,34 @@ export interface Nets {
 }
 
 /**
- * An extra discriminator with its own loss, optimiser and schedule (vision-aided ensembles: a
- * frozen feature extractor with a small trainable head). It sees the same augmented images as D.
+ * An extra discriminator with its own loss, optimiser, augmentation and schedule (vision-aided
+ * judges: a frozen pretrained backbone with a small trainable head, core/vision/). It sees the
+ * images before D's augmentation and augments them itself; it takes its own D-phase update.
  */
 export interface ExtraDiscriminator {
-  /** Names its statistics (`Loss/D/<name>`) and checkpoint tensors (`<name>/…`). */
+  /** Names its statistics (`Loss/G/<name>`, `Loss/D/<name>`), checkpoint tensors (`<name>/…`) and state. */
   readonly name: string;
-  readonly loss: LossKind;
-  /** Weight of its term in G's loss. */
-  readonly weight: number;
   /** Whether it judges (and trains) at this point of the run. */
   enabledAt(kimg: number): boolean;
-  /** Logits [N, 1] for images [N, R, R, C]. */
-  apply(images: tf.Tensor4D, c?: tf.Tensor2D): tf.Tensor2D;
+  /**
+   * Its term in G's loss (weight included) for G's images [N, R, R, C] before D's augmentation,
+   * inside G's tape; null: no term at this point (a judge still warming up).
+   */
+  gLoss(images: tf.Tensor4D, c: tf.Tensor2D | undefined, seeds: SeedSource, kimg: number): tf.Scalar | null;
+  /**
+   * One update of its trainable parameters on reals and fakes [N, R, R, C] (not augmented by D's
+   * stage); returns its loss. `note` records a scalar read at the end of the step (see `observe`).
+   */
+  dStep(reals: tf.Tensor4D, fakes: tf.Tensor4D, c: tf.Tensor2D | undefined, fc: tf.Tensor2D | undefined, seeds: SeedSource, note: (name: string, t: tf.Scalar) => void): tf.Scalar;
+  /** After each iteration it was enabled in: the values its notes read, by name, and the reals shown; returns statistics to report (its ADA p). */
+  observe?(values: ReadonlyMap<string, number>, images: number): Record<string, number> | void;
   /** Everything it checkpoints (trainable heads and any buffers). */
   params(): readonly NamedVariable[];
   /** Its optimiser, over its trainable parameters. */
   readonly optimizer: Adam;
+  /** Its state beyond tensors (its augmentation strength, when it joined), saved with the loop's. */
+  state?(): unknown;
+  restore?(state: unknown): void;
 }
 
 /** Where the run is: saved with every checkpoint, restored on resume. */
@@ -63,6 +74,8 @@ export interface LoopState {
   augment: AugmentState;
   /** Each optimiser's step count t, by name ('G', 'D', extras' names). */
   optimizers: Record<string, number>;
+  /** Extra discriminators' own state, by name (absent: none has any). */
+  extras?: Record<string, unknown>;
 }
 
 export interface TickInfo {
@@ -203,10 +216,11 @@ export class TrainingLoop {
         const gLoss = this.optG.minimize(
           () => {
             const z = tf.randomNormal([n, zDim], 0, 1, 'float32', zSeed) as tf.Tensor2D; // [N, zDim]
-            const fakes = aug(G.generate(z, gc, { updateWAvg: true })); // [N, R, R, C]
-            let loss = gMainLoss(cfg.loss, D.apply(fakes, gc));
+            const images = G.generate(z, gc, { updateWAvg: true }); // [N, R, R, C]
+            let loss = gMainLoss(cfg.loss, D.apply(aug(images), gc));
             for (const e of extras) {
-              const term = gMainLoss(e.loss, e.apply(fakes, gc)).mul(e.weight) as tf.Scalar;
+              const term = e.gLoss(images, gc, rng, kimg);
+              if (term === null) continue;
               note(`Loss/G/${e.name}`, term);
               loss = loss.add(term);
             }
@@ -242,15 +256,8 @@ export class TrainingLoop {
           ) as tf.Scalar;
           note(STAT.lossD, dLoss);
 
-          // Extra discriminators: their own loss and optimiser, on the same images.
-          for (const e of extras) {
-            const eLoss = e.optimizer.minimize(
-              () => dMainLoss(e.loss, e.apply(aug(reals.images), c), e.apply(aug(fakes), fc)).loss,
-              true,
-              e.optimizer.variables(),
-            ) as tf.Scalar;
-            note(`Loss/D/${e.name}`, eLoss);
-          }
+          // Extra discriminators: their own augmentation, loss and optimiser, on the same reals and fakes.
+          for (const e of extras) note(`Loss/D/${e.name}`, e.dStep(reals.images, fakes, c, fc, rng, note));
 
           // Dreg: lazy R1 on the same reals, every r1Interval D steps, gradient taken before augmentation.
           if (cfg.r1Gamma > 0 && this.dSteps % cfg.r1Interval === 0) {
@@ -281,8 +288,14 @@ export class TrainingLoop {
     tf.dispose(noted.map(([, t]) => t));
     const values = await readFloatsAndDispose(stacked);
     let signSum = 0;
+    // By name, the mean of what was noted under it this step (a name noted once per D step).
+    const read = new Map<string, number>();
+    const times = new Map<string, number>();
     noted.forEach(([name], i) => {
       const v = values[i] as number;
+      const k = (times.get(name) ?? 0) + 1;
+      times.set(name, k);
+      read.set(name, (read.get(name) ?? 0) + (v - (read.get(name) ?? 0)) / k);
       this.stats.report(name, v);
       if (name === STAT.rt) signSum += v * n;
       // Not finite: the weights are broken from here on.
@@ -291,6 +304,10 @@ export class TrainingLoop {
     this.augment.observe(signSum, n * cfg.dStepsPerG);
     this.augment.adjust(n * cfg.dStepsPerG);
     if (this.augment.kind !== 'none') this.stats.report('Augment/p', this.augment.p);
+    for (const e of extras) {
+      const more = e.observe?.(read, n * cfg.dStepsPerG);
+      if (more) for (const [name, v] of Object.entries(more)) this.stats.report(name, v);
+    }
   }
 
   /** Trains until `config.kimg`, or until the host asks to pause or stop. */
@@ -369,6 +386,8 @@ export class TrainingLoop {
   state(): LoopState {
     const optimizers: Record<string, number> = { G: this.optG.step, D: this.optD.step };
     for (const e of this.extras) optimizers[e.name] = e.optimizer.step;
+    const extras: Record<string, unknown> = {};
+    for (const e of this.extras) if (e.state !== undefined) extras[e.name] = e.state();
     return {
       step: this.stepCount,
       nimg: this.nimgCount,
@@ -377,6 +396,7 @@ export class TrainingLoop {
       data: this.data.state(),
       augment: this.augment.state(),
       optimizers,
+      ...(Object.keys(extras).length > 0 ? { extras } : {}),
     };
   }
 
@@ -395,7 +415,11 @@ export class TrainingLoop {
     assignNamed(decoded, targets);
     this.optG.setStep(state.optimizers['G'] ?? 0);
     this.optD.setStep(state.optimizers['D'] ?? 0);
-    for (const e of this.extras) e.optimizer.setStep(state.optimizers[e.name] ?? 0);
+    for (const e of this.extras) {
+      e.optimizer.setStep(state.optimizers[e.name] ?? 0);
+      const saved = state.extras?.[e.name];
+      if (saved !== undefined) e.restore?.(saved);
+    }
     this.stepCount = state.step;
     this.nimgCount = state.nimg;
     this.dSteps = state.dSteps;

@@ -284,13 +284,14 @@ test('import a folder through the chooser, see the grid, the counts and the skip
   await page.getByRole('table', { name: 'Labels' }).getByRole('rowheader', { name: 'Places', exact: true }).waitFor();
   assert.equal((await labelCounts(page)).get('Places'), expected.labels.get(renamed));
 
-  // Export for StyleGAN2-ADA through the chooser: a zip next to the project.
+  // Export for StyleGAN2-ADA through the chooser: a plain-named zip in the export folder beside the
+  // project, not in the folder the images came from (the chooser showed that one last).
   await page.getByRole('button', { name: 'Export for StyleGAN2-ADA…' }).click();
   const exportDialog = page.getByRole('dialog', { name: 'Export for StyleGAN2-ADA' });
-  await exportDialog.getByRole('listbox', { name: `Contents of ${root}` }).waitFor();
-  assert.equal(await exportDialog.getByLabel('File name').inputValue(), `${PROJECT_NAME} dataset.zip`);
+  await exportDialog.getByRole('listbox', { name: `Contents of ${join(root, `${PROJECT_NAME}-exports`)}` }).waitFor();
+  assert.equal(await exportDialog.getByLabel('File name').inputValue(), `${PROJECT_NAME}-dataset.zip`);
   await exportDialog.getByRole('button', { name: 'Export', exact: true }).click();
-  const archive = join(root, `${PROJECT_NAME} dataset.zip`);
+  const archive = join(root, `${PROJECT_NAME}-exports`, `${PROJECT_NAME}-dataset.zip`);
   await page.getByRole('status', { name: 'Export result' }).getByText(`Exported ${expected.images - 2} images with 4 classes to ${archive}`).waitFor();
   assert.equal(readFileSync(archive).subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'a zip archive was written');
 

@@ -147,7 +147,7 @@ test('explore by seed and ψ, star, reload, walk; promote, export, rename and de
   await exportDialog.getByLabel('File name').fill('critters-page');
   await exportDialog.getByRole('button', { name: 'Export', exact: true }).click();
   await page.getByTestId('export-result').filter({ hasText: 'critters-page' }).waitFor({ timeout: 60_000 });
-  assert.ok(readFileSync(join(root, 'critters-page', 'index.html'), 'utf8').includes('Critters v1'));
+  assert.ok(readFileSync(join(root, 'Critters-exports', 'critters-page', 'index.html'), 'utf8').includes('Critters v1'), 'in the export folder beside the project');
 
   await card.getByRole('button', { name: 'Rename…' }).click();
   const renameDialog = page.getByRole('dialog', { name: 'Rename Critters v1' });
@@ -182,7 +182,7 @@ test('explore by seed and ψ, star, reload, walk; promote, export, rename and de
   await keptDialog.getByLabel('File name').fill('orphans');
   await keptDialog.getByRole('button', { name: 'Export', exact: true }).click();
   await page.getByRole('status', { name: 'Export result' }).filter({ hasText: 'orphans' }).waitFor();
-  assert.equal(readdirSync(join(root, 'orphans')).filter((f) => f.endsWith('.png')).length, 1);
+  assert.equal(readdirSync(join(root, 'Critters-exports', 'orphans')).filter((f) => f.endsWith('.png')).length, 1);
 
   assert.equal(((await page.getByRole('alert').first().textContent()) ?? '').trim(), '', 'no error was shown');
   assert.deepEqual(listProblems(w.problems), [], 'the page logged errors or CSP violations');

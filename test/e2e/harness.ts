@@ -89,12 +89,14 @@ export interface ServerOptions {
   home: string;
   /** How long to wait for the JSON line, in ms. */
   timeoutMs?: number;
+  /** More environment for the server (e.g. HOME, for the chooser's places). */
+  env?: NodeJS.ProcessEnv;
 }
 
-export async function startServer({ root, home, timeoutMs = 20_000 }: ServerOptions): Promise<Server> {
+export async function startServer({ root, home, timeoutMs = 20_000, env = {} }: ServerOptions): Promise<Server> {
   const child: ChildProcess = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'atelier.js'), 'serve', '--port', '0', '--root', root, '--json'], {
     cwd: REPO_ROOT,
-    env: { ...process.env, ATELIER_HOME: home },
+    env: { ...process.env, ATELIER_HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -239,6 +241,8 @@ export interface EmojiStudio {
   root: string;
   /** The project file. */
   project: string;
+  /** The server's ATELIER_HOME (per-user state: the recent list, the speed table). */
+  home: string;
   close(): Promise<void>;
 }
 
@@ -263,6 +267,7 @@ export async function emojiStudio(tag: string, name: string, count: number, cate
     server,
     root,
     project,
+    home,
     close: async () => {
       await server.stop();
       await browser.close();

@@ -1,10 +1,10 @@
 /**
  * Metrics in the Train view, end to end: the real `atelier serve`, its train worker on wasm, the
- * bundled InceptionV3, the built renderer, Debian's Chromium. A project of 48 Twemoji at 16² is
+ * bundled MobileNetV2 (a CPU run's judge), the built renderer, Debian's Chromium. A project of 48 Twemoji at 16² is
  * made on the command line; two tiny runs are started from the view with evaluations at every
  * checkpoint (8 dataset and 8 generated images, no time limit): the KID chart draws, the best
- * snapshot's badge shows in the checkpoint list, the note says the features are not the reference
- * TF-Inception weights, the finished run offers no resume from its newest checkpoint (only branches
+ * snapshot's badge shows in the checkpoint list, the note says which network judged and what the
+ * numbers compare with, the finished run offers no resume from its newest checkpoint (only branches
  * from older ones); then the compare view shows the two runs' differing settings and curves, and
  * says they were evaluated on different numbers of images (the second run generates 4, not 8).
  */
@@ -93,7 +93,7 @@ test('a short run with evaluations shows the KID chart and the best badge; the c
   const bestRow = page.locator('li[data-checkpoint-id]').filter({ has: badge });
   assert.match((await bestRow.textContent()) ?? '', /KID -?[\d.]+ ± [\d.]+/);
   assert.match((await page.getByTestId('best-snapshot').textContent()) ?? '', /Best\s*KID -?[\d.]+ at [\d.]+ kimg/);
-  assert.match((await page.getByTestId('metrics-note').textContent()) ?? '', /not the reference TF-Inception weights/);
+  assert.match((await page.getByTestId('metrics-note').textContent()) ?? '', /judged by MobileNetV2 .* not runs judged by the InceptionV3 or published FID or KID/);
   // Finished: its newest checkpoint cannot be resumed (the service refuses), its older one branches.
   const rows = page.locator('li[data-checkpoint-id]'); // newest first
   assert.equal(await rows.count(), 2);

@@ -53,7 +53,7 @@ test('ADA is suggested for 48 images; an ADA run draws p and r_t with the target
   await form.getByRole('radio', { name: 'Baseline', exact: true }).check();
   await augmentation.waitFor({ state: 'detached' });
   await ada.check();
-  await fillByLabel(augmentation, { Pipeline: 'bgc', 'r_t target': RUN.target, 'Adaptation speed (kimg)': RUN.speed });
+  await fillByLabel(augmentation, { Pipeline: 'bgc', 'Overfitting target (r_t)': RUN.target, 'Adaptation speed (kimg)': RUN.speed });
   await fillByLabel(form, { 'Channel base': RUN.channelBase, 'Channel max': RUN.channelMax, 'Tick (kimg)': RUN.tickKimg, 'Duration (kimg)': RUN.kimg, 'Compute backend': RUN.backend });
   await form.getByText('Advanced settings (6 changed)').waitFor();
   await form.getByRole('button', { name: 'Start training' }).click();
@@ -65,13 +65,13 @@ test('ADA is suggested for 48 images; an ADA run draws p and r_t with the target
   await page.waitForFunction(() => Number(document.querySelector('figure[data-chart="Augmentation"]')?.getAttribute('data-points')) >= 4, undefined, { timeout: 20_000 });
   assert.ok(await chart.locator('.uplot canvas').count() > 0, 'drawn on a canvas');
   const legend = ((await chart.locator('.u-legend').textContent()) ?? '').replace(/\s+/g, ' ');
-  assert.match(legend, /strength p:?\s*[\d.]+/, legend);
-  assert.match(legend, /r_t:?\s*-?[\d.]+/, legend);
-  assert.match(legend, /r_t target:?\s*0\.5/, legend);
-  assert.match(((await chart.textContent()) ?? '').replace(/\s+/g, ' '), /p rises while r_t \(how surely D calls the reals real\) is above 0\.5/);
+  assert.match(legend, /how often altered \(p\):?\s*[\d.]+/, legend);
+  assert.match(legend, /overfitting signal \(r_t\):?\s*-?[\d.]+/, legend);
+  assert.match(legend, /its target:?\s*0\.5/, legend);
+  assert.match(((await chart.textContent()) ?? '').replace(/\s+/g, ' '), /Images are altered more often while the overfitting signal \(how surely the critic calls your images real; expert: r_t\) is above 0\.5/);
   await chart.screenshot({ path: SCREENSHOT });
   const titles = await page.locator('figure[data-chart]').evaluateAll((fs) => fs.map((f) => f.getAttribute('data-chart')));
-  assert.deepEqual(titles, ['Losses', 'What D thinks', 'Augmentation', 'Speed']);
+  assert.deepEqual(titles, ['Training balance', 'What the critic thinks', 'Augmentation', 'Speed']);
 
   await page.getByText('Settings and checkpoints of this run').click();
   const settings = ((await page.locator('details.settings').textContent()) ?? '').replace(/\s+/g, ' ');

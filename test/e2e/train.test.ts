@@ -162,11 +162,11 @@ test('start a short run, watch the preview grid and the charts update, pause, re
   let drawn = await charts(page);
   assert.deepEqual(
     drawn.map((c) => c.title),
-    ['Losses', 'What D thinks', 'Speed'],
+    ['Training balance', 'What the critic thinks', 'Speed'],
   );
   for (const c of drawn) assert.ok(c.canvas && c.points >= 2, `${c.title}: a canvas with points (${c.points})`);
-  assert.match(drawn[0]!.legend, /G loss:?\s*-?[\d.]+/, 'the losses legend shows G loss');
-  assert.match(drawn[1]!.legend, /logit on reals:?\s*-?[\d.]+/, 'the D legend shows the logit on reals');
+  assert.match(drawn[0]!.legend, /generator:?\s*-?[\d.]+/, 'the balance legend shows the generator’s loss');
+  assert.match(drawn[1]!.legend, /score of your images:?\s*-?[\d.]+/, 'the critic legend shows its score of the real images');
   assert.match(drawn[2]!.legend, /images\/s:?\s*[\d.]+/, 'the speed legend shows images/s');
   // The plots follow their boxes' width (a narrower window: one column of charts).
   const plotWidths = (): Promise<Array<{ plot: number; box: number }>> =>

@@ -5,9 +5,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { registerAvgPoolGradGrad } from './avg-pool-grad-grad.js';
+import { registerAvgPoolSameGrad } from './avg-pool-same-grad.js';
 import { makeConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { elementwiseGradsRegistered, registerElementwiseGrads } from './elementwise-grads.js';
 import { registerGreaterGrad } from './greater-grad.js';
+import { reduceGradsRegistered, registerReduceGrads } from './reduce-grads.js';
 import { makeWasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
+import { makeWasmDepthwiseBackpropConfigs } from './wasm-depthwise-backprop.js';
 import { makeWebGpuConv2DBackpropFilterConfig } from './webgpu-conv2d-backprop-filter.js';
 
 /** What was added for a backend, for the startup report. */
@@ -34,8 +38,12 @@ function replaceKernel(config: tf.KernelConfig): void {
 /**
  * Registers what `backendName` needs for training; idempotent. Call after the backend is set up
  * (these kernels reuse its Conv2D, Transpose, Slice and Reverse kernels).
- *   all:  gradients for Greater and AvgPoolGrad (double backprop through leakyRelu and avgPool, for R1)
+ *   all:  gradients for Greater and AvgPoolGrad (double backprop through leakyRelu and avgPool, for R1);
+ *         Sum's and Mean's gradients without a host-made `ones` (an upload per call on webgpu), and
+ *         LeakyRelu's, Rsqrt's, Sqrt's and Square's with their numbers as kept constants
+ *         AvgPool's gradient with 'same' padding (the stock one divides border windows by the whole window)
  *   wasm: Conv2DBackpropFilter (missing); Conv2DBackpropInput for stride 1 (~1.5× faster step)
+ *   wasm: DepthwiseConv2dNativeBackpropInput / …Filter (missing: no gradient passed a MobileNet)
  *   cpu:  Conv2DBackpropFilter (the stock one is ~40× slower than a forward conv)
  *   webgpu: Conv2DBackpropFilter split over the sum (the stock one took 96% of a 128² step's GPU time)
  */
@@ -49,6 +57,15 @@ export function registerTrainingKernels(backendName: string): TrainingKernelRepo
     registerAvgPoolGradGrad();
     added.push('gradient AvgPoolGrad');
   }
+  if (!reduceGradsRegistered()) {
+    registerReduceGrads();
+    added.push('gradients Sum, Mean (onesLike)');
+  }
+  if (!elementwiseGradsRegistered()) {
+    registerElementwiseGrads();
+    added.push('gradients LeakyRelu, Rsqrt, Sqrt, Square (kept constants)');
+  }
+  if (registerAvgPoolSameGrad()) added.push("gradient AvgPool ('same' padding: border windows averaged as the forward pass does)");
   if ((backendName === 'wasm' || backendName === 'cpu') && !isOurKernel('Conv2DBackpropFilter', backendName)) {
     replaceKernel(makeConv2DBackpropFilterConfig(backendName));
     added.push(`${backendName} Conv2DBackpropFilter (as Conv2D)`);
@@ -56,6 +73,10 @@ export function registerTrainingKernels(backendName: string): TrainingKernelRepo
   if (backendName === 'wasm' && !isOurKernel('Conv2DBackpropInput', 'wasm')) {
     replaceKernel(makeWasmConv2DBackpropInputConfig(tf.getKernel('Conv2DBackpropInput', 'wasm')?.kernelFunc));
     added.push('wasm Conv2DBackpropInput (stride 1 as Conv2D)');
+  }
+  if (backendName === 'wasm' && !isOurKernel('DepthwiseConv2dNativeBackpropInput', 'wasm')) {
+    for (const config of makeWasmDepthwiseBackpropConfigs()) replaceKernel(config);
+    added.push('wasm DepthwiseConv2dNativeBackpropInput and …BackpropFilter (JS loops over the heap)');
   }
   if (backendName === 'webgpu' && !isOurKernel('Conv2DBackpropFilter', 'webgpu')) {
     replaceKernel(makeWebGpuConv2DBackpropFilterConfig());

@@ -1,7 +1,7 @@
 // Loads this folder's generator with plain @tensorflow/tfjs in Node (no tfjs-node needed) and
 // makes images from seeds exactly as GAN Atelier does.
 //
-//   npm install @tensorflow/tfjs
+//   npm install                       # once: @tensorflow/tfjs, as package.json says
 //   node load-node.mjs 0 1 2          # prints each image's size and mean pixel
 //
 // In your own code:
@@ -10,7 +10,14 @@
 //   const images = await sample(g, [0, 1, 2], { psi: 0.7 });   // [{ seed, pixels: Uint8Array [R, R, C] }]
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import * as tf from '@tensorflow/tfjs';
+
+// Plain @tensorflow/tfjs, installed beside this file by `npm install` (package.json names the version).
+const tf = await import('@tensorflow/tfjs').catch((err) => {
+  if (err?.code !== 'ERR_MODULE_NOT_FOUND') throw err;
+  const dir = fileURLToPath(new URL('.', import.meta.url));
+  console.error(`load-node.mjs needs @tensorflow/tfjs, which is not installed here. Run \`npm install\` in ${dir} once (it reads package.json), then run this again.`);
+  process.exit(1);
+});
 
 const here = new URL('.', import.meta.url);
 
@@ -48,8 +55,8 @@ export async function loadGenerator(dir = here) {
   return { model, info, seedToZ };
 }
 
-/** Images for seeds: z from the seed, ψ (default 1), class index (conditional models; default 0). */
-export async function sample(g, seeds, { psi = 1, classIndex = 0 } = {}) {
+/** Images for seeds: z from the seed, ψ (default 0.7, as the studio's Gallery), class index (conditional models; default 0, the first class). */
+export async function sample(g, seeds, { psi = 0.7, classIndex = 0 } = {}) {
   const { model, info, seedToZ } = g;
   const n = seeds.length;
   const z = new Float32Array(n * info.zSize);

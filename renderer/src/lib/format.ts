@@ -98,3 +98,14 @@ export function formatStat(value: number | null | undefined): string {
   if (abs !== 0 && (abs < 0.001 || abs >= 1e6)) return value.toExponential(2);
   return value.toLocaleString('en-US', { maximumSignificantDigits: 4 });
 }
+
+/** A duration for expectations, rounded as people say it: "under a minute", "about 4 min", "about 1 h 10 min". */
+export function formatRoughDuration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return 'an unknown time';
+  if (seconds < 60) return 'under a minute';
+  const m = Math.round(seconds / 60);
+  if (m < 60) return `about ${m} min`;
+  const tens = Math.round(m / 10) * 10;
+  const h = Math.floor(tens / 60);
+  return tens % 60 === 0 ? `about ${h} h` : `about ${h} h ${tens % 60} min`;
+}

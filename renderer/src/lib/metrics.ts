@@ -1,5 +1,6 @@
 /** How the metrics read for people: names, values, and which charts show them. */
 import type { MetricChoice } from '../../../core/api/contract.js';
+import { QUALITY_BLURRY, QUALITY_RECOGNISABLE } from '../../../core/api/vocabulary.js';
 import type { ChartLine } from './charts.js';
 
 export const METRIC_TITLES: Record<MetricChoice, string> = { kid: 'KID', fid: 'FID', pr: 'Precision and recall' };
@@ -31,6 +32,14 @@ export interface MetricChartSpec {
   /** Series that must have points for the chart to be drawn. */
   needs: string;
 }
+
+/** The quality scale's chart (every evaluation with the scale's ends known). */
+export const QUALITY_CHART: MetricChartSpec = {
+  title: 'Quality',
+  hint: '0: the untrained generator. 100: as close as your own images are to each other.',
+  lines: [{ name: 'Metrics/quality', label: 'quality', colour: '--chart-1' }],
+  needs: 'Metrics/quality',
+};
 
 export const METRIC_CHARTS: Record<MetricChoice, MetricChartSpec> = {
   kid: {
@@ -64,4 +73,33 @@ export function evaluatedAlikeNote(alike: { sizes: boolean; extractor: boolean }
   if (alike.sizes && alike.extractor) return null;
   const how = !alike.sizes && !alike.extractor ? 'on different numbers of images, with different feature extractors' : !alike.sizes ? 'on different numbers of images' : 'with different feature extractors';
   return `These runs were evaluated ${how}; compare the shapes of the curves, not the values.`;
+}
+
+/** The quality (0–100) in words. */
+export function qualityWords(score: number | null): string {
+  if (score === null) return 'not on the scale';
+  if (score < QUALITY_BLURRY) return 'still blurry';
+  if (score < QUALITY_RECOGNISABLE) return 'taking shape';
+  if (score < 85) return 'recognisable';
+  return 'close to your images';
+}
+
+/** "about 12 more minutes", "about 2 more hours". */
+export function moreTime(seconds: number): string {
+  const m = Math.max(1, Math.round(seconds / 60));
+  if (m < 90) return `about ${m} more minute${m === 1 ? '' : 's'}`;
+  const h = Math.round(m / 30) / 2;
+  return `about ${h} more hours`;
+}
+
+/**
+ * A finished run's verdict in one plain sentence: its quality, and what to do next.
+ * `continueSeconds`: how long the suggested continuation takes (null when the speed is unknown).
+ */
+export function runVerdict(score: number | null, continueSeconds: number | null): { level: 'unknown' | 'blurry' | 'shaping' | 'good'; text: string } {
+  const more = continueSeconds === null ? 'a while longer' : `for ${moreTime(continueSeconds)}`;
+  if (score === null) return { level: 'unknown', text: `Finished, not judged yet: evaluate its last checkpoint (in the list below) to see its quality, or continue training ${more}.` };
+  if (score < QUALITY_BLURRY) return { level: 'blurry', text: `Still blurry — this is normal for a run this short; continue training ${more}.` };
+  if (score < QUALITY_RECOGNISABLE) return { level: 'shaping', text: `Taking shape, not there yet; continue training ${more} for clearer samples.` };
+  return { level: 'good', text: 'Finished: the samples are recognisable. Explore them in the Gallery, or continue training for finer detail.' };
 }

@@ -25,6 +25,25 @@ export function backendName(backend: string): string {
   return TRAIN_OPTIONS.backend.choices.find((c) => c.value === backend)?.label ?? backend;
 }
 
+/** Where a backend runs, in plain words: "your processor, 2 cores (wasm)"; the backend's name stays in brackets for those who know it. */
+export function backendPlain(backend: string, cores?: number | null): string {
+  const processor = `your processor${cores ? `, ${cores} ${cores === 1 ? 'core' : 'cores'}` : ''}`;
+  switch (backend) {
+    case 'wasm':
+      return `${processor} (wasm)`;
+    case 'cpu':
+      return `${processor}, slowest mode (cpu)`;
+    case 'tensorflow':
+      return `${processor} (tensorflow)`;
+    case 'webgpu':
+      return 'your graphics card (webgpu)';
+    case 'tensorflow-gpu':
+      return 'your NVIDIA graphics card (tensorflow-gpu)';
+    default:
+      return backend;
+  }
+}
+
 /** The advanced options typed as numbers. */
 export type NumericKey = { [K in TrainOptionKey]: TrainOptions[K] extends { type: 'number'; advanced: true } ? K : never }[TrainOptionKey] & keyof TrainAdvanced;
 /** The advanced options picked from a menu. */
@@ -68,8 +87,9 @@ export function blankAdvanced(): AdvancedInput {
   return { numbers, ...(Object.fromEntries(CHOICE_FIELDS.map((f) => [f.key, ''])) as Record<ChoiceKey, string>) };
 }
 
-/** Whether a field applies: the augmentation options only to a preset that augments, and DiffAugment takes no strength settings. */
-export function applies(field: NumericField | ChoiceField, input: AdvancedInput, augments: boolean): boolean {
+/** Whether a field applies: the augmentation options only to a preset that augments, and DiffAugment takes no strength settings; the vision options only to the vision-aided preset. */
+export function applies(field: NumericField | ChoiceField, input: AdvancedInput, augments: boolean, vision = false): boolean {
+  if (field.visionOnly === true && !vision) return false;
   if (field.augmentOnly !== true) return true;
   if (!augments) return false;
   return field.type === 'choice' || input.augPipe !== 'diffaugment';
@@ -79,18 +99,18 @@ export function applies(field: NumericField | ChoiceField, input: AdvancedInput,
  * The advanced options that were set, and the problems with the ones that cannot be used. Only the
  * fields that apply count (see `applies`).
  */
-export function parseAdvanced(input: AdvancedInput, augments = false): { advanced: TrainAdvanced; problems: string[] } {
+export function parseAdvanced(input: AdvancedInput, augments = false, vision = false): { advanced: TrainAdvanced; problems: string[] } {
   const advanced: Record<string, number | string> = {};
   const problems: string[] = [];
   for (const f of NUMERIC_FIELDS) {
-    if (!applies(f, input, augments)) continue;
+    if (!applies(f, input, augments, vision)) continue;
     const text = input.numbers[f.key];
     const problem = numberProblem(f, text);
     if (problem) problems.push(problem);
     else if (text.trim() !== '') advanced[f.key] = Number(text);
   }
   for (const f of CHOICE_FIELDS) {
-    if (applies(f, input, augments) && input[f.key] !== '') advanced[f.key] = input[f.key];
+    if (applies(f, input, augments, vision) && input[f.key] !== '') advanced[f.key] = input[f.key];
   }
   return { advanced: advanced as TrainAdvanced, problems };
 }

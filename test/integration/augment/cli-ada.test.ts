@@ -42,7 +42,7 @@ test('atelier train --preset ada --augpipe --p: ticks report Augment/p and r_t; 
     assert.match(r.stderr, message);
   };
   bad(['--preset', 'ada', '--augpipe', 'bgcx'], /--augpipe: Use an ADA pipeline \(blit, .*bgcfnc\) or diffaugment/);
-  bad(['--preset', 'ada', '--target', '0'], /--target: The r_t target must be above 0\./);
+  bad(['--preset', 'ada', '--target', '0'], /--target: The overfitting target \(r_t\) must be above 0\./);
   bad(['--preset', 'ada', '--p', 'lots'], /--p must be a number, not "lots"/);
   bad(['--preset', 'baseline', '--target', '0.5'], /trains without augmentation, so augTarget cannot apply\. Pick the ADA preset/);
 });

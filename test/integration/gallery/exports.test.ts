@@ -67,7 +67,7 @@ describe('generator exports', () => {
   it('TF.js: plain @tensorflow/tfjs loads it in Node and gets the studio’s pixels; imported back, it samples identically', async () => {
     const out = join(dir, 'tiny-tfjs');
     const r = await host.run({ op: 'export', source, format: 'tfjs', out, overwrite: false }, noCtx);
-    assert.deepEqual(r.files.sort(), ['README.md', 'atelier-latents.js', 'atelier.json', 'load-node.mjs', 'model.json', 'weights.bin']);
+    assert.deepEqual(r.files.sort(), ['README.md', 'atelier-latents.js', 'atelier.json', 'load-node.mjs', 'model.json', 'package.json', 'weights.bin']);
     const info = JSON.parse(readFileSync(join(out, 'atelier.json'), 'utf8'));
     assert.equal(info.zSize, 32);
     assert.equal(info.resolution, 16);

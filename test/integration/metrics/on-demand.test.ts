@@ -83,8 +83,9 @@ describe('metrics on demand and across runs', () => {
     assert.deepEqual(Object.keys(doc.value), ['Metrics/fid']);
     for (const name of ['Metrics/kid', 'Metrics/kid_std', 'Metrics/fid', 'Metrics/precision', 'Metrics/recall', 'Metrics/diversity']) assert.ok(Number.isFinite(doc.values[name]), name);
     assert.equal(doc.extractor.reference, false);
-    assert.match(doc.extractor.title, /^InceptionV3 bundled with nsfwjs [\d.]+ \(not the reference TF-Inception weights\)$/);
-    assert.match(String(doc.note), /compare runs within the studio, not with published FID or KID/);
+    // A CPU run is judged by the quick extractor, and so is its checkpoint on demand (the same scale).
+    assert.match(doc.extractor.title, /^MobileNetV2 bundled with nsfwjs [\d.]+, at 128² \(the quick extractor for CPU runs\)$/);
+    assert.match(String(doc.note), /not runs judged by the InceptionV3 or published FID or KID/);
     const again = Project.open(path);
     try {
       const stored = new MetricsStore(again.db).evaluations(runA);
@@ -155,7 +156,7 @@ describe('metrics on demand and across runs', () => {
       // The detail carries the metrics' note, alerts and evaluations.
       const detail = training.get(runA);
       assert.equal(detail.metrics.metric, 'kid');
-      assert.match(detail.metrics.extractor.note, /not the reference TF-Inception weights/);
+      assert.match(detail.metrics.extractor.note, /judged by MobileNetV2 \(bundled with nsfwjs\) at 128²/);
       assert.equal(detail.evaluations.length, 1);
       assert.equal(detail.best, null, 'no training evaluation: no best yet');
 

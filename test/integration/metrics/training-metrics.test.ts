@@ -1,6 +1,7 @@
 /**
  * Metrics inside a real training session (in-process, wasm, a project of 32 Twemoji at 16²):
- * G_ema evaluated at checkpoints with the bundled InceptionV3, the `Metrics/…` series written at
+ * G_ema evaluated at checkpoints with the bundled MobileNetV2 (a CPU run's extractor), the quality
+ * scale's ends measured at the first evaluation, the `Metrics/…` series written at
  * the checkpoints' kimg, the best checkpoint marked and kept when older ones are pruned, the
  * dataset's features cached; the time budget holding evaluations back; and a run that diverges
  * pausing itself without a checkpoint of the broken weights.
@@ -10,6 +11,7 @@ import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { constantCount } from '../../../core/backend/constants.js';
 import type { TrainProgress, TrainSettings } from '../../../core/api/contract.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { startImport } from '../../../core/data/import-job.js';
@@ -66,22 +68,28 @@ describe('metrics while training', () => {
   it('evaluates G_ema at checkpoints, writes the series, marks the best and keeps it through pruning, caches the reals', async () => {
     // Three checkpoints, one kept besides the best; 4 reals and 4 generated images per evaluation, no time limit.
     const runId = create({ kimg: 0.024, batch: 8, seed: 2, advanced: { ...tiny, evalEvery: 1, evalReals: 4, evalFakes: 4, evalBudget: 0 } }, (c) => ({ ...c, keepCheckpoints: 1 }));
-    const tensors = tf.memory().numTensors;
+    const tensors = tf.memory().numTensors - constantCount(); // kept scalar constants are made on first use
     const seen: TrainProgress[] = [];
     const { done, logs } = session(runId, (p) => seen.push(p));
     assert.equal((await done).outcome, 'completed');
-    assert.equal(tf.memory().numTensors, tensors, 'no tensors left behind (networks, extractor)');
+    assert.equal(tf.memory().numTensors - constantCount(), tensors, 'no tensors left behind (networks, extractor)');
 
     const evaluations = store.evaluations(runId);
     assert.deepEqual(evaluations.map((e) => [e.kimg, e.source, e.realCount, e.fakeCount]), [[0.008, 'training', 4, 4], [0.016, 'training', 4, 4], [0.024, 'training', 4, 4]]);
-    assert.ok(evaluations.every((e) => e.extractor === bundledExtractorId() && !e.reference));
+    assert.ok(evaluations.every((e) => e.extractor === bundledExtractorId('mobilenet') && !e.reference), 'a CPU run is judged by MobileNetV2');
     const series = runs.metricSeries(runId);
     for (const name of ['Metrics/kid', 'Metrics/kid_std', 'Metrics/fid', 'Metrics/precision', 'Metrics/recall', 'Metrics/diversity']) {
       assert.deepEqual(series[name]!.map((pt) => pt[0]), [0.008, 0.016, 0.024], `${name} at the checkpoints' kimg`);
     }
     assert.deepEqual(series['Metrics/kid']!.map((pt) => pt[1]), evaluations.map((e) => e.metrics['Metrics/kid']));
     // Progress said so: 'evaluating' with counts, then each evaluation, the first one best.
-    assert.ok(seen.some((p) => p.phase === 'evaluating' && p.evaluating !== undefined && p.evaluating.total === 8), 'the first evaluation extracts 4 reals + 4 fakes');
+    // The first evaluation extracts 4 reals, 4 other dataset images and the 4 fakes of the trained and of the untrained generator (the scale's ends).
+    assert.ok(seen.some((p) => p.phase === 'evaluating' && p.evaluating !== undefined && p.evaluating.total === 16), 'the first evaluation extracts 4 + 4 reals and 4 + 4 fakes');
+    const anchors = (runs.getRun(runId)!.config as TrainConfig).metrics.anchors!;
+    assert.deepEqual([anchors.extractor, anchors.reals, anchors.fakes], [bundledExtractorId('mobilenet'), 4, 4], 'the scale is kept with the run');
+    assert.ok(anchors.untrained > anchors.self, `the untrained generator is further from the dataset (${anchors.untrained}) than the dataset from itself (${anchors.self})`);
+    assert.ok(evaluations.every((e) => e.metrics['Metrics/quality']! >= 0 && e.metrics['Metrics/quality']! <= 100), 'every evaluation is on the 0–100 scale');
+    assert.equal(store.nearest(evaluations[0]!.id).length, 4, 'four samples beside their nearest dataset image');
     const reported = seen.filter((p) => p.evaluation !== undefined).map((p) => p.evaluation!);
     assert.equal(reported.length, 3);
     assert.equal(reported[0]!.best, true);
@@ -95,8 +103,8 @@ describe('metrics while training', () => {
     for (const e of evaluations) if (!everBest.has(e.kimg) && e.kimg !== 0.024) assert.ok(!cps.some((c) => c.kimg === e.kimg), `${e.kimg} kimg was pruned`);
     assert.ok(cps.length <= 3);
     // The reals were extracted once: 4 cached features, and later evaluations extracted only the fakes.
-    assert.equal(store.featureCount(bundledExtractorId()), 4);
-    assert.equal(seen.filter((p) => p.evaluating?.total === 8).length > 0 && seen.filter((p) => p.evaluating !== undefined && p.evaluating.total !== 8).every((p) => p.evaluating!.total === 4), true);
+    assert.equal(store.featureCount(bundledExtractorId('mobilenet')), 8);
+    assert.equal(seen.filter((p) => p.evaluating !== undefined && p.evaluating.total !== 16).every((p) => p.evaluating!.total === 4), true, 'later evaluations extract only the fakes');
     assert.ok(logs.some((l) => /evaluations took \d+ s of \d+ s of training/.test(l)), logs.join('\n'));
   });
 
@@ -116,7 +124,8 @@ describe('metrics while training', () => {
     assert.deepEqual(stored.map((m) => [m.autoSize, m.reals, m.fakes]), [[false, 16, 8], [false, 16, 8]]);
     // …and not even those: the evaluation waits.
     assert.deepEqual(store.evaluations(runId), [], 'a second of training does not pay for an evaluation at 10%');
-    assert.ok(logs.some((l) => /evaluation at 0\.008 kimg left for later \(about \d+ s; 10% of \d+ s of training allows/.test(l)), logs.join('\n'));
+    assert.ok(logs.some((l) => /evaluation at 0\.008 kimg left for later \(about \d+ s; 10% of the ~\d+ s this session trains allows/.test(l)), logs.join('\n'));
+    assert.ok(logs.some((l) => /evaluation at 0\.016 kimg left for later/.test(l)), 'not even the last checkpoint: it does not fit the whole budget');
     assert.equal(runs.metricSeries(runId)['Metrics/kid'], undefined);
   });
 

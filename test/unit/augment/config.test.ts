@@ -47,7 +47,7 @@ describe('augmentation settings', () => {
     assert.equal(check({ augPipe: 'diffaugment:color' }), 'ok');
     assert.match(check({ augPipe: 'bgcx' }), new RegExp(`Use an ADA pipeline \\(${ADA_PIPELINES.join(', ')}\\) or diffaugment`));
     assert.match(check({ augPipe: 'diffaugment:color,color' }), /Use an ADA pipeline/);
-    assert.equal(check({ augTarget: 0 }), 'The r_t target must be above 0.');
+    assert.equal(check({ augTarget: 0 }), 'The overfitting target (r_t) must be above 0.');
     assert.equal(check({ augP: 1.5 }), 'A fixed p must be from 0 to 1.');
     assert.equal(check({ augSpeedKimg: 0 }), 'The ADA speed must be more than 0 kimg.');
   });

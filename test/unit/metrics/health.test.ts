@@ -159,7 +159,7 @@ test('a session’s metrics pick up the run’s stored history: its training eva
   for (let k = 1; k <= 4; k++) runs.reportTick(run.id, k, tick(0.95, 0.99, 0.6));
   store.addAlert(run.id, { kimg: 3, code: 'd-overfit', severity: 'warning', what: 'Memorised.', todo: 'ADA.' });
   const session = () =>
-    new RunMetrics({ db: project.db, runId: run.id, metrics: { metric: 'kid', everyCheckpoints: 1, reals: 4, fakes: 4, budget: 0, autoSize: false, extractor: null }, startKimg: 4, kimgTotal: 10, kimgPerCheckpoint: 1, seed: 1, conditional: false, backend: 'cpu', ada: false, log: () => {} });
+    new RunMetrics({ db: project.db, runId: run.id, metrics: { metric: 'kid', everyCheckpoints: 1, reals: 4, fakes: 4, budget: 0, autoSize: false, extractor: null, features: 'inception' }, startKimg: 4, kimgTotal: 10, kimgPerCheckpoint: 1, seed: 1, conditional: false, backend: 'cpu', ada: false, log: () => {} });
 
   const m = session();
   assert.deepEqual(Array.from({ length: 25 }, (_, i) => m.tick(5 + i / 10, tick(0.95, 0.99, 0.6), 1)).flat(), [], 'the overfitting alert is not raised again');

@@ -12,7 +12,7 @@ import { FakeBackend, settle } from './fake-backend.js';
 const { DirectoryBrowser } = await import('../../../renderer/src/lib/state/directory-browser.svelte.js');
 
 function listing(dir: string, parent: string | null, names: string[] = []): DirListing {
-  return { dir, parent, root: '/root', entries: names.map((name) => ({ name, path: `${dir}/${name}`, kind: name.includes('.') ? 'file' : 'dir', sizeBytes: 0 })) };
+  return { dir, parent, root: '/root', entries: names.map((name) => ({ name, path: `${dir}/${name}`, kind: name.includes('.') ? 'file' : 'dir', sizeBytes: 0 })), places: [], widen: '' };
 }
 
 test('lists a folder, tells the chooser, goes up to the parent', async () => {

@@ -29,7 +29,7 @@ test('augmentation fields: only for ADA, checked as the contract checks them', (
   input.augPipe = '';
   input.numbers.augTarget = '0';
   input.numbers.augP = '1.2';
-  assert.deepEqual(parseAdvanced(input, true).problems, ['r_t target: use more than 0, up to 1.', 'Fixed strength p: use 0 to 1.']);
+  assert.deepEqual(parseAdvanced(input, true).problems, ['Overfitting target (r_t): use more than 0, up to 1.', 'Fixed strength p: use 0 to 1.']);
   // Every menu entry is a pipeline the contract accepts.
   for (const { value } of AUG_PIPES) assert.ok(methods['train.start'].params.safeParse({ preset: 'ada', kimg: 1, advanced: { augPipe: value } }).success, value);
 });

@@ -44,7 +44,7 @@ test('resume is offered where the service accepts it: not on a finished run’s 
   assert.equal(resumeKind(newest, newest, true), null);
   assert.throws(
     () => training.resume(run, undefined, newest),
-    (err: unknown) => err instanceof UserError && /has finished its 1 kimg\. Start a new run from its weights/.test(err.message),
+    (err: unknown) => err instanceof UserError && /has finished its 1 kimg\. Continue training it \(it goes on from its last checkpoint for more kimg\), or start a new run from its weights/.test(err.message),
   );
 });
 

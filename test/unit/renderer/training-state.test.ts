@@ -13,7 +13,7 @@ const { StudioState } = await import('../../../renderer/src/lib/state/studio.sve
 const { TrainingState } = await import('../../../renderer/src/lib/state/training.svelte.js');
 
 function run(id: number, status: RunSummary['status'] = 'running'): RunSummary {
-  return { id, name: `Run ${id}`, preset: 'baseline', status, kimgDone: 0, kimgTotal: 10, backend: 'wasm', error: null, createdAt: '', updatedAt: '2026-01-01T00:00:00Z', latestCheckpointKimg: null };
+  return { id, name: `Run ${id}`, preset: 'baseline', status, kimgDone: 0, kimgTotal: 10, backend: 'wasm', error: null, createdAt: '', updatedAt: '2026-01-01T00:00:00Z', latestCheckpointKimg: null, starred: [] };
 }
 
 function detail(id: number, series: RunDetail['series']): RunDetail {

@@ -30,7 +30,9 @@ test('browser mode: a recent project outside --root is refused; the desktop app 
   t.after(() => browser.dispose());
   const web = createDispatcher(browser.handlers(), { log: () => undefined });
   const recent = await web('project.recent', {}, { transport: 'ws' });
-  assert.ok(recent.ok && (recent.value as Array<{ path: string }>).some((r) => r.path === elsewhere), 'the shared recent list names it');
+  const entry = recent.ok ? (recent.value as Array<{ path: string; blocked: string | null }>).find((r) => r.path === elsewhere) : undefined;
+  assert.ok(entry, 'the shared recent list names it');
+  assert.match(entry.blocked ?? '', /^Outside the folder this server offers \(.*\)\. To reach folders outside .*, restart with `npm start -- --root \/` or `atelier serve --root \/`/, 'and says why it cannot be opened here, and how to widen');
   const opened = await web('project.open', { path: elsewhere }, { transport: 'ws' });
   assert.equal(!opened.ok && opened.error.code, 'forbidden');
   assert.match(!opened.ok ? opened.error.message : '', /outside the folder this server offers/);
@@ -39,4 +41,33 @@ test('browser mode: a recent project outside --root is refused; the desktop app 
   const again = new StudioService({ mode: 'desktop', appHome, paths: new GrantedPaths() });
   t.after(() => again.dispose());
   assert.ok((await createDispatcher(again.handlers(), { log: () => undefined })('project.open', { path: elsewhere }, ctx)).ok);
+});
+
+test('the chooser offers the served folder, home, mounted volumes and recent places; those outside the root are marked', async (t) => {
+  const { chooserPlaces, volumesFromMounts, listDir } = await import('../../../core/service/file-chooser.js');
+  assert.deepEqual(
+    volumesFromMounts(['/dev/sda1 / ext4 rw 0 0', '/dev/sdb1 /mnt/photos ext4 rw 0 0', '/dev/sdc1 /media/ann/USB\\040Stick vfat rw 0 0', 'proc /proc proc rw 0 0', 'tmpfs /run/media/ann/cam tmpfs rw 0 0'].join('\n')),
+    ['/mnt/photos', '/media/ann/USB Stick', '/run/media/ann/cam'],
+  );
+  const root = tempDir(t);
+  const outside = tempDir(t);
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(join(root, 'home'));
+  mkdirSync(join(root, 'disk'));
+  mkdirSync(join(root, 'projects'));
+  const places = chooserPlaces(root, { home: join(root, 'home'), volumes: [join(root, 'disk'), outside, '/nonexistent/volume'], recentDirs: [join(root, 'projects'), join(root, 'home')] });
+  assert.deepEqual(
+    places.map((p) => [p.kind, p.name, p.path, p.inside]),
+    [
+      ['root', 'Served folder', root, true],
+      ['home', 'Home', join(root, 'home'), true],
+      ['volume', 'disk', join(root, 'disk'), true],
+      ['volume', outside.split('/').at(-1), outside, false],
+      ['recent', 'projects', join(root, 'projects'), true],
+    ],
+  );
+  const listing = listDir(root, join(root, 'disk'), places);
+  assert.equal(listing.places, places);
+  assert.match(listing.widen, /restart with `npm start -- --root \/` or `atelier serve --root \/` \(any folder instead of \/\), or set ATELIER_ROOT/);
+  assert.throws(() => listDir(root, outside, places), /is outside the folder this server offers .* To reach folders outside/);
 });

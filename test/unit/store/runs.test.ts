@@ -2,6 +2,7 @@ import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { Project } from '../../../core/store/project.js';
+import { GalleryStore } from '../../../core/store/gallery.js';
 import { RunStore } from '../../../core/store/runs.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -53,4 +54,47 @@ test('deleting a run removes its metrics, checkpoints and previews with it', (t)
   for (const table of ['metrics', 'checkpoints', 'previews']) {
     assert.equal(project.db.prepare(`SELECT count(*) FROM ${table}`).pluck().get(), 0, table);
   }
+});
+
+test('a starred image pins its checkpoint: pruning keeps it until the star is taken off; a model’s stars pin nothing', (t) => {
+  const { project, runs } = open(t);
+  const gallery = new GalleryStore(project.db);
+  const run = runs.createRun('r', 'baseline', {}, null);
+  const save = (k: number): number => runs.saveCheckpoint(run.id, { kimg: k, step: k * 10, weights: Buffer.alloc(12), state: {} }, 3);
+  const star = (checkpointId: number, seed: number, favourite: boolean, modelId: number | null = null) =>
+    gallery.insert({
+      modelId,
+      checkpointId,
+      runId: run.id,
+      origin: 'seed',
+      seed,
+      w: new Float32Array(4),
+      z: null,
+      psi: 0.7,
+      classIndex: null,
+      className: null,
+      png: Buffer.from([1]),
+      favourite,
+      rejected: false,
+      tags: [],
+      recipe: { kind: 'seed', seed, psi: 0.7, classIndex: null },
+      provenance: { generator: 'r', model: null, run: { id: run.id, name: 'r' }, checkpoint: { id: checkpointId, kimg: 1, step: 10 }, spec: { kind: 'seed', seed, psi: 0.7, classIndex: null }, noise: 'const', latentAlgorithm: 'test', backend: 'wasm', studioVersion: 'test' },
+    });
+  const first = save(1);
+  const second = save(2);
+  const starred = star(first, 42, true);
+  star(first, 43, false); // kept, not starred: pins nothing
+  project.db.prepare("INSERT INTO models (name, weights, metadata, created_at) VALUES ('m', x'00', '{}', '')").run();
+  star(second, 7, true, 1); // starred from a model that was this checkpoint: the model holds its weights
+  for (let k = 3; k <= 7; k++) save(k);
+
+  const kept = runs.listCheckpoints(run.id);
+  assert.deepEqual(kept.map((c) => [c.kimg, c.starred]), [[1, 1], [5, 0], [6, 0], [7, 0]], 'the starred checkpoint stays beside the newest three');
+  assert.deepEqual(runs.starredImages(run.id), [{ itemId: starred.id, checkpointId: first, kimg: 1, label: 'seed 42, ψ 0.7' }]);
+  assert.equal(gallery.get(starred.id)!.checkpointId, first, 'the star can still be sampled from its checkpoint');
+
+  gallery.update([starred.id], { favourite: false });
+  save(8);
+  assert.deepEqual(runs.listCheckpoints(run.id).map((c) => c.kimg), [6, 7, 8], 'unstarred, it is pruned like any other');
+  assert.deepEqual(runs.starredImages(run.id), []);
 });

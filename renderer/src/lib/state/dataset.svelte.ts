@@ -41,6 +41,9 @@ export interface ImportRequest {
   labels: LabelSource;
   /** Perceptual-hash distance (of 64 bits) at or below which a copy is dropped; -1: exact copies only. */
   nearThreshold: number;
+  /** With labels from folders: folders imported without their label, and folders left out (tiny classes). */
+  unlabelledFolders?: string[];
+  leaveOutFolders?: string[];
 }
 
 export class DatasetState extends ProjectScopedState {
@@ -269,6 +272,8 @@ export class DatasetState extends ProjectScopedState {
   /** Starts an import; true when it started (progress then arrives as events). */
   async startImport(request: ImportRequest): Promise<boolean> {
     const params: Params<'dataset.import'> = { sources: request.sources, labels: request.labels, nearThreshold: request.nearThreshold };
+    if (request.unlabelledFolders?.length) params.unlabelledFolders = request.unlabelledFolders;
+    if (request.leaveOutFolders?.length) params.leaveOutFolders = request.leaveOutFolders;
     if (request.settings) params.settings = request.settings;
     this.report = null;
     this.exported = null;

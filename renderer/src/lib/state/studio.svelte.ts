@@ -29,6 +29,11 @@ export class StudioState {
   loaded = $state(false);
   /** The folder the browser-mode chooser showed last. */
   lastDir = $state<string | undefined>(undefined);
+  /**
+   * The folder the export choosers start in: the open project's export folder (beside the project
+   * file, never a folder images came from), then the last folder an export went to.
+   */
+  exportDir = $state<string | undefined>(undefined);
 
   readonly nativeDialogs = $derived(this.app?.nativeDialogs ?? false);
 
@@ -83,6 +88,7 @@ export class StudioState {
   }
 
   private setProject(project: ProjectSummary | null): void {
+    if (project?.path !== this.project?.path) this.exportDir = undefined;
     this.project = project;
     const path = project?.path ?? null;
     for (const f of this.#followers) f.follow(path);
@@ -110,6 +116,15 @@ export class StudioState {
     } finally {
       this.busy = false;
     }
+  }
+
+  /** Before an export chooser opens: its start folder (asks the service once per project). */
+  async prepareExportDir(): Promise<string | undefined> {
+    if (this.exportDir === undefined && this.project) {
+      const r = await this.backend.call('project.exportFolder', {});
+      if (r.ok) this.exportDir = r.value.dir;
+    }
+    return this.exportDir;
   }
 
   async create(path: string, name?: string): Promise<boolean> {

@@ -210,6 +210,8 @@ export class TrainingState extends ProjectScopedState {
     const pending = this.pending.get(run.id);
     if (pending === 'resume' ? isActive(run.status) : !isActive(run.status)) this.pending.delete(run.id);
     if (!isActive(run.status)) this.live.delete(run.id);
+    // A run that ended measured this machine's speed: the new-run form's expectations follow.
+    if (before !== undefined && isActive(before.status) && !isActive(run.status)) void this.reloadPresets();
     if (run.id !== this.selectedId) return;
     // Resumed: a crashed run may redo ticks after its checkpoint, so the series start over.
     const restarted = before !== undefined && !isActive(before.status) && isActive(run.status);
@@ -241,6 +243,12 @@ export class TrainingState extends ProjectScopedState {
   private evaluated(p: EvaluationProgress): void {
     this.evaluations.set(p.runId, p);
     if (p.state !== 'running' && p.runId === this.selectedId) this.feed.schedule();
+  }
+
+  /** The Train view comes into sight: read again what other views may have changed (a star pins a checkpoint). */
+  async revisit(): Promise<void> {
+    await this.refreshRuns();
+    if (this.selectedId !== null && this.runs.some((r) => r.id === this.selectedId)) void this.loadSelected(true);
   }
 
   private async refreshRuns(): Promise<void> {
@@ -368,6 +376,20 @@ export class TrainingState extends ProjectScopedState {
     // The run.changed event may have come first (and may already say it failed again).
     if (known && !isActive(known.status) && known.updatedAt <= run.updatedAt) this.runChanged(run);
     else this.pending.delete(runId);
+  }
+
+  /** "Continue training": the run gets `addKimg` more and goes on from its newest checkpoint (a finished run too). */
+  async continueTraining(runId: number, addKimg: number): Promise<void> {
+    this.pending.set(runId, 'resume');
+    const run = await this.act('train.resume', { runId, addKimg });
+    if (!run) {
+      this.pending.delete(runId);
+      return;
+    }
+    const known = this.runs.find((r) => r.id === runId);
+    if (known && !isActive(known.status) && known.updatedAt <= run.updatedAt) this.runChanged(run);
+    else this.pending.delete(runId);
+    void this.loadSelected(true);
   }
 
   /**

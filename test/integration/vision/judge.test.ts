@@ -1,0 +1,79 @@
+/**
+ * A vision-aided judge in the training loop, on real emoji and the real MobileNetV2 ×1.0: it joins
+ * only when selected; in the D phase only its head changes (the backbone stays frozen), in the G
+ * phase its term appears once the warm-up is over; a step leaves tf.memory().numTensors as it
+ * found it; and its state (when it joined, the selection, its ADA) round-trips through the loop's.
+ */
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { readFloats } from '../../../core/backend/read.js';
+import { selectBackend } from '../../../core/backend/select.js';
+import { resolveVisionConfig } from '../../../core/presets/vision.js';
+import { VisionEnsemble } from '../../../core/vision/ensemble.js';
+import { emojiPixels, emojiSource, makeLoop, tinyConfig } from '../../unit/train/helpers.js';
+
+describe('vision judge in the loop', () => {
+  let pixels: Uint8Array;
+  before(async () => {
+    await selectBackend({ prefer: 'wasm' });
+    pixels = await emojiPixels(16);
+  });
+
+  it('joins when selected, trains only its head, steers G after the warm-up, leaks nothing, and its state round-trips', async () => {
+    const config = tinyConfig({ batch: 4 });
+    const vision = resolveVisionConfig({ visionBackbones: 'mobilenetv2-1.0', visionK: 1, visionSelectAt: '0.008', visionWarmupKimg: 0.008, visionInput: 32 }, 1, 'cpu');
+    const ensemble = await VisionEnsemble.load(vision, { lr: config.dLr, betas: config.betas, epsilon: config.epsilon, seed: config.seed });
+    const [judge] = ensemble.judges;
+    const loop = makeLoop(config, pixels, { extras: ensemble.judges });
+    try {
+      await loop.runStep(); // 4 images: not selected yet
+      assert.equal(judge!.optimizer.step, 0);
+      assert.equal(ensemble.due(loop.kimg), false);
+      await loop.runStep(); // 8 images = 0.008 kimg: the selection point
+      assert.equal(ensemble.due(loop.kimg), true);
+      const s = await ensemble.select(loop.kimg, loop.nets.G_ema, emojiSource(pixels, config));
+      assert.equal(s?.picked, 'mobilenetv2-1.0');
+      assert.ok(s!.accuracies['mobilenetv2-1.0']! >= 0 && s!.accuracies['mobilenetv2-1.0']! <= 1);
+      assert.equal(ensemble.due(loop.kimg), false);
+
+      // The backbone's weights (a layers model's variables) before training with it.
+      const backboneVars = judge!.backbone.weights();
+      assert.ok(backboneVars.length > 100);
+      const before = await Promise.all(backboneVars.slice(0, 8).map((v) => readFloats(v)));
+      const headBefore = await readFloats(judge!.head.params.all()[0]!.variable);
+
+      await loop.runStep(); // in warm-up: D phase only
+      let stats = loop.stats.collect();
+      assert.ok(Number.isFinite(stats['Loss/D/vision.mobilenetv2-1.0']));
+      assert.equal(stats['Loss/G/vision.mobilenetv2-1.0'], undefined, 'no G term during the warm-up');
+      assert.ok(Number.isFinite(stats['Vision/mobilenetv2-1.0/r_t']) && Number.isFinite(stats['Vision/mobilenetv2-1.0/p']));
+      assert.equal(judge!.optimizer.step, 1);
+
+      await loop.runStep(); // 16 images: past the warm-up
+      const numTensors = tf.memory().numTensors;
+      await loop.runStep();
+      assert.equal(tf.memory().numTensors, numTensors, 'a step with the judge leaks no tensors');
+      stats = loop.stats.collect();
+      assert.ok(Number.isFinite(stats['Loss/G/vision.mobilenetv2-1.0']), 'G term after the warm-up');
+
+      const after = await Promise.all(backboneVars.slice(0, 8).map((v) => readFloats(v)));
+      before.forEach((b, i) => assert.deepEqual(after[i], b, 'the backbone is frozen'));
+      assert.notDeepEqual(await readFloats(judge!.head.params.all()[0]!.variable), headBefore, 'the head trained');
+
+      // State round trip: a fresh ensemble restored from the loop's state knows the selection.
+      const state = loop.state();
+      const saved = state.extras?.['vision.mobilenetv2-1.0'];
+      assert.ok(saved);
+      const again = await VisionEnsemble.load(vision, { lr: config.dLr, betas: config.betas, epsilon: config.epsilon, seed: config.seed });
+      again.judges[0]!.restore(JSON.parse(JSON.stringify(saved)));
+      assert.deepEqual(again.history, ensemble.history);
+      assert.equal(again.judges[0]!.ada.p, judge!.ada.p);
+      assert.equal(again.due(loop.kimg), false);
+      again.dispose();
+    } finally {
+      loop.disposeAll();
+      ensemble.dispose();
+    }
+  });
+});
