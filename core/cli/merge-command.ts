@@ -15,6 +15,7 @@ import { Merging } from '../service/merging.js';
 import { ModelStore } from '../store/models.js';
 import { Project } from '../store/project.js';
 import { parseCommand, type CommandIO } from './args.js';
+import { atelierCommand, nextForMerge } from './next-step.js';
 
 const USAGE = `Usage: atelier merge <project.atelier> --sources S1,S2[,…] --kimg-root K --kimg-merge K [options]
        atelier merge <project.atelier> --resume MERGE [--backend NAME] [--json]
@@ -156,10 +157,11 @@ export async function mergeCommand(argv: string[], io: CommandIO): Promise<numbe
       check();
     });
     const model = end.modelId !== null ? new ModelStore(project.db).get(end.modelId) : undefined;
-    const resume = `atelier merge ${projectArg} --resume ${mergeId}`;
-    const next = model ? `atelier sample ${projectArg} --model ${JSON.stringify(model.name)} --seeds 0-15 --class ${JSON.stringify(end.classes[0] ?? '0')} --out samples` : resume;
+    const resume = atelierCommand('merge', projectArg, '--resume', String(mergeId));
+    const next = model ? nextForMerge(projectArg, model.name, end.classes[0] ?? '0', mergeId) : resume;
     const stages = end.stages.map((s) => ({ kind: s.kind, title: s.title, ...(s.done ?? {}) }));
-    if (json) line({ type: 'end', mergeId, status: end.status, error: end.error, stage: end.stage, step: end.step, modelId: end.modelId, model: model?.name ?? null, classes: end.classes, stages, next });
+    const resumable = end.status !== 'done';
+    if (json) line({ type: 'end', mergeId, status: end.status, error: end.error, stage: end.stage, step: end.step, modelId: end.modelId, model: model?.name ?? null, classes: end.classes, stages, ...(resumable ? { resume } : {}), next });
     else if (end.status === 'done') {
       io.out(`Done: "${model?.name ?? end.name}" makes ${end.classes.map((c) => `"${c}"`).join(', ')}; it is in Models and the Gallery.`);
       for (const s of end.stages) if (s.done) io.out(`  ${s.title}: ${s.done.steps} steps, ${s.done.seconds} s`);

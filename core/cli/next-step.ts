@@ -43,3 +43,9 @@ export function sampleFolder(project: string, runId: number): string {
   const base = project.replace(/^.*[\\/]/, '').replace(/\.atelier$/i, '');
   return join(dirname(project), `${base}-run-${runId}-samples`);
 }
+
+/** After a merge made a model: look at one of its classes (the gallery's class picker). */
+export function nextForMerge(project: string, model: string, className: string, mergeId: number): string {
+  const base = project.replace(/^.*[\\/]/, '').replace(/\.atelier$/i, '');
+  return atelierCommand('sample', project, '--model', model, '--seeds', '0-15', '--class', className, '--out', join(dirname(project), `${base}-merge-${mergeId}-samples`));
+}

@@ -66,7 +66,13 @@ export class Merging {
     if (row.status === 'done') throw new UserError('invalid-request', `The merge "${row.name}" is done; its model is in Models.`);
     if (row.state === null) throw new UserError('invalid-request', `The merge "${row.name}" has nothing saved to continue from; start it again.`);
     this.store.setStatus(mergeId, 'running');
-    this.launch({ mergeId, ...(backend ? { backend } : {}) }, () => {}, () => {});
+    try {
+      this.launch({ mergeId, ...(backend ? { backend } : {}) }, () => {}, () => {});
+    } catch (err) {
+      // The worker could not start: the merge is as it was.
+      this.store.setStatus(mergeId, row.status, row.error);
+      throw err;
+    }
     const summary = this.summary(mergeId);
     this.emit({ type: 'merge.changed', merge: summary });
     return summary;

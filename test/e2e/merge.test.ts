@@ -76,6 +76,8 @@ test('merge two models from the Merge view, see each class, open the result in t
   await form.getByLabel('Checkpoint every (ticks)').fill('1');
   await form.getByLabel('Quality images per class').fill('4');
   await form.getByLabel('Quality every (checkpoints)').fill('0');
+  const t0 = Date.now();
+  const at = (what: string): void => t.diagnostic(`${what}: ${((Date.now() - t0) / 1000).toFixed(1)} s after Merge`);
   await merge.click();
 
   // The merge: its stages in words, each done in turn; images of each class; the quality chart.
@@ -83,6 +85,7 @@ test('merge two models from the Merge view, see each class, open the result in t
   await form.getByRole('status').filter({ hasText: 'Opening the generators and checking them…' }).waitFor();
   const panel = page.getByRole('region', { name: 'Merge light + dark' });
   await panel.waitFor({ timeout: 120_000 });
+  at('the merge is shown (sources opened and checked)');
   const stages = panel.getByRole('list', { name: 'Stages' }).getByRole('listitem');
   assert.deepEqual(
     (await stages.locator('.title').allTextContents()).map((s) => s.trim()),
@@ -96,6 +99,7 @@ test('merge two models from the Merge view, see each class, open the result in t
     t.diagnostic(`server stderr:\n${server!.stderr().slice(-3000)}\npanel: ${await panel.textContent()}`);
     throw err;
   }
+  at('done');
   assert.deepEqual(
     (await stages.locator('.state').allTextContents()).map((s) => s.trim().split(' · ')[0]),
     ['done', 'done', 'done'],
@@ -122,6 +126,7 @@ test('merge two models from the Merge view, see each class, open the result in t
   const cell = page.locator('li[data-seed="0"] img');
   await cell.waitFor({ timeout: 60_000 });
   const first = await cell.getAttribute('src');
+  at('the Gallery shows the merged model');
   await classPicker.selectOption({ label: 'dark' });
   await page.waitForFunction((before) => {
     const src = document.querySelector('li[data-seed="0"] img')?.getAttribute('src');

@@ -113,7 +113,8 @@ test('atelier merge: two models become one with a class each; JSON lines per sta
   assert.equal(end.status, 'done');
   assert.equal(end.model, 'light + dark');
   assert.deepEqual((end.stages as Array<{ kind: string; steps: number }>).map((s) => [s.kind, s.steps]), [['root', 4], ['average', 0], ['joint', 4]]);
-  assert.equal(end.next, `atelier sample ${path} --model "light + dark" --seeds 0-15 --class "light" --out samples`);
+  // The next command samples a class of the result (quoted for a shell); its folder beside the project.
+  assert.equal(end.next, `atelier sample ${path} --model 'light + dark' --seeds 0-15 --class light --out ${path.replace(/\.atelier$/, '')}-merge-1-samples`);
 
   // A normal model: two classes, the root's size, provenance listing its sources and stages.
   const [model] = rows<{ id: number; metadata: string }>(path, "SELECT id, metadata FROM models WHERE name = 'light + dark'");
@@ -197,6 +198,8 @@ test('atelier merge: killed with SIGKILL during rooting, then during the joint f
   const end1 = first.lines.at(-1)!;
   assert.equal(end1.status, 'failed');
   assert.match(String(end1.error), /resume/i);
+  assert.equal(end1.resume, `atelier merge ${path} --resume 1`);
+  assert.equal(end1.next, end1.resume, 'the next command resumes it');
   const at1 = stored();
   assert.equal(at1.kind, 'root', 'killed during rooting');
   assert.ok(at1.step > 0 && at1.step < 8, `mid-stage: step ${at1.step}`);
