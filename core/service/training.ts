@@ -16,6 +16,7 @@ import type {
   TrainSettings,
   BackendChoiceName,
   EvaluationSummary,
+  VisionSelection,
 } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import type { trainMethods } from '../api/train.js';
@@ -36,6 +37,8 @@ import { qualityScore } from '../metrics/quality.js';
 import { expectedSpeed, readSpeedTable, recognisableKimg, recordSpeed, writeSpeedTable } from '../train/speed-table.js';
 import { MetricsStore } from '../store/metrics.js';
 import { branchRun } from '../store/run-branch.js';
+import { BACKBONE_INFOS } from '../vision/catalogue.js';
+import { selectionsFromExtras } from '../vision/history.js';
 import type { ProjectPart, SliceHandlers } from './slices.js';
 
 export const TRAIN_WORKER = new URL('../session/train-worker.ts', import.meta.url);
@@ -115,7 +118,9 @@ export class Training {
           speeds: this.speedsAt(f.resolution),
         }
       : null;
-    return { presets: presetInfos({ images: f.images, numClasses: f.numClasses }), defaults };
+    // The vision-aided preset lists the networks its runs may pick from.
+    const presets = presetInfos({ images: f.images, numClasses: f.numClasses }).map((p) => (p.vision === true ? { ...p, backbones: BACKBONE_INFOS.map((b) => ({ ...b })) } : p));
+    return { presets, defaults };
   }
 
   /** Images/s to expect on each backend at a resolution: measured here, else the bench's. */
@@ -233,16 +238,24 @@ export class Training {
 
   get(runId: number, afterKimg?: number): RunDetail {
     const run = this.requireRun(runId);
+    const config = storedConfig(run);
     return {
       ...this.summary(run),
-      config: storedConfig(run),
+      config,
       series: this.runs.metricSeries(runId, afterKimg),
       checkpoints: this.runs.listCheckpoints(runId).map(({ runId: _r, ...c }) => c),
       previews: this.runs.listPreviews(runId),
       ...this.metricsDetail(run),
       speed: this.runSpeed(run),
-      continueKimg: continueKimg(storedConfig(run).net?.resolution ?? 16, run.kimgDone),
+      continueKimg: continueKimg(config.net?.resolution ?? 16, run.kimgDone),
+      ...(config.vision ? { vision: { selections: this.visionHistory(runId) } } : {}),
     };
+  }
+
+  /** A vision-aided run's selections, as its newest checkpoint holds them. */
+  private visionHistory(runId: number): VisionSelection[] {
+    const state = this.runs.latestCheckpointState(runId) as { loop?: { extras?: unknown } } | undefined;
+    return selectionsFromExtras(state?.loop?.extras);
   }
 
   /** The speed to continue a run at: measured here for its backend and resolution, else its own last ticks. */
