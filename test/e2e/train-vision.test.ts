@@ -75,7 +75,7 @@ test('a vision-aided run picks a judge and its Judges panel says which, when and
   await page.getByRole('region', { name: 'Run 1 · vision-aided' }).waitFor();
   const panel = page.getByTestId('judges');
   await panel.waitFor({ timeout: 30_000 });
-  assert.match(squash(await panel.locator('.intro').textContent()), /adds up to 1 of them, at 0\.032 kimg; .* at 32 × 32\./);
+  assert.match(squash(await panel.locator('.intro').textContent()), /adds one of them, at 0\.032 kimg; each judge steers the generator as soon as it joins\. They see the images at 32 × 32\./);
   await panel.getByText('The pretrained networks the studio has').click();
   const cells = async (id: string): Promise<string[]> => (await panel.locator(`tr[data-backbone="${id}"]`).locator('th, td').allTextContents()).map(squash);
   const [name, use, licence, data] = await cells('mobilenetv2');

@@ -104,7 +104,7 @@ export function textProblem(field: Pick<TextField, 'key' | 'label' | 'maxLength'
   if (t.length > field.maxLength) return `${field.label}: at most ${field.maxLength} characters.`;
   if (field.key === 'visionBackbones') {
     if (t === 'auto') return null;
-    const ids = t.split(',').map((s) => s.trim());
+    const ids = t.split(',').map((s) => s.trim()).filter((s) => s !== '');
     const unknown = ids.find((id) => !(BACKBONE_IDS as readonly string[]).includes(id));
     if (unknown !== undefined) return `${field.label}: there is no bundled network "${unknown}". Use auto, or some of ${BACKBONE_IDS.join(', ')}.`;
     if (new Set(ids).size !== ids.length) return `${field.label}: a network is named twice.`;

@@ -52,6 +52,14 @@ export function otherScores(s: VisionSelection, backbones: readonly BackboneInfo
     .join(', ');
 }
 
+/** The run's schedule in plain words. */
+export function scheduleSentence(config: VisionConfig): string {
+  const how = config.k === 1 ? 'one of them' : `up to ${config.k} of them, one at a time`;
+  const at = config.selectAt.slice(0, config.k).map(formatKimg).join(', ');
+  const steer = config.warmupKimg > 0 ? `${formatKimg(config.warmupKimg)} kimg after it joins (until then only its own head learns)` : 'as soon as it joins';
+  return `Besides the studio’s own critic, networks already trained on millions of photos judge the samples. This run adds ${how}, at ${at} kimg; each judge steers the generator ${steer}. They see the images at ${config.inputSize} × ${config.inputSize}.`;
+}
+
 /** What is still to come in a run's schedule, in words; null when every judge was picked. */
 export function nextSelectionWords(config: VisionConfig, made: number): string | null {
   if (made >= config.k || made >= config.selectAt.length) return null;
