@@ -16,6 +16,7 @@ import type {
   TrainSettings,
   BackendChoiceName,
   EvaluationSummary,
+  VisionCostReport,
   VisionSelection,
 } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
@@ -39,6 +40,8 @@ import { MetricsStore } from '../store/metrics.js';
 import { branchRun } from '../store/run-branch.js';
 import { BACKBONE_INFOS } from '../vision/catalogue.js';
 import { selectionsFromExtras } from '../vision/history.js';
+import { probeVisionCost } from '../vision/cost-probe.js';
+import { resolveVisionConfig } from '../presets/vision.js';
 import type { ProjectPart, SliceHandlers } from './slices.js';
 
 export const TRAIN_WORKER = new URL('../session/train-worker.ts', import.meta.url);
@@ -153,6 +156,22 @@ export class Training {
       this.backends.catch(() => (this.backends = null));
     }
     return this.backends;
+  }
+
+  /** What each judge costs per step on a backend, at this dataset's resolution (a worker measures it). */
+  async visionCost(p: { backend?: BackendChoiceName | undefined; batch?: number | undefined; visionInput?: number | undefined; backbones?: string | undefined }): Promise<VisionCostReport> {
+    const f = this.facts();
+    if (f.images === 0 || f.resolution === 0) throw new UserError('invalid-request', 'Import images first: the judges are measured at your images’ size.');
+    const compute = await this.computeClass(p.backend);
+    const vision = resolveVisionConfig({ ...(p.backbones !== undefined ? { visionBackbones: p.backbones } : {}), ...(p.visionInput !== undefined ? { visionInput: p.visionInput } : {}), visionK: 1 }, 100, compute);
+    return probeVisionCost({
+      backend: p.backend ?? 'auto',
+      batch: p.batch ?? defaultBatch(f.resolution, compute),
+      resolution: f.resolution,
+      channels: f.channels,
+      inputSize: vision.inputSize,
+      backbones: vision.candidates,
+    });
   }
 
   async start(settings: TrainSettings): Promise<RunSummary> {
@@ -433,6 +452,7 @@ export function trainHandlers(training: ProjectPart<Training>): SliceHandlers<ty
   return {
     'train.presets': () => training.require().presets(),
     'compute.backends': ({ refresh }) => training.require().computeBackends(refresh),
+    'vision.cost': (params) => training.require().visionCost(params),
     'train.start': (settings) => training.require().start(settings),
     'train.resume': ({ runId, backend, checkpointId, addKimg }) => training.require().resume(runId, backend, checkpointId, addKimg),
     'train.pause': ({ runId }) => training.require().pause(runId),

@@ -2,7 +2,7 @@
  * The vision-aided preset in the browser mode, end to end: the real `atelier serve`, its train
  * worker on wasm with nsfwjs' MobileNetV2 as the one judge to pick from, the built renderer,
  * Debian's Chromium. Before Start the form shows the judges' settings (the two lists as text
- * fields) and a cost estimate with its source; while the run trains, its Judges panel lists the
+ * fields), a cost estimate with its source, and measures the judge's cost on this machine; while the run trains, its Judges panel lists the
  * networks the studio has (licence, training data), says when the first judge is picked, then what
  * it added and how well it told the images from the samples, and draws the judge's chart; after a
  * reload the selection is read back from the run's checkpoint.
@@ -69,6 +69,11 @@ test('a vision-aided run picks a judge and its Judges panel says which, when and
     'Duration (kimg)': RUN.kimg,
     'Compute backend': RUN.backend,
   });
+  // What the judges cost per step, measured on this machine with these settings (a worker, seconds).
+  await form.getByRole('button', { name: 'Measure on this machine' }).click();
+  const cost = form.getByTestId('judge-cost');
+  await cost.waitFor({ timeout: 60_000 });
+  assert.match(squash(await cost.textContent()), /^Measured here on your processor, \d+ cores? \(wasm\), batch 8, judges’ images at 32 × 32: MobileNetV2 ×1\.4 \(nsfwjs “mid”\) \d+(\.\d+)? s per step each\.$/);
   await form.getByRole('button', { name: 'Start training' }).click();
 
   // The Judges panel: the schedule in words, the networks the studio has, then the pick.

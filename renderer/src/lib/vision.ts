@@ -30,6 +30,11 @@ export function backboneTitle(id: string, backbones: readonly BackboneInfo[]): s
   return backbones.find((b) => b.id === id)?.title ?? id;
 }
 
+/** Seconds per step, readable: "0.54 s", "6.9 s". */
+export function formatSeconds(seconds: number): string {
+  return `${seconds < 1 ? seconds.toFixed(2) : seconds < 10 ? seconds.toFixed(1) : Math.round(seconds)} s`;
+}
+
 /** "96%". */
 export function percent(accuracy: number): string {
   return `${Math.round(accuracy * 100)}%`;

@@ -25,6 +25,7 @@ import type {
   TrainDefaults,
   TrainProgress,
   TrainSettings,
+  VisionCostReport,
   VisionSelection,
 } from '../../../../core/api/contract.js';
 import { lastValue, type Series } from '../charts.js';
@@ -64,6 +65,11 @@ export class TrainingState extends ProjectScopedState {
   computeLoading = $state(false);
   /** Why the probe failed, when it did. */
   computeError = $state<string | null>(null);
+
+  /** What each judge cost per step when last measured here (the new-run form's "Measure"); null: not measured. */
+  judgeCost = $state.raw<VisionCostReport | null>(null);
+  judgeCostLoading = $state(false);
+  judgeCostError = $state<string | null>(null);
 
   /** Every run of the project, newest first. */
   runs = $state.raw<RunSummary[]>([]);
@@ -120,6 +126,9 @@ export class TrainingState extends ProjectScopedState {
     this.compute = null;
     this.computeLoading = false;
     this.computeError = null;
+    this.judgeCost = null;
+    this.judgeCostLoading = false;
+    this.judgeCostError = null;
     this.runs = [];
     this.selectedId = null;
     this.detail = null;
@@ -179,6 +188,19 @@ export class TrainingState extends ProjectScopedState {
       this.computeError = result.error.message;
       if (result.error.code !== 'no-project') this.studio.report(result.error);
     }
+  }
+
+  /** Measures what each judge costs per step on a backend (a worker; tens of seconds on a CPU). */
+  async measureJudges(params: { backend?: BackendChoiceName; batch?: number; visionInput?: number; backbones?: string }): Promise<void> {
+    if (this.judgeCostLoading) return;
+    const current = this.ticket();
+    this.judgeCostLoading = true;
+    this.judgeCostError = null;
+    const result = await this.backend.call('vision.cost', params);
+    if (!current()) return;
+    this.judgeCostLoading = false;
+    if (result.ok) this.judgeCost = result.value;
+    else this.judgeCostError = result.error.message;
   }
 
   // -------------------------------------------------------------------------------------------
