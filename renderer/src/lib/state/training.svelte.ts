@@ -209,7 +209,9 @@ export class TrainingState extends ProjectScopedState {
   protected apply(event: StudioEvent): void {
     switch (event.type) {
       case 'dataset.changed':
-        if (this.projectPath !== null) void this.reloadPresets();
+        if (this.projectPath === null) break;
+        this.judgeCost = null; // measured at the images' old size
+        void this.reloadPresets();
         break;
       case 'run.changed':
         if (this.projectPath !== null) this.runChanged(event.run);
