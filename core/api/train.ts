@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import type { TrainConfig } from './run-config.js';
-import type { VisionProgress } from './vision.js';
+import type { BackboneInfo, VisionCostReport, VisionProgress, VisionSelection } from './vision.js';
 import { empty, returns, runId } from './schemas.js';
 import type { BestSnapshot, EvaluationSummary, ExtractorInfo, RunAlert, RunQuality } from './metrics.js';
 import { OPTION_KEYS, rangeMessage, TRAIN_OPTIONS, type TrainAdvanced, type TrainOption, type TrainSettings } from './train-options.js';
@@ -27,6 +27,8 @@ export interface PresetInfo {
   augments: boolean;
   /** Its runs add pretrained judges: the vision options apply. */
   vision?: boolean;
+  /** The pretrained networks its runs may pick as judges (the vision-aided preset), with licence and training data. */
+  backbones?: BackboneInfo[];
 }
 
 /** Defaults the Train view shows for the open dataset. */
@@ -111,6 +113,8 @@ export interface RunDetail extends RunSummary {
   speed: number | null;
   /** kimg the studio suggests adding when continuing it: up to where samples usually become recognisable, or as much again. */
   continueKimg: number;
+  /** Vision-aided runs: the judges picked, as its newest checkpoint records them (live progress may be ahead). */
+  vision?: { selections: VisionSelection[] };
 }
 
 export interface TrainProgress {
@@ -189,6 +193,22 @@ export const trainMethods = {
 
   /** Which compute backend training would use, and why each better one is unavailable (probed in a worker). */
   'compute.backends': returns<ComputeBackendReport>()(z.object({ refresh: z.boolean().optional() }).strict()),
+
+  /**
+   * What each pretrained judge would cost per step on a backend, measured in a short-lived worker
+   * (tens of seconds on a CPU): at the dataset's resolution, the given (or default) batch, and the
+   * judges' image size (default: the backend's). `backbones`: 'auto' or a comma-separated list.
+   */
+  'vision.cost': returns<VisionCostReport>()(
+    z
+      .object({
+        backend: z.enum(BACKEND_CHOICES).optional(),
+        batch: z.number().int().min(1).max(256).optional(),
+        visionInput: z.number().int().min(32).max(299).optional(),
+        backbones: z.string().max(200).optional(),
+      })
+      .strict(),
+  ),
 
   /** Creates a run and starts training it in a worker. */
   'train.start': returns<RunSummary>()(trainSettings),

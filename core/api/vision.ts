@@ -62,3 +62,14 @@ export interface VisionProgress {
   /** The selection just made, with this progress. */
   selected?: VisionSelection;
 }
+
+/** What each judge costs per training step on a backend, measured before a run (core/vision/cost.ts). */
+export interface VisionCostReport {
+  /** The backend it was measured on. */
+  backend: string;
+  batch: number;
+  /** The judges' image size it was measured at. */
+  inputSize: number;
+  /** Seconds of one forward and backward pass to the image, by backbone (what a G step adds per judge). */
+  seconds: Partial<Record<BackboneId, number>>;
+}

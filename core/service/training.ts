@@ -16,6 +16,8 @@ import type {
   TrainSettings,
   BackendChoiceName,
   EvaluationSummary,
+  VisionCostReport,
+  VisionSelection,
 } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import type { trainMethods } from '../api/train.js';
@@ -36,6 +38,10 @@ import { qualityScore } from '../metrics/quality.js';
 import { expectedSpeed, readSpeedTable, recognisableKimg, recordSpeed, writeSpeedTable } from '../train/speed-table.js';
 import { MetricsStore } from '../store/metrics.js';
 import { branchRun } from '../store/run-branch.js';
+import { BACKBONE_INFOS } from '../vision/catalogue.js';
+import { selectionsFromExtras } from '../vision/history.js';
+import { probeVisionCost } from '../vision/cost-probe.js';
+import { resolveVisionConfig } from '../presets/vision.js';
 import type { ProjectPart, SliceHandlers } from './slices.js';
 
 export const TRAIN_WORKER = new URL('../session/train-worker.ts', import.meta.url);
@@ -115,7 +121,9 @@ export class Training {
           speeds: this.speedsAt(f.resolution),
         }
       : null;
-    return { presets: presetInfos({ images: f.images, numClasses: f.numClasses }), defaults };
+    // The vision-aided preset lists the networks its runs may pick from.
+    const presets = presetInfos({ images: f.images, numClasses: f.numClasses }).map((p) => (p.vision === true ? { ...p, backbones: BACKBONE_INFOS.map((b) => ({ ...b })) } : p));
+    return { presets, defaults };
   }
 
   /** Images/s to expect on each backend at a resolution: measured here, else the bench's. */
@@ -148,6 +156,22 @@ export class Training {
       this.backends.catch(() => (this.backends = null));
     }
     return this.backends;
+  }
+
+  /** What each judge costs per step on a backend, at this dataset's resolution (a worker measures it). */
+  async visionCost(p: { backend?: BackendChoiceName | undefined; batch?: number | undefined; visionInput?: number | undefined; backbones?: string | undefined }): Promise<VisionCostReport> {
+    const f = this.facts();
+    if (f.images === 0 || f.resolution === 0) throw new UserError('invalid-request', 'Import images first: the judges are measured at your images’ size.');
+    const compute = await this.computeClass(p.backend);
+    const vision = resolveVisionConfig({ ...(p.backbones !== undefined ? { visionBackbones: p.backbones } : {}), ...(p.visionInput !== undefined ? { visionInput: p.visionInput } : {}), visionK: 1 }, 100, compute);
+    return probeVisionCost({
+      backend: p.backend ?? 'auto',
+      batch: p.batch ?? defaultBatch(f.resolution, compute),
+      resolution: f.resolution,
+      channels: f.channels,
+      inputSize: vision.inputSize,
+      backbones: vision.candidates,
+    });
   }
 
   async start(settings: TrainSettings): Promise<RunSummary> {
@@ -233,16 +257,24 @@ export class Training {
 
   get(runId: number, afterKimg?: number): RunDetail {
     const run = this.requireRun(runId);
+    const config = storedConfig(run);
     return {
       ...this.summary(run),
-      config: storedConfig(run),
+      config,
       series: this.runs.metricSeries(runId, afterKimg),
       checkpoints: this.runs.listCheckpoints(runId).map(({ runId: _r, ...c }) => c),
       previews: this.runs.listPreviews(runId),
       ...this.metricsDetail(run),
       speed: this.runSpeed(run),
-      continueKimg: continueKimg(storedConfig(run).net?.resolution ?? 16, run.kimgDone),
+      continueKimg: continueKimg(config.net?.resolution ?? 16, run.kimgDone),
+      ...(config.vision ? { vision: { selections: this.visionHistory(runId) } } : {}),
     };
+  }
+
+  /** A vision-aided run's selections, as its newest checkpoint holds them. */
+  private visionHistory(runId: number): VisionSelection[] {
+    const state = this.runs.latestCheckpointState(runId) as { loop?: { extras?: unknown } } | undefined;
+    return selectionsFromExtras(state?.loop?.extras);
   }
 
   /** The speed to continue a run at: measured here for its backend and resolution, else its own last ticks. */
@@ -420,6 +452,7 @@ export function trainHandlers(training: ProjectPart<Training>): SliceHandlers<ty
   return {
     'train.presets': () => training.require().presets(),
     'compute.backends': ({ refresh }) => training.require().computeBackends(refresh),
+    'vision.cost': (params) => training.require().visionCost(params),
     'train.start': (settings) => training.require().start(settings),
     'train.resume': ({ runId, backend, checkpointId, addKimg }) => training.require().resume(runId, backend, checkpointId, addKimg),
     'train.pause': ({ runId }) => training.require().pause(runId),

@@ -138,6 +138,7 @@ export class RunStore {
         `SELECT id, run_id, kimg, step, is_best, created_at, length(weights) AS size, ${STARRED} AS starred FROM checkpoints WHERE run_id = ? ORDER BY kimg`,
       ),
       latestCheckpoint: db.prepare<[number], { id: number }>('SELECT id FROM checkpoints WHERE run_id = ? ORDER BY step DESC, id DESC LIMIT 1'),
+      latestCheckpointState: db.prepare<[number], { state: string }>('SELECT state FROM checkpoints WHERE run_id = ? ORDER BY step DESC, id DESC LIMIT 1'),
       getCheckpoint: db.prepare<[number], CheckpointRow & { weights: Buffer; state: string }>(
         `SELECT id, run_id, kimg, step, is_best, created_at, length(weights) AS size, ${STARRED} AS starred, weights, state FROM checkpoints WHERE id = ?`,
       ),
@@ -238,6 +239,12 @@ export class RunStore {
   latestCheckpoint(runId: number): Checkpoint | undefined {
     const row = this.s.latestCheckpoint.get(runId);
     return row ? this.getCheckpoint(row.id) : undefined;
+  }
+
+  /** The newest checkpoint's state (JSON) without its weights; undefined when the run has none. */
+  latestCheckpointState(runId: number): unknown {
+    const row = this.s.latestCheckpointState.get(runId);
+    return row ? (JSON.parse(row.state) as unknown) : undefined;
   }
 
   /** Marks `checkpointId` the run's best (kept when older checkpoints are pruned). */

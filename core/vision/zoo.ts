@@ -23,6 +23,7 @@ import { runInNewContext } from 'node:vm';
 import * as tf from '@tensorflow/tfjs';
 import { UserError } from '../api/errors.js';
 import type { BackboneId, BackboneInfo } from '../api/vision.js';
+import { BACKBONE_INFOS, backboneInfo } from './catalogue.js';
 
 export type { BackboneId } from '../api/vision.js';
 
@@ -56,12 +57,11 @@ export interface BackboneSpec {
 }
 
 const MV2_MID = 'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitionedCall/StatefulPartitionedCall/StatefulPartitionedCall/predict/MobilenetV2/';
-const NSFWJS_DATA = 'ImageNet (pretraining), then nsfwjs’ ~60,000 web images in 5 classes (drawing, hentai, neutral, porn, sexy)';
 
 export const BACKBONES: readonly BackboneSpec[] = [
   {
     id: 'mobilenetv2',
-    title: 'MobileNetV2 ×1.4 (nsfwjs “mid”)',
+    title: backboneInfo('mobilenetv2').title,
     source: { package: 'nsfwjs', folder: 'mobilenet_v2_mid' },
     kind: 'graph',
     nativeInput: 224,
@@ -70,14 +70,14 @@ export const BACKBONES: readonly BackboneSpec[] = [
       { node: `${MV2_MID}expanded_conv_12/add`, channels: 136, strideAt224: 16 },
       { node: `${MV2_MID}Conv_1/Relu6`, channels: 1792, strideAt224: 32 },
     ],
-    licence: 'MIT (nsfwjs); base network Apache-2.0 (TensorFlow Hub MobileNetV2)',
-    trainingData: NSFWJS_DATA,
+    licence: backboneInfo('mobilenetv2').licence,
+    trainingData: backboneInfo('mobilenetv2').trainingData,
     range: [0, 1],
     maxInput: 299,
   },
   {
     id: 'mobilenetv2-1.0',
-    title: 'MobileNetV2 ×1.0 (nsfwjs)',
+    title: backboneInfo('mobilenetv2-1.0').title,
     source: { package: 'nsfwjs', folder: 'mobilenet_v2' },
     kind: 'layers',
     nativeInput: 224,
@@ -86,14 +86,14 @@ export const BACKBONES: readonly BackboneSpec[] = [
       { node: 'block_12_add', channels: 96, strideAt224: 16 },
       { node: 'out_relu', channels: 1280, strideAt224: 32 },
     ],
-    licence: 'MIT (nsfwjs); base network Apache-2.0 (Keras Applications MobileNetV2)',
-    trainingData: NSFWJS_DATA,
+    licence: backboneInfo('mobilenetv2-1.0').licence,
+    trainingData: backboneInfo('mobilenetv2-1.0').trainingData,
     range: [0, 1],
     maxInput: 299,
   },
   {
     id: 'inception',
-    title: 'InceptionV3 (nsfwjs)',
+    title: backboneInfo('inception').title,
     source: { package: 'nsfwjs', folder: 'inception_v3' },
     kind: 'layers',
     nativeInput: 299,
@@ -103,14 +103,14 @@ export const BACKBONES: readonly BackboneSpec[] = [
       { node: 'mixed7', channels: 768, strideAt224: 16 },
       { node: 'mixed10', channels: 2048, strideAt224: 32 },
     ],
-    licence: 'MIT (nsfwjs); base network Apache-2.0 (Keras Applications InceptionV3)',
-    trainingData: NSFWJS_DATA,
+    licence: backboneInfo('inception').licence,
+    trainingData: backboneInfo('inception').trainingData,
     range: [0, 1],
     maxInput: 299,
   },
   {
     id: 'centernet',
-    title: 'CenterNet on MobileNetV3 (@vladmandic/human, COCO objects)',
+    title: backboneInfo('centernet').title,
     source: { package: '@vladmandic/human', file: 'centernet.json' },
     kind: 'graph',
     nativeInput: 512,
@@ -119,8 +119,8 @@ export const BACKBONES: readonly BackboneSpec[] = [
       { node: 'tower_0/MobilenetV3/expanded_conv_11/add', channels: 88, strideAt224: 16 },
       { node: 'tower_0/MobilenetV3/expanded_conv_14/add', channels: 120, strideAt224: 32 },
     ],
-    licence: 'MIT (@vladmandic/human); CenterNet/MobileNetV3 weights as converted there',
-    trainingData: 'COCO (object detection, 80 classes), on an ImageNet-pretrained MobileNetV3',
+    licence: backboneInfo('centernet').licence,
+    trainingData: backboneInfo('centernet').trainingData,
     range: [0, 255],
     maxInput: 256,
   },
@@ -292,5 +292,5 @@ export function inputFor(spec: BackboneSpec, size: number): number {
 
 /** What the studio shows about each backbone (licence, training data), without loading any. */
 export function backboneInfos(): BackboneInfo[] {
-  return BACKBONES.map((b) => ({ id: b.id, title: b.title, licence: b.licence, trainingData: b.trainingData, nativeInput: b.nativeInput }));
+  return BACKBONE_INFOS.map((b) => ({ ...b }));
 }

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import '../../helpers/svelte-runes.js';
-import type { RunDetail, RunSummary, TrainProgress } from '../../../core/api/contract.js';
+import type { RunDetail, RunSummary, TrainProgress, VisionSelection } from '../../../core/api/contract.js';
 import { FakeBackend, settle } from './fake-backend.js';
 
 const { StudioState } = await import('../../../renderer/src/lib/state/studio.svelte.js');
@@ -82,4 +82,35 @@ test('the selected run’s series: whole once, then the points after the last ki
   const shown = (): number | undefined => training.detail?.id; // read afresh: the assertions narrow `training.detail`
   assert.equal(shown(), 1);
   assert.deepEqual([...training.feed.series.keys()], ['Loss/D']);
+});
+
+test('a vision-aided run’s judges: from its checkpoint, then live progress when it is further on; a pick fetches the series', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+  const backend = new FakeBackend();
+  const studio = new StudioState(backend);
+  const training = new TrainingState(backend, studio);
+  backend.emit({ type: 'project.changed', project: { path: '/p', name: 'p' } as never });
+  backend.take('train.presets').answer({ presets: [], defaults: null });
+  backend.take('runs.list').answer([run(3)]);
+  await settle();
+  const first: VisionSelection = { index: 0, kimg: 0.1, picked: 'mobilenetv2', accuracies: { mobilenetv2: 0.96 }, images: 32 };
+  const second: VisionSelection = { index: 1, kimg: 0.2, picked: 'inception', accuracies: { inception: 0.9 }, images: 32 };
+  backend.take('runs.get').answer({ ...detail(3, { 'Loss/G': [[0.1, 2]] }), vision: { selections: [first] } });
+  await settle();
+  assert.deepEqual(training.visionSelections(3), [first], 'as the newest checkpoint holds them');
+
+  // A tick, then a pick with the same statistics: shown at once, and the series are fetched again.
+  backend.emit({ type: 'run.progress', progress: progress(3, 0.2, 2) });
+  t.mock.timers.tick(400);
+  backend.take('runs.get').answer({ ...detail(3, {}), vision: { selections: [first] } });
+  await settle();
+  backend.emit({ type: 'run.progress', progress: { ...progress(3, 0.2, 2), vision: { selections: [first, second], selected: second } } });
+  assert.deepEqual(training.visionSelections(3), [first, second]);
+  t.mock.timers.tick(400);
+  backend.take('runs.get').answer({ ...detail(3, {}), vision: { selections: [first] } });
+  await settle();
+  assert.deepEqual(training.visionSelections(3), [first, second], 'the live pick stays until a checkpoint holds it');
+  // The next tick's progress carries no vision: the picks stay.
+  backend.emit({ type: 'run.progress', progress: progress(3, 0.3, 1.5) });
+  assert.deepEqual(training.visionSelections(3), [first, second]);
 });

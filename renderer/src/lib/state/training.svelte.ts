@@ -25,6 +25,8 @@ import type {
   TrainDefaults,
   TrainProgress,
   TrainSettings,
+  VisionCostReport,
+  VisionSelection,
 } from '../../../../core/api/contract.js';
 import { lastValue, type Series } from '../charts.js';
 import { Generation } from './generation.js';
@@ -64,6 +66,11 @@ export class TrainingState extends ProjectScopedState {
   /** Why the probe failed, when it did. */
   computeError = $state<string | null>(null);
 
+  /** What each judge cost per step when last measured here (the new-run form's "Measure"); null: not measured. */
+  judgeCost = $state.raw<VisionCostReport | null>(null);
+  judgeCostLoading = $state(false);
+  judgeCostError = $state<string | null>(null);
+
   /** Every run of the project, newest first. */
   runs = $state.raw<RunSummary[]>([]);
   /** The run shown in the panel; null: the new-run form. */
@@ -74,6 +81,8 @@ export class TrainingState extends ProjectScopedState {
   preview = $state.raw<PreviewGrid | null>(null);
   /** The latest progress of each run that trained while the studio watched. */
   readonly live = new SvelteMap<number, TrainProgress>();
+  /** Vision-aided runs: the judges picked so far, as live progress last said (ahead of the newest checkpoint's). */
+  readonly visionLive = new SvelteMap<number, VisionSelection[]>();
   /** Pause, stop or resume asked for and not yet seen in the run's status. */
   readonly pending = new SvelteMap<number, PendingAction>();
   /** The speed the newest run that reported one measured: for the new-run form's time estimate. */
@@ -102,6 +111,13 @@ export class TrainingState extends ProjectScopedState {
     return this.runs.find((r) => r.id === this.selectedId) ?? null;
   }
 
+  /** A vision-aided run's selections: what its newest checkpoint holds, or what live progress said when that is further on. */
+  visionSelections(runId: number): VisionSelection[] {
+    const stored = this.detail?.id === runId ? (this.detail.vision?.selections ?? []) : [];
+    const live = this.visionLive.get(runId) ?? [];
+    return live.length > stored.length ? live : stored;
+  }
+
   /** Another project (or none): from scratch. */
   protected reset(): void {
     this.presets = [];
@@ -110,11 +126,15 @@ export class TrainingState extends ProjectScopedState {
     this.compute = null;
     this.computeLoading = false;
     this.computeError = null;
+    this.judgeCost = null;
+    this.judgeCostLoading = false;
+    this.judgeCostError = null;
     this.runs = [];
     this.selectedId = null;
     this.detail = null;
     this.preview = null;
     this.live.clear();
+    this.visionLive.clear();
     this.pending.clear();
     this.measured = null;
     this.evaluations.clear();
@@ -170,13 +190,28 @@ export class TrainingState extends ProjectScopedState {
     }
   }
 
+  /** Measures what each judge costs per step on a backend (a worker; tens of seconds on a CPU). */
+  async measureJudges(params: { backend?: BackendChoiceName; batch?: number; visionInput?: number; backbones?: string }): Promise<void> {
+    if (this.judgeCostLoading) return;
+    const current = this.ticket();
+    this.judgeCostLoading = true;
+    this.judgeCostError = null;
+    const result = await this.backend.call('vision.cost', params);
+    if (!current()) return;
+    this.judgeCostLoading = false;
+    if (result.ok) this.judgeCost = result.value;
+    else this.judgeCostError = result.error.message;
+  }
+
   // -------------------------------------------------------------------------------------------
   // Events.
 
   protected apply(event: StudioEvent): void {
     switch (event.type) {
       case 'dataset.changed':
-        if (this.projectPath !== null) void this.reloadPresets();
+        if (this.projectPath === null) break;
+        this.judgeCost = null; // measured at the images' old size
+        void this.reloadPresets();
         break;
       case 'run.changed':
         if (this.projectPath !== null) this.runChanged(event.run);
@@ -215,12 +250,15 @@ export class TrainingState extends ProjectScopedState {
     if (run.id !== this.selectedId) return;
     // Resumed: a crashed run may redo ticks after its checkpoint, so the series start over.
     const restarted = before !== undefined && !isActive(before.status) && isActive(run.status);
+    // Its judges are read again from the checkpoint it resumed from (its first progress says them too).
+    if (restarted) this.visionLive.delete(run.id);
     void this.loadSelected(restarted);
   }
 
   private progressed(p: TrainProgress): void {
     const before = this.live.get(p.runId);
     this.live.set(p.runId, p);
+    if (p.vision !== undefined) this.visionLive.set(p.runId, p.vision.selections);
     this.measure(p.runId, p.imgPerSec, p.backend);
     const run = this.runs.find((r) => r.id === p.runId);
     const backend = p.phase === 'starting' ? (run?.backend ?? null) : p.backend; // 'starting' is not a backend
@@ -235,7 +273,7 @@ export class TrainingState extends ProjectScopedState {
       return;
     }
     // A new tick (its statistics changed, or a preview or alerts came with it): fetch the points after the last.
-    const newTick = p.previewId !== undefined || p.alerts !== undefined || !before || !sameStats(before.stats, p.stats);
+    const newTick = p.previewId !== undefined || p.alerts !== undefined || p.vision?.selected !== undefined || !before || !sameStats(before.stats, p.stats);
     if (newTick) this.feed.schedule();
   }
 
@@ -471,6 +509,7 @@ export class TrainingState extends ProjectScopedState {
     if (!runs) return false;
     this.runs = runs;
     this.live.delete(runId);
+    this.visionLive.delete(runId);
     if (this.selectedId === runId) this.select(this.runs[0]?.id ?? null);
     if (this.compareIds.includes(runId)) this.compareIds = [this.compareIds[0] === runId ? null : this.compareIds[0], this.compareIds[1] === runId ? null : this.compareIds[1]];
     if (this.comparing) void this.loadComparison();
