@@ -13,6 +13,7 @@ import { modelSummary } from '../generator/model-summary.js';
 import type { JobEnding, JobManager } from '../jobs/job-manager.js';
 import type { JobSpec, MergeJobParams } from '../jobs/kinds.js';
 import type { JobInfo } from '../jobs/protocol.js';
+import { probeOnnxSource } from '../merge/onnx-probe.js';
 import { mergeDetail, mergeSummary } from '../merge/summary.js';
 import { MergeStore } from '../store/merges.js';
 import { ModelStore } from '../store/models.js';
@@ -165,6 +166,8 @@ export class Merging {
 export function mergeHandlers(ctx: ServiceContext, merging: ProjectPart<Merging>): SliceHandlers<typeof mergeMethods> {
   return {
     'merge.start': (request) => merging.require().start({ ...request, sources: request.sources.map((s) => (s.kind === 'tfjs' || s.kind === 'onnx' ? { ...s, path: ctx.allowedSource(s.path) } : s)) }),
+    // No project needed: a file is read in a short-lived worker, off the service's loop.
+    'merge.probeSource': ({ path, options }) => probeOnnxSource(ctx.allowedSource(path), options),
     'merge.resume': ({ mergeId, backend }) => merging.require().resume(mergeId, backend),
     'merge.pause': ({ mergeId }) => merging.require().pause(mergeId),
     'merge.stop': ({ mergeId }) => merging.require().stop(mergeId),
