@@ -193,6 +193,8 @@ export const mergeMethods = {
    * made with it. A file that cannot be used is refused with the reason, naming the file.
    */
   'merge.probeSource': returns<OnnxProbeInfo>()(z.object({ path: projectPath, options: onnxSourceOptions.optional() }).strict()),
+  /** Desktop: a native dialog to pick a generator file to merge (an .onnx file or a TF.js export). Null if cancelled. */
+  'dialog.pickMergeSource': returns<{ path: string | null }>()(z.object({}).strict()),
   /** Continues a paused, stopped or interrupted merge at the stage and step of its last checkpoint. */
   'merge.resume': returns<MergeSummary>()(z.object({ mergeId, backend: z.enum(BACKEND_CHOICES).optional() }).strict()),
   'merge.pause': returns<MergeSummary>()(z.object({ mergeId }).strict()),

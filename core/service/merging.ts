@@ -17,7 +17,7 @@ import { probeOnnxSource } from '../merge/onnx-probe.js';
 import { mergeDetail, mergeSummary } from '../merge/summary.js';
 import { MergeStore } from '../store/merges.js';
 import { ModelStore } from '../store/models.js';
-import type { ProjectPart, ServiceContext, SliceHandlers } from './slices.js';
+import { nativeDialog, type ProjectPart, type ServiceContext, type SliceHandlers } from './slices.js';
 
 export const MERGE_WORKER = new URL('../merge/merge-worker.ts', import.meta.url);
 
@@ -168,6 +168,11 @@ export function mergeHandlers(ctx: ServiceContext, merging: ProjectPart<Merging>
     'merge.start': (request) => merging.require().start({ ...request, sources: request.sources.map((s) => (s.kind === 'tfjs' || s.kind === 'onnx' ? { ...s, path: ctx.allowedSource(s.path) } : s)) }),
     // No project needed: a file is read in a short-lived worker, off the service's loop.
     'merge.probeSource': ({ path, options }) => probeOnnxSource(ctx.allowedSource(path), options),
+    'dialog.pickMergeSource': async () => {
+      const path = await nativeDialog(ctx.host, 'pickMergeSource')();
+      if (path !== null) ctx.host.paths.grant(path, 'read');
+      return { path };
+    },
     'merge.resume': ({ mergeId, backend }) => merging.require().resume(mergeId, backend),
     'merge.pause': ({ mergeId }) => merging.require().pause(mergeId),
     'merge.stop': ({ mergeId }) => merging.require().stop(mergeId),

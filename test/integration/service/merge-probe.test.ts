@@ -68,9 +68,10 @@ test('merge.probeSource reads a studio ONNX export: inferred fields, the studioâ
   // A correction is applied: read as [0, 1], the same values come out brighter and the field says so.
   const corrected = await call('merge.probeSource', { path: onnx, options: { range: '[0,1]' } }, ctx);
   assert.ok(corrected.ok, JSON.stringify(corrected));
-  assert.equal(corrected.value.range, '[0,1]');
-  assert.ok(!corrected.value.inferred.some((s) => s.startsWith('value range')), 'a given range is not listed as inferred');
-  assert.notEqual(corrected.value.preview.dataUrl, info.preview.dataUrl);
+  const fixedInfo = corrected.value as OnnxProbeInfo;
+  assert.equal(fixedInfo.range, '[0,1]');
+  assert.ok(!fixedInfo.inferred.some((s) => s.startsWith('value range')), 'a given range is not listed as inferred');
+  assert.notEqual(fixedInfo.preview.dataUrl, info.preview.dataUrl);
 
   // Refused with the reason, naming the file: not ONNX; a class input it does not have; outside the root.
   const broken = join(root, 'broken.onnx');
