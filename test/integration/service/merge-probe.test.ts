@@ -14,7 +14,7 @@ import type { OnnxProbeInfo, SampleSpec } from '../../../core/api/contract.js';
 import { createDispatcher } from '../../../core/api/dispatch.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { SamplerHost } from '../../../core/gallery/sampler-host.js';
-import { RootedPaths } from '../../../core/service/paths.js';
+import { GrantedPaths, RootedPaths } from '../../../core/service/paths.js';
 import { StudioService } from '../../../core/service/studio-service.js';
 import { pixelsOf, projectWithCheckpoint, tempDir } from '../../helpers/gallery.js';
 
@@ -84,4 +84,25 @@ test('merge.probeSource reads a studio ONNX export: inferred fields, the studioâ
   assert.match(wrong.error.message, /cond\.onnx .*takes 32 values, not the 7 given\. Set the latent size to 32/);
   const outside = await call('merge.probeSource', { path: join(tempDir(t), 'g.onnx') }, ctx);
   assert.equal(!outside.ok && outside.error.code, 'forbidden');
+});
+
+test('desktop: an ONNX file is read only once chosen in the native dialog (dialog.pickMergeSource)', async (t) => {
+  const dir = tempDir(t, 'atelier-merge-probe-desktop-');
+  const file = join(dir, 'made-elsewhere.onnx');
+  writeFileSync(file, 'not a model either');
+  let picked: string | null = file;
+  const service = new StudioService({ mode: 'desktop', appHome: tempDir(t), paths: new GrantedPaths(), pickMergeSource: async () => picked });
+  t.after(() => service.dispose());
+  const call = createDispatcher(service.handlers(), { log: () => undefined });
+  const ctx = { transport: 'ipc' as const };
+  // Typed, not chosen: refused before anything reads it.
+  const typed = await call('merge.probeSource', { path: file }, ctx);
+  assert.equal(!typed.ok && typed.error.code, 'forbidden');
+  // Chosen: read, and refused for what it is.
+  assert.deepEqual(await call('dialog.pickMergeSource', {}, ctx), { ok: true, value: { path: file } });
+  const read = await call('merge.probeSource', { path: file }, ctx);
+  assert.ok(!read.ok);
+  assert.match(read.error.message, /made-elsewhere\.onnx cannot be used as a merge source: ONNX Runtime cannot load it/);
+  picked = null;
+  assert.deepEqual(await call('dialog.pickMergeSource', {}, ctx), { ok: true, value: { path: null } });
 });
