@@ -155,6 +155,18 @@ async function main(): Promise<void> {
       });
       return r.canceled ? null : (r.filePaths[0] ?? null);
     },
+    pickMergeSource: async () => {
+      // A generator made by another tool (.onnx), or a studio TF.js export (its folder or model.json).
+      const r = await openDialog({
+        title: 'Add a generator to merge',
+        properties: ['openFile', 'openDirectory'],
+        filters: [
+          { name: 'Generators (.onnx, model.json)', extensions: ['onnx', 'json'] },
+          { name: 'All files', extensions: ['*'] },
+        ],
+      });
+      return r.canceled ? null : (r.filePaths[0] ?? null);
+    },
   });
 
   const handle = createIpcHandler(createDispatcher(service.handlers()));

@@ -160,6 +160,25 @@ export interface MergeProgressInfo {
   evaluation?: MergeEvaluationInfo;
 }
 
+/** What the studio read from an ONNX generator (`merge.probeSource`), for the user to confirm or correct. */
+export interface OnnxProbeInfo {
+  /** The file, as the service resolved it. */
+  path: string;
+  /** Its file name. */
+  label: string;
+  latent: { name: string; size: number };
+  /** The class input, if any: one-hot [N, count] or indices [N]. */
+  classInput: { name: string; kind: 'one-hot' | 'index'; count: number } | null;
+  output: { name: string; layout: 'NCHW' | 'NHWC'; resolution: number; channels: number };
+  range: '[-1,1]' | '[0,1]' | '[0,255]';
+  /** Values given to other scalar inputs (truncation ψ: 1). */
+  constants: Record<string, number>;
+  /** What was inferred rather than given, in words ("latent input z (16 values)"). */
+  inferred: string[];
+  /** The probe's images (seeds 0…), side by side in one PNG, read with the settings above. */
+  preview: { dataUrl: string; count: number; resolution: number };
+}
+
 const mergeId = galleryId;
 
 export const mergeMethods = {
@@ -168,6 +187,14 @@ export const mergeMethods = {
    * before anything is written: a bad source, class list or setting is refused with the reason.
    */
   'merge.start': returns<MergeSummary>()(mergeRequestSchema),
+  /**
+   * Reads an ONNX generator without merging: what the studio infers from its graph (latent input
+   * and size, class input, output layout, value range), corrected by `options`, and a few images
+   * made with it. A file that cannot be used is refused with the reason, naming the file.
+   */
+  'merge.probeSource': returns<OnnxProbeInfo>()(z.object({ path: projectPath, options: onnxSourceOptions.optional() }).strict()),
+  /** Desktop: a native dialog to pick a generator file to merge (an .onnx file or a TF.js export). Null if cancelled. */
+  'dialog.pickMergeSource': returns<{ path: string | null }>()(z.object({}).strict()),
   /** Continues a paused, stopped or interrupted merge at the stage and step of its last checkpoint. */
   'merge.resume': returns<MergeSummary>()(z.object({ mergeId, backend: z.enum(BACKEND_CHOICES).optional() }).strict()),
   'merge.pause': returns<MergeSummary>()(z.object({ mergeId }).strict()),

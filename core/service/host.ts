@@ -16,7 +16,9 @@ export interface Host {
   pickExportPath?: (suggestedName?: string) => Promise<string | null>;
   /** Desktop: a native dialog to pick a generator export (a folder or its model.json) to import; null if cancelled. */
   pickModelImport?: () => Promise<string | null>;
+  /** Desktop: a native dialog to pick a generator to merge (an .onnx file, a TF.js export's folder or its model.json); null if cancelled. */
+  pickMergeSource?: () => Promise<string | null>;
 }
 
 /** The host's native dialogs, by name. */
-export type DialogName = 'pickProject' | 'pickImportSources' | 'pickExportPath' | 'pickModelImport';
+export type DialogName = 'pickProject' | 'pickImportSources' | 'pickExportPath' | 'pickModelImport' | 'pickMergeSource';

@@ -13,10 +13,11 @@ import { modelSummary } from '../generator/model-summary.js';
 import type { JobEnding, JobManager } from '../jobs/job-manager.js';
 import type { JobSpec, MergeJobParams } from '../jobs/kinds.js';
 import type { JobInfo } from '../jobs/protocol.js';
+import { probeOnnxSource } from '../merge/onnx-probe.js';
 import { mergeDetail, mergeSummary } from '../merge/summary.js';
 import { MergeStore } from '../store/merges.js';
 import { ModelStore } from '../store/models.js';
-import type { ProjectPart, ServiceContext, SliceHandlers } from './slices.js';
+import { nativeDialog, type ProjectPart, type ServiceContext, type SliceHandlers } from './slices.js';
 
 export const MERGE_WORKER = new URL('../merge/merge-worker.ts', import.meta.url);
 
@@ -165,6 +166,13 @@ export class Merging {
 export function mergeHandlers(ctx: ServiceContext, merging: ProjectPart<Merging>): SliceHandlers<typeof mergeMethods> {
   return {
     'merge.start': (request) => merging.require().start({ ...request, sources: request.sources.map((s) => (s.kind === 'tfjs' || s.kind === 'onnx' ? { ...s, path: ctx.allowedSource(s.path) } : s)) }),
+    // No project needed: a file is read in a short-lived worker, off the service's loop.
+    'merge.probeSource': ({ path, options }) => probeOnnxSource(ctx.allowedSource(path), options),
+    'dialog.pickMergeSource': async () => {
+      const path = await nativeDialog(ctx.host, 'pickMergeSource')();
+      if (path !== null) ctx.host.paths.grant(path, 'read');
+      return { path };
+    },
     'merge.resume': ({ mergeId, backend }) => merging.require().resume(mergeId, backend),
     'merge.pause': ({ mergeId }) => merging.require().pause(mergeId),
     'merge.stop': ({ mergeId }) => merging.require().stop(mergeId),

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import '../../helpers/svelte-runes.js';
-import type { GallerySources, MergeDetail, MergeProgressInfo, MergeSummary, ProjectSummary } from '../../../core/api/contract.js';
+import type { GallerySources, MergeDetail, MergeProgressInfo, MergeSummary, OnnxProbeInfo, ProjectSummary } from '../../../core/api/contract.js';
 import { FakeBackend, settle } from './fake-backend.js';
 
 const { StudioState } = await import('../../../renderer/src/lib/state/studio.svelte.js');
@@ -77,4 +77,60 @@ test('Merge view state: candidates, the newest merge, its progress and detail re
   // A merge started elsewhere (the CLI) appears at the top.
   backend.emit({ type: 'merge.changed', merge: summary(8, 'from the CLI') });
   assert.deepEqual(merge.merges.map((m) => m.id), [8, 6, 5]);
+});
+
+test('Merge view state: an added .onnx file is read first; a refusal is kept with the file, a correction reads again, confirming adds it with the corrections', async () => {
+  const backend = new FakeBackend();
+  const studio = new StudioState(backend);
+  const merge = new MergeViewState(backend, studio);
+  const loading = studio.refresh();
+  backend.take('app.info').answer({ mode: 'browser', version: 'test', nativeDialogs: false });
+  backend.take('project.current').answer(project);
+  backend.take('project.recent').answer([]);
+  await loading;
+  backend.take('gallery.sources').answer({ models: [], runs: [], orphaned: 0 } as unknown as GallerySources);
+  backend.take('merge.list').answer([]);
+  await settle();
+
+  // A TF.js folder joins at once; an ONNX file is read first and is not offered yet.
+  merge.addFile('/root/cats-tfjs');
+  assert.deepEqual(merge.files.map((f) => f.source), [{ kind: 'tfjs', path: '/root/cats-tfjs' }]);
+  merge.addFile('/root/gen.onnx');
+  assert.equal(merge.onnx?.reading, true);
+  assert.equal(merge.files.length, 1, 'not offered before it is read and confirmed');
+  const first = backend.take('merge.probeSource');
+  assert.deepEqual(first.params, { path: '/root/gen.onnx' });
+  const info = (range: '[-1,1]' | '[0,1]' | '[0,255]'): OnnxProbeInfo => ({
+    path: '/root/gen.onnx', label: 'gen.onnx', latent: { name: 'z', size: 16 }, classInput: null,
+    output: { name: 'img', layout: 'NCHW', resolution: 16, channels: 3 }, range, constants: {}, inferred: [], preview: { dataUrl: `data:${range}`, count: 8, resolution: 16 },
+  });
+  first.answer(info('[-1,1]'));
+  await settle();
+  assert.equal(merge.onnx?.info?.range, '[-1,1]');
+
+  // A correction the file refuses: the reason, the last good reading kept, nothing to confirm.
+  void merge.checkOnnx('/root/gen.onnx', { latentSize: 7 });
+  backend.take('merge.probeSource').fail({ code: 'invalid-request', message: '/root/gen.onnx cannot be used as a merge source: its latent input "z" takes 16 values, not the 7 given.' });
+  await settle();
+  assert.match(merge.onnx?.error ?? '', /gen\.onnx cannot be used/);
+  assert.equal(merge.onnx?.info?.range, '[-1,1]');
+  merge.confirmOnnx();
+  assert.equal(merge.files.length, 1, 'a refused reading cannot be confirmed');
+
+  // Two corrections in a row: the older answer, arriving last, is dropped.
+  void merge.checkOnnx('/root/gen.onnx', { range: '[0,1]' });
+  void merge.checkOnnx('/root/gen.onnx', { range: '[0,255]' });
+  const older = backend.take('merge.probeSource');
+  const newer = backend.take('merge.probeSource');
+  assert.deepEqual(newer.params, { path: '/root/gen.onnx', options: { range: '[0,255]' } });
+  newer.answer(info('[0,255]'));
+  await settle();
+  older.answer(info('[0,1]'));
+  await settle();
+  assert.equal(merge.onnx?.info?.range, '[0,255]');
+
+  // Confirmed: offered, read with the corrections.
+  merge.confirmOnnx();
+  assert.equal(merge.onnx, null);
+  assert.deepEqual(merge.files.at(-1), { key: 'file:/root/gen.onnx', label: 'gen', detail: 'ONNX file /root/gen.onnx · 16×16', source: { kind: 'onnx', path: '/root/gen.onnx', options: { range: '[0,255]' } } });
 });

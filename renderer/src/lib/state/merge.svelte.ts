@@ -3,9 +3,11 @@
  * checkpoints, plus files the user added), the project's merges (kept current from
  * `merge.changed`), the selected merge's detail (its preview strip per class and per-class
  * quality, fetched again when its progress says there are new ones) and its live progress; the
- * user's actions — start, pause, resume, stop, delete.
+ * user's actions — start, pause, resume, stop, delete. An ONNX file the user adds is read first
+ * (`merge.probeSource`): what the studio inferred and a preview are shown for the user to confirm
+ * or correct, and only then does it join the generators to merge.
  */
-import type { GallerySources, MergeDetail, MergeProgressInfo, MergeRequest, MergeSummary, StudioEvent } from '../../../../core/api/contract.js';
+import type { GallerySources, MergeDetail, MergeProgressInfo, MergeRequest, MergeSummary, OnnxProbeInfo, StudioEvent } from '../../../../core/api/contract.js';
 import { ProjectScopedState } from './project-scoped.svelte.js';
 
 /** A generator the form offers: one of the project's, or a file the user picked. */
@@ -18,7 +20,24 @@ export interface MergeCandidate {
   source: MergeRequest['sources'][number];
 }
 
+/** How an ONNX file is read: the user's corrections to what the studio inferred. */
+export type OnnxOptions = NonNullable<Extract<MergeRequest['sources'][number], { kind: 'onnx' }>['options']>;
+
+/** An ONNX file being read and confirmed before it joins the generators to merge. */
+export interface OnnxCheck {
+  path: string;
+  /** The corrections the last reading was asked with. */
+  options: OnnxOptions;
+  /** The last reading that worked (kept while a correction is read). */
+  info: OnnxProbeInfo | null;
+  /** Why the file (with these corrections) cannot be used, in words. */
+  error: string | null;
+  reading: boolean;
+}
+
 export class MergeViewState extends ProjectScopedState {
+  /** The ONNX file being checked, if any. */
+  onnx = $state.raw<OnnxCheck | null>(null);
   candidates = $state.raw<MergeCandidate[]>([]);
   /** Files added with "Add a file…" (TF.js export folders, ONNX files). */
   files = $state.raw<MergeCandidate[]>([]);
@@ -38,6 +57,7 @@ export class MergeViewState extends ProjectScopedState {
   protected reset(): void {
     this.candidates = [];
     this.files = [];
+    this.onnx = null;
     this.merges = [];
     this.loaded = false;
     this.selectedId = null;
@@ -108,14 +128,47 @@ export class MergeViewState extends ProjectScopedState {
     }
   }
 
-  /** Adds a TF.js export folder or an ONNX file the user picked. */
+  /** Adds a TF.js export folder the user picked; an ONNX file is read and shown for confirmation first. */
   addFile(path: string): void {
+    if (/\.onnx$/i.test(path)) {
+      void this.checkOnnx(path, {});
+      return;
+    }
     const name = path.split(/[\\/]/).filter((s) => s.length > 0).at(-1) ?? path;
-    const onnx = /\.onnx$/i.test(path);
     const key = `file:${path}`;
     if (this.files.some((f) => f.key === key)) return;
-    const label = name.replace(/\.onnx$/i, '');
-    this.files = [...this.files, { key, label, detail: onnx ? `ONNX file ${path}` : `TF.js export ${path}`, source: onnx ? { kind: 'onnx', path } : { kind: 'tfjs', path } }];
+    this.files = [...this.files, { key, label: name, detail: `TF.js export ${path}`, source: { kind: 'tfjs', path } }];
+  }
+
+  /** Reads an ONNX file with the user's corrections (`merge.probeSource`): what was inferred, a preview, or why not. */
+  async checkOnnx(path: string, options: OnnxOptions): Promise<void> {
+    const previous = this.onnx?.path === path ? this.onnx.info : null;
+    this.onnx = { path, options, info: previous, error: null, reading: true };
+    const current = this.ticket();
+    const r = await this.backend.call('merge.probeSource', { path, ...(Object.keys(options).length > 0 ? { options } : {}) });
+    if (!current() || this.onnx?.path !== path || this.onnx.options !== options) return; // another file or correction since
+    this.onnx = r.ok ? { path, options, info: r.value, error: null, reading: false } : { path, options, info: previous, error: r.error.message, reading: false };
+  }
+
+  /** The user confirmed what was read: the file joins the generators, read with the corrections. */
+  confirmOnnx(): void {
+    const c = this.onnx;
+    if (c === null || c.info === null || c.error !== null || c.reading) return;
+    const key = `file:${c.path}`;
+    const label = c.info.label.replace(/\.onnx$/i, '');
+    const i = c.info;
+    const candidate: MergeCandidate = {
+      key,
+      label,
+      detail: `ONNX file ${c.path} · ${i.output.resolution}×${i.output.resolution}${i.classInput ? ` · ${i.classInput.count} classes` : ''}`,
+      source: { kind: 'onnx', path: c.path, ...(Object.keys(c.options).length > 0 ? { options: c.options } : {}) },
+    };
+    this.files = [...this.files.filter((f) => f.key !== key), candidate];
+    this.onnx = null;
+  }
+
+  cancelOnnx(): void {
+    this.onnx = null;
   }
 
   async start(request: MergeRequest): Promise<MergeSummary | null> {
