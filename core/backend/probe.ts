@@ -2,33 +2,20 @@
 import { availableParallelism } from 'node:os';
 import type { ComputeBackendReport } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
-import { spawnWorker } from '../jobs/spawn.js';
+import { askWorker } from '../jobs/ask-worker.js';
 
 const PROBE = new URL('./probe-worker.ts', import.meta.url);
 const TIMEOUT_MS = 120_000;
 
 export function probeBackends(env?: NodeJS.ProcessEnv): Promise<ComputeBackendReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawnWorker(PROBE, { stderr: 'pipe', ...(env ? { env } : {}) });
-    let stderr = '';
-    let settled = false;
-    const finish = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      fn();
-    };
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      finish(() => reject(new UserError('internal', 'Checking the compute backends took more than 2 minutes and was stopped. Try again; if it repeats, start with ATELIER_BACKEND=wasm.')));
-    }, TIMEOUT_MS);
-    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.onMessage((raw) => {
+  return askWorker(PROBE, {
+    ...(env ? { spawn: { env } } : {}),
+    timeoutMs: TIMEOUT_MS,
+    answer: (raw) => {
       const msg = raw as ComputeBackendReport;
-      finish(() => resolve({ chosen: msg.chosen, tried: msg.tried, added: msg.added, cores: availableParallelism() }));
-    });
-    child.onExit((code, signal) =>
-      finish(() => reject(new UserError('internal', `Checking the compute backends failed (${signal ?? `code ${code}`}): ${stderr.trim().split('\n').pop() ?? 'no output'}.`))),
-    );
+      return { chosen: msg.chosen, tried: msg.tried, added: msg.added, cores: availableParallelism() };
+    },
+    timedOut: () => new UserError('internal', 'Checking the compute backends took more than 2 minutes and was stopped. Try again; if it repeats, start with ATELIER_BACKEND=wasm.'),
+    died: (why, lastLine) => new UserError('internal', `Checking the compute backends failed (${why}): ${lastLine}.`),
   });
 }

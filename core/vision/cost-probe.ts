@@ -2,7 +2,7 @@
 import type { BackboneId } from '../api/vision.js';
 import type { BackendChoiceName, VisionCostReport } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
-import { spawnWorker } from '../jobs/spawn.js';
+import { askWorker } from '../jobs/ask-worker.js';
 
 const WORKER = new URL('./cost-worker.ts', import.meta.url);
 const TIMEOUT_MS = 300_000;
@@ -20,28 +20,14 @@ export interface VisionCostRequest {
 }
 
 export function probeVisionCost(request: VisionCostRequest): Promise<VisionCostReport> {
-  return new Promise((resolve, reject) => {
-    const child = spawnWorker(WORKER, { stderr: 'pipe', args: [JSON.stringify(request)] });
-    let stderr = '';
-    let settled = false;
-    const finish = (fn: () => void): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      fn();
-    };
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      finish(() => reject(new UserError('internal', 'Measuring the judges took more than 5 minutes and was stopped. Try a smaller judges’ image size.')));
-    }, TIMEOUT_MS);
-    child.stderr?.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
-    child.onMessage((raw) => {
+  return askWorker(WORKER, {
+    spawn: { args: [JSON.stringify(request)] },
+    timeoutMs: TIMEOUT_MS,
+    answer: (raw) => {
       const msg = raw as VisionCostReport | { error: string };
-      if ('error' in msg) finish(() => reject(new UserError('unavailable', `Measuring the judges failed: ${msg.error}`)));
-      else finish(() => resolve(msg));
-    });
-    child.onExit((code, signal) =>
-      finish(() => reject(new UserError('internal', `Measuring the judges failed (${signal ?? `code ${code}`}): ${stderr.trim().split('\n').pop() ?? 'no output'}.`))),
-    );
+      return 'error' in msg ? new UserError('unavailable', `Measuring the judges failed: ${msg.error}`) : msg;
+    },
+    timedOut: () => new UserError('internal', 'Measuring the judges took more than 5 minutes and was stopped. Try a smaller judges’ image size.'),
+    died: (why, lastLine) => new UserError('internal', `Measuring the judges failed (${why}): ${lastLine}.`),
   });
 }
