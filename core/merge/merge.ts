@@ -17,6 +17,7 @@
  * blobs it needs (`state.blobs`).
  */
 import * as tf from '@tensorflow/tfjs';
+import type { MergePhaseName, MergeProgressInfo } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import { encodePng } from '../data/png.js';
 import { LATENT_ALGORITHM } from '../generator/latents.js';
@@ -80,26 +81,12 @@ export interface MergeResume {
   blobs: ReadonlyMap<string, Uint8Array>;
 }
 
-export type MergePhase = 'starting' | 'training' | 'averaging' | 'saving' | 'evaluating' | 'done';
+export type MergePhase = MergePhaseName;
 
-export interface MergeProgress {
-  phase: MergePhase;
-  /** The stage under way (0-based), of `stages`. */
-  stage: number;
-  stages: number;
-  kind: StageKind | null;
-  /** For people: "Rooting Ink cats on Watercolour cats". */
-  title: string;
-  source: number | null;
-  step: number;
-  kimg: number;
-  kimgTotal: number;
-  /** The whole merge, 0…1, by kimg trained. */
-  fraction: number;
-  /** The stage's statistics at its last tick (Loss/G, Loss/D, …). */
-  stats: Record<string, number>;
+/** What runMerge reports: the API's progress (core/api/merge.ts) less what the session adds, with the evaluation as computed. */
+export type MergeProgress = Pick<MergeProgressInfo, 'phase' | 'stage' | 'stages' | 'kind' | 'title' | 'source' | 'step' | 'kimg' | 'kimgTotal' | 'fraction' | 'stats'> & {
   evaluation?: PerClassEvaluation;
-}
+};
 
 /** Images of one class (a rooting stage: of the source being rooted) at a tick: a PNG strip. */
 export interface MergePreview {

@@ -15,7 +15,7 @@
  * networks, no rooting; they must share an architecture) and 'transfer' (TransferGAN: the root
  * alone, made conditional, fine-tuned on all sources).
  */
-import type { BackendChoiceName } from '../api/contract.js';
+import type { BackendChoiceName, MergeStageKind } from '../api/contract.js';
 import { UserError } from '../api/errors.js';
 import type { NetConfig } from '../nets/config.js';
 import { resolveNetConfig } from '../nets/config.js';
@@ -24,7 +24,8 @@ import { hashInts } from '../random/rng.js';
 import type { MergeSource, SourceKind } from './source.js';
 
 export type MergeMethod = 'cocktail' | 'average' | 'transfer';
-export type StageKind = 'root-d' | 'root' | 'average' | 'joint';
+/** The API's names for a merge's stages (core/api/merge.ts). */
+export type StageKind = MergeStageKind;
 
 export interface MergeSettings {
   /** Class name of each source, in order; default: each source's label. */
