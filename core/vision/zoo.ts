@@ -36,20 +36,15 @@ export interface LevelSpec {
   strideAt224: number;
 }
 
-export interface BackboneSpec {
-  id: BackboneId;
-  title: string;
+/** How the studio loads and cuts a backbone, beside what it shows people (catalogue.ts: id, title, licence, training data, native input). */
+export interface BackboneSpec extends BackboneInfo {
   /** Where its files are: nsfwjs' folder under dist/models (UMD bundles), or a model.json in @vladmandic/human's models/. */
   source: { package: 'nsfwjs'; folder: string } | { package: '@vladmandic/human'; file: string };
   kind: 'graph' | 'layers';
-  /** The paper's input (and the model's native one). */
-  nativeInput: number;
   /** The smallest input its strides and pads take. */
   minInput: number;
   /** Feature maps from early to last; the last is pooled for the probe and the MLP. */
   levels: LevelSpec[];
-  licence: string;
-  trainingData: string;
   /** Input range after area resizing: every nsfwjs model takes [0, 1] (the graph model rescales inside); CenterNet 0–255. */
   range: [number, number];
   /** The largest input worth running (CenterNet: ≤ 256² on a CPU). */
@@ -60,67 +55,51 @@ const MV2_MID = 'StatefulPartitionedCall/sequential/keras_layer/StatefulPartitio
 
 export const BACKBONES: readonly BackboneSpec[] = [
   {
-    id: 'mobilenetv2',
-    title: backboneInfo('mobilenetv2').title,
+    ...backboneInfo('mobilenetv2'),
     source: { package: 'nsfwjs', folder: 'mobilenet_v2_mid' },
     kind: 'graph',
-    nativeInput: 224,
     minInput: 32,
     levels: [
       { node: `${MV2_MID}expanded_conv_12/add`, channels: 136, strideAt224: 16 },
       { node: `${MV2_MID}Conv_1/Relu6`, channels: 1792, strideAt224: 32 },
     ],
-    licence: backboneInfo('mobilenetv2').licence,
-    trainingData: backboneInfo('mobilenetv2').trainingData,
     range: [0, 1],
     maxInput: 299,
   },
   {
-    id: 'mobilenetv2-1.0',
-    title: backboneInfo('mobilenetv2-1.0').title,
+    ...backboneInfo('mobilenetv2-1.0'),
     source: { package: 'nsfwjs', folder: 'mobilenet_v2' },
     kind: 'layers',
-    nativeInput: 224,
     minInput: 32,
     levels: [
       { node: 'block_12_add', channels: 96, strideAt224: 16 },
       { node: 'out_relu', channels: 1280, strideAt224: 32 },
     ],
-    licence: backboneInfo('mobilenetv2-1.0').licence,
-    trainingData: backboneInfo('mobilenetv2-1.0').trainingData,
     range: [0, 1],
     maxInput: 299,
   },
   {
-    id: 'inception',
-    title: backboneInfo('inception').title,
+    ...backboneInfo('inception'),
     source: { package: 'nsfwjs', folder: 'inception_v3' },
     kind: 'layers',
-    nativeInput: 299,
     minInput: 75,
     levels: [
       { node: 'mixed2', channels: 288, strideAt224: 8 },
       { node: 'mixed7', channels: 768, strideAt224: 16 },
       { node: 'mixed10', channels: 2048, strideAt224: 32 },
     ],
-    licence: backboneInfo('inception').licence,
-    trainingData: backboneInfo('inception').trainingData,
     range: [0, 1],
     maxInput: 299,
   },
   {
-    id: 'centernet',
-    title: backboneInfo('centernet').title,
+    ...backboneInfo('centernet'),
     source: { package: '@vladmandic/human', file: 'centernet.json' },
     kind: 'graph',
-    nativeInput: 512,
     minInput: 32,
     levels: [
       { node: 'tower_0/MobilenetV3/expanded_conv_11/add', channels: 88, strideAt224: 16 },
       { node: 'tower_0/MobilenetV3/expanded_conv_14/add', channels: 120, strideAt224: 32 },
     ],
-    licence: backboneInfo('centernet').licence,
-    trainingData: backboneInfo('centernet').trainingData,
     range: [0, 255],
     maxInput: 256,
   },
