@@ -2,15 +2,15 @@
 // Runs the test suite with Node's own test runner (TypeScript through tsx).
 //   node scripts/run-tests.js              unit, integration, then e2e (browser) tests
 //   node scripts/run-tests.js unit         only test/unit: fast checks of one module (no training
-//                                          loop, no worker, no CLI process), under a minute in all
+//                                          loop, no CLI process), in one process, under a minute
 //   node scripts/run-tests.js integration  only test/integration: real training, workers, CLI
 //                                          processes, imports of real image sets, the service
 //   node scripts/run-tests.js e2e          only test/e2e: the studio in Debian's Chromium
 // Extra arguments after the suite name are passed to `node --test` (e.g. --test-name-pattern).
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
 const [which = 'all', ...extra] = process.argv.slice(2);
@@ -43,13 +43,24 @@ for (const suite of suites) {
     process.exit(1);
   }
   const started = Date.now();
-  // Unit files share nothing and mostly wait on module loading: one per core. The other tiers
-  // keep node's default (cores − 1): their workers and browsers need the spare core.
-  const concurrency = suite === 'unit' ? [`--test-concurrency=${availableParallelism()}`] : [];
-  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...concurrency, '--test-reporter=spec', ...extra, ...files], {
+  let env = { ...process.env, ATELIER_TEST: '1' };
+  let args = files;
+  let concurrency = [];
+  if (suite === 'unit') {
+    // Unit files mostly wait on starting Node, tsx and TF.js: they share one process
+    // (test/unit/in-one-process.ts imports them), except a file marked `// @own-process: why`,
+    // which runs in its own beside it, one per core.
+    const own = files.filter((f) => /^\/\/ @own-process:/m.test(readFileSync(f, 'utf8')));
+    const shared = files.filter((f) => !own.includes(f));
+    env = { ...env, ATELIER_UNIT_FILES: shared.join(delimiter) };
+    args = [join(root, 'test', 'unit', 'in-one-process.ts'), ...own];
+    concurrency = [`--test-concurrency=${availableParallelism()}`];
+  }
+  // The other tiers keep node's default (cores − 1): their workers and browsers need the spare core.
+  const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...concurrency, '--test-reporter=spec', ...extra, ...args], {
     stdio: 'inherit',
     cwd: root,
-    env: { ...process.env, ATELIER_TEST: '1' },
+    env,
   });
   const ok = result.status === 0;
   failed ||= !ok;

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 import type { Recorded } from '../fixtures/electron/fake-electron.js';
+import { setWorkerSpawner } from '../../core/jobs/spawn.js';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 const SPAWN = join(ROOT, 'core', 'jobs', 'spawn.ts');
@@ -29,7 +30,7 @@ export interface LoadedMain {
   rec: Recorded;
   /** Where the bundle was written (inside the checkout's ignored out/). */
   outDir: string;
-  /** Removes the bundle. */
+  /** Removes the bundle and puts back child_process.fork as the spawner (main.ts installed Electron's). */
   cleanup(): void;
 }
 
@@ -56,7 +57,12 @@ export async function loadElectronMain(): Promise<LoadedMain> {
   });
   await import(pathToFileURL(join(outDir, 'electron', 'main.js')).href);
   const rec = (globalThis as unknown as { __electron: Recorded }).__electron;
-  return { rec, outDir, cleanup: () => rmSync(outDir, { recursive: true, force: true }) };
+  const cleanup = (): void => {
+    setWorkerSpawner(null);
+    delete process.env.FAKE_ELECTRON_USER_DATA;
+    rmSync(outDir, { recursive: true, force: true });
+  };
+  return { rec, outDir, cleanup };
 }
 
 /** Lets main.ts past `app.whenReady()` and waits until it has made its window. */

@@ -4,6 +4,8 @@
  *   ∂R/∂v[b] = v[b]/2 · Σ_{i∈b} x[i]²    and    ∂R/∂x[i] = x[i]·v[b(i)]²/2
  * (2×2 windows, stride 2: each x[i] gets v[b]/4 from its window b).
  */
+// @own-process: it checks that TF.js lacks a kernel or gradient before the studio registers it, which
+// another file in a shared process may already have done.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';

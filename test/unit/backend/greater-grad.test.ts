@@ -2,6 +2,8 @@
  * The Greater gradient: without it, a gradient of a gradient through leakyRelu fails; with it,
  * that second-order gradient matches central finite differences computed in float64.
  */
+// @own-process: it checks that TF.js lacks a kernel or gradient before the studio registers it, which
+// another file in a shared process may already have done.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';

@@ -2,6 +2,8 @@
  * The wasm Conv2DBackpropFilter / Conv2DBackpropInput kernels against the cpu backend's stock ones,
  * on random inputs: stride 1 and 2, 'same', 'valid' and explicit padding, odd and even filters.
  */
+// @own-process: it checks that TF.js lacks a kernel or gradient before the studio registers it, which
+// another file in a shared process may already have done.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';

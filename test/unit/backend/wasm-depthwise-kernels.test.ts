@@ -5,6 +5,8 @@
  * multiplier 2, whose forward conv corrupts the wasm heap in TF.js 4.22) the kernels run directly;
  * and the fused depthwise conv a MobileNet graph model runs (bias + relu6).
  */
+// @own-process: it checks that TF.js lacks a kernel or gradient before the studio registers it, which
+// another file in a shared process may already have done.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';

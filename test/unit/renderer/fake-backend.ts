@@ -65,7 +65,18 @@ export class FakeBackend implements IBackend {
   reconnectNow(): void {}
 }
 
-/** Lets queued promise callbacks run (an answered call's continuation). */
+/** The real timer, captured before a test mocks timers (t.mock.timers replaces the global). */
+const realSetTimeout = globalThis.setTimeout;
+
+/**
+ * Lets queued promise callbacks run (an answered call's continuation), and a timer due "at once"
+ * (setTimeout 0 waits at least 1 ms: a few event-loop turns can take less than that).
+ */
 export async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  const turns = async (): Promise<void> => {
+    for (let i = 0; i < 5; i++) await new Promise<void>((resolve) => setImmediate(resolve));
+  };
+  await turns();
+  await new Promise<void>((resolve) => realSetTimeout(resolve, 3));
+  await turns();
 }
