@@ -54,6 +54,12 @@ export interface ExtraDiscriminator {
   observe?(values: ReadonlyMap<string, number>, images: number): Record<string, number> | void;
   /** Everything it checkpoints (trainable heads and any buffers). */
   params(): readonly NamedVariable[];
+  /**
+   * False while it has not joined the run and still holds the weights it was made with (a judge
+   * not picked yet): its tensors stay out of checkpoints, which restore it from its state. Absent:
+   * always saved.
+   */
+  joined?(): boolean;
   /** Its optimiser, over its trainable parameters. */
   readonly optimizer: Adam;
   /** Its state beyond tensors (its augmentation strength, when it joined), saved with the loop's. */
@@ -376,11 +382,16 @@ export class TrainingLoop {
       ...emaNamed(G_ema),
     ];
     const opts = [...this.optG.namedMoments('optG'), ...this.optD.namedMoments('optD')];
-    const extras = this.extras.flatMap((e) => [
+    const extras = this.savedExtras().flatMap((e) => [
       ...e.params().map((p) => ({ name: `${e.name}/${p.name}`, tensor: p.variable })),
       ...e.optimizer.namedMoments(`opt/${e.name}`),
     ]);
     return [...nets, ...(opts as Array<{ name: string; tensor: tf.Variable }>), ...(extras as Array<{ name: string; tensor: tf.Variable }>)];
+  }
+
+  /** The extras whose tensors a checkpoint holds: those that joined (their initial weights are remade, not saved). */
+  private savedExtras(): ExtraDiscriminator[] {
+    return this.extras.filter((e) => e.joined?.() ?? true);
   }
 
   state(): LoopState {
@@ -409,17 +420,21 @@ export class TrainingLoop {
 
   /** Restores a checkpoint from `capture()`: every tensor, the step, the streams, the optimisers. */
   restore(weights: Uint8Array, state: LoopState, what = 'the checkpoint'): void {
-    const targets = this.namedTensors().map((t) => ({ name: t.name, variable: t.tensor }));
-    const decoded = decodeTensors(weights, what);
-    checkTensors(decoded, targets.map((t) => ({ name: t.name, shape: t.variable.shape })), what);
-    assignNamed(decoded, targets);
-    this.optG.setStep(state.optimizers['G'] ?? 0);
-    this.optD.setStep(state.optimizers['D'] ?? 0);
+    // The extras' state first: it says which of them joined, and so which tensors the checkpoint holds.
     for (const e of this.extras) {
       e.optimizer.setStep(state.optimizers[e.name] ?? 0);
       const saved = state.extras?.[e.name];
       if (saved !== undefined) e.restore?.(saved);
     }
+    const targets = this.namedTensors().map((t) => ({ name: t.name, variable: t.tensor }));
+    const decoded = decodeTensors(weights, what);
+    // Checkpoints written before unjoined extras were left out hold their (never trained) tensors too.
+    const unjoined = this.extras.filter((e) => !(e.joined?.() ?? true)).flatMap((e) => [`${e.name}/`, `opt/${e.name}/`]);
+    for (const name of [...decoded.keys()]) if (unjoined.some((prefix) => name.startsWith(prefix))) decoded.delete(name);
+    checkTensors(decoded, targets.map((t) => ({ name: t.name, shape: t.variable.shape })), what);
+    assignNamed(decoded, targets);
+    this.optG.setStep(state.optimizers['G'] ?? 0);
+    this.optD.setStep(state.optimizers['D'] ?? 0);
     this.stepCount = state.step;
     this.nimgCount = state.nimg;
     this.dSteps = state.dSteps;

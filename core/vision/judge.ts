@@ -87,6 +87,11 @@ export class VisionJudge implements ExtraDiscriminator {
     return this.added !== null && kimg >= this.added;
   }
 
+  /** Picked: until then its head keeps the weights it was made with (seeded), so checkpoints leave it out. */
+  joined(): boolean {
+    return this.added !== null;
+  }
+
   /** λ at `kimg`. */
   weightAt(kimg: number): number {
     return warmupLambda(kimg, this.added, this.config.warmupKimg);

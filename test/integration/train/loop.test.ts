@@ -15,7 +15,7 @@ import { selectBackend } from '../../../core/backend/select.js';
 import { ParamStore } from '../../../core/nets/params.js';
 import { Adam } from '../../../core/train/adam.js';
 import { dMainLoss, gMainLoss } from '../../../core/train/losses.js';
-import { decodeTensors } from '../../../core/nets/checkpoint-format.js';
+import { decodeTensors, encodeTensors, readNamed } from '../../../core/nets/checkpoint-format.js';
 import type { TrainConfig } from '../../../core/train/config.js';
 import { type ExtraDiscriminator, loadNetworks, type TickInfo } from '../../../core/train/loop.js';
 import { fitBatch, isOutOfMemory, outOfMemoryMessage, predictedPeak, probeStepPeak } from '../../../core/train/memory.js';
@@ -150,6 +150,49 @@ describe('training loop', () => {
     for (const [name, v] of want) assert.ok(Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).equals(Buffer.from(got.get(name)!.data.buffer, got.get(name)!.data.byteOffset, got.get(name)!.data.byteLength)), `${name} differs`);
     assert.ok(resumedWeights.equals(expected.weights));
     assert.ok(!mid.weights.equals(expected.weights), 'the 4 resumed steps changed the weights');
+  });
+
+  it('an extra that has not joined stays out of checkpoints; one that has is saved; an older checkpoint holding it still loads', async () => {
+    const config = tinyConfig();
+    /** A late judge: joins when told; until then it keeps the weights it was made with. */
+    const late = () => {
+      const e = linearHead('late');
+      let joined = false;
+      return Object.assign(e, {
+        enabledAt: () => joined,
+        joined: () => joined,
+        join: () => void (joined = true),
+        state: () => ({ joined }),
+        restore: (s: unknown) => void (joined = (s as { joined: boolean }).joined),
+      });
+    };
+    const names = (weights: Uint8Array) => [...decodeTensors(weights).keys()];
+    const extra = late();
+    const loop = makeLoop(config, pixels, { extras: [extra] });
+    await loop.runStep();
+    const before = await loop.capture();
+    assert.ok(!names(before.weights).some((n) => n.includes('late')), names(before.weights).filter((n) => n.includes('late')).join(', '));
+    // A checkpoint written before unjoined extras were left out: the same plus the extra's tensors.
+    const extraTensors = [...extra.params().map((p) => ({ name: `late/${p.name}`, tensor: p.variable })), ...extra.optimizer.namedMoments('opt/late')];
+    const older = encodeTensors([...decodeTensors(before.weights).values(), ...(await readNamed(extraTensors))]);
+    extra.join();
+    await loop.runStep();
+    const after = await loop.capture();
+    assert.ok(names(after.weights).includes('late/late.weight') && names(after.weights).includes('opt/late/m/late.weight'));
+
+    for (const [what, weights, state] of [['new', before.weights, before.state], ['older', older, before.state], ['joined', after.weights, after.state]] as const) {
+      const again = late();
+      const resumed = makeLoop(config, pixels, { extras: [again] });
+      resumed.restore(weights, state, what);
+      assert.equal(again.joined(), what === 'joined');
+      assert.deepEqual(await resumed.capture().then((c) => names(c.weights)), names(what === 'joined' ? after.weights : before.weights), what);
+      again.optimizer.dispose();
+      again.store.dispose();
+      resumed.disposeAll();
+    }
+    extra.optimizer.dispose();
+    extra.store.dispose();
+    loop.disposeAll();
   });
 
   it("Freeze-D leaves D's first block alone and trains the rest; transfer loads G, D and G_ema", async () => {

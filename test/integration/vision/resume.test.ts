@@ -3,7 +3,8 @@
  * seed in worker processes; one left alone, one killed with SIGKILL after a judge was selected and a
  * checkpoint written past it, then resumed. The resumed run starts at its checkpoint's step, keeps
  * the same selection history (which backbone, when, each probe accuracy), and ends bit for bit where
- * the uninterrupted run ends (weights, heads, optimiser moments, each judge's ADA state).
+ * the uninterrupted run ends (weights, heads, optimiser moments, each judge's ADA state); only the
+ * picked judge's head is in its checkpoints.
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { JobManager } from '../../../core/jobs/job-manager.js';
 import { Training } from '../../../core/service/training.js';
 import { DatasetStore } from '../../../core/store/dataset.js';
 import { Project } from '../../../core/store/project.js';
+import { decodeTensors } from '../../../core/nets/checkpoint-format.js';
 import type { JudgeState } from '../../../core/vision/judge.js';
 import { runImport } from '../../helpers/data.js';
 import { EMOJI_DIR } from '../../unit/train/helpers.js';
@@ -98,6 +100,9 @@ describe('vision-aided resume', () => {
     assert.equal(picked.length, 1);
     assert.deepEqual(picked[0]!.selection, sa);
     assert.equal(picked[0]!.addedAtKimg, 0.004);
+    // Only the picked judge's head and moments are saved: the other keeps its seeded weights, remade on resume.
+    const judges = new Set([...decodeTensors(fa.weights).keys()].filter((n) => n.includes('vision.')).map((n) => /vision\.([^/]+)\//.exec(n)![1]));
+    assert.deepEqual([...judges], [sa!.picked]);
     // The judge trained and steered G after its warm-up.
     const series = training.runs.metricSeries(a.id);
     assert.ok(Object.keys(series).some((k) => k.startsWith('Loss/G/vision.')), Object.keys(series).join(', '));
