@@ -97,22 +97,25 @@ export async function trainSession(o: SessionOptions): Promise<SessionResult> {
   let fit: BatchFit | null = null;
   let vision: VisionEnsemble | null = null;
   try {
+    // Vision-aided: every candidate backbone, frozen, with its head (joins the loop when picked);
+    // loaded first, so the batch is fitted with their memory.
+    if (config.vision !== null) {
+      vision = await VisionEnsemble.load(config.vision, { lr: config.dLr, betas: config.betas, epsilon: config.epsilon, seed: config.seed });
+      log(`run ${o.runId}: vision-aided judges to pick from: ${config.vision.candidates.join(', ')} (up to ${config.vision.k}, at ${config.vision.selectAt.join(', ')} kimg, ${config.vision.inputSize}² input)`);
+    }
     const budget = o.memoryBudget !== undefined ? { bytes: o.memoryBudget, why: 'the memory budget given' } : memoryBudget(choice.name);
     if (!saved && budget !== null) {
-      fit = await fitBatch(nets, config.batch, budget.bytes, config.loss);
+      const judges = vision;
+      const judgesPeak = judges !== null ? (batch: number) => judges.peakBytes(batch, config.net.resolution, config.net.imageChannels) : undefined;
+      fit = await fitBatch(nets, config.batch, budget.bytes, config.loss, judgesPeak);
       if (fit.batch === 0) {
-        throw new UserError('invalid-request', `Even one ${config.net.resolution}² image per step needs more memory than ${budget.why} allows. Lower the capacity (advanced: channel base) or the resolution, or use another backend.`, 'batch');
+        throw new UserError('invalid-request', `Even one ${config.net.resolution}² image per step needs more memory than ${budget.why} allows. Lower the capacity (advanced: channel base)${vision !== null ? ', the judges’ image size' : ''} or the resolution, or use another backend.`, 'batch');
       }
       if (config.auto.batch && fit.batch < config.batch) {
         log(`run ${o.runId}: batch ${config.batch} needs about ${(fit.predicted / 2 ** 30).toFixed(1)} GB; ${budget.why}: using batch ${fit.batch}`);
         config = withBatch(config, fit.batch);
         runs.setConfig(o.runId, config);
       }
-    }
-    // Vision-aided: every candidate backbone, frozen, with its head (joins the loop when picked).
-    if (config.vision !== null) {
-      vision = await VisionEnsemble.load(config.vision, { lr: config.dLr, betas: config.betas, epsilon: config.epsilon, seed: config.seed });
-      log(`run ${o.runId}: vision-aided judges to pick from: ${config.vision.candidates.join(', ')} (up to ${config.vision.k}, at ${config.vision.selectAt.join(', ')} kimg, ${config.vision.inputSize}² input)`);
     }
     loop = new TrainingLoop(config, data, nets, { augment: createAugmentStage(config.augment), ...(vision !== null ? { extras: vision.judges } : {}) });
 

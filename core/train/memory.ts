@@ -3,7 +3,8 @@
  *
  * The peak of a training step grows about linearly with the batch, so two probe steps (gradients of
  * Gmain, Dmain and Dreg at batch 2 and 4, nothing applied) measured with tf.profile give
- * fixed + perImage·batch, plus a 10% margin. Budgets: wasm's heap is capped near 4 GB (allocations
+ * fixed + perImage·batch, plus a 10% margin; extra discriminators (vision-aided judges) add their own
+ * probed peaks. Budgets: wasm's heap is capped near 4 GB (allocations
  * past ~3.6 GB were seen to fail, and a failed one leaves the module unusable); native TensorFlow
  * on the CPU gets half the machine's memory; GPU backends do not say (nor is the slow cpu backend
  * probed), so there the batch is only checked by running.
@@ -74,10 +75,12 @@ export interface BatchFit {
  * Fits a line through the peaks at batch 2 and 4 and picks the batch. Call before the optimisers
  * exist: their moments (2× the trainable weights) and Adam's temporaries (about 1× more) are added.
  */
-export async function fitBatch(nets: Nets, want: number, budget: number, loss: LossKind): Promise<BatchFit> {
+export async function fitBatch(nets: Nets, want: number, budget: number, loss: LossKind, extraPeak?: (batch: number) => Promise<number>): Promise<BatchFit> {
   // Batch 2 and 4, not 1 and 2: measured at 32², the slope from 1 to 2 came out 11% low.
-  const p2 = await probeStepPeak(nets, 2, loss);
-  const p4 = await probeStepPeak(nets, 4, loss);
+  // `extraPeak`: what extra discriminators (vision-aided judges) add at a batch, on top of the nets'.
+  const peak = async (batch: number): Promise<number> => (await probeStepPeak(nets, batch, loss)) + (extraPeak !== undefined ? await extraPeak(batch) : 0);
+  const p2 = await peak(2);
+  const p4 = await peak(4);
   const trainableBytes = 4 * (nets.G.params.countTrainable() + nets.D.params.countTrainable());
   const perImageBytes = Math.max((p4 - p2) / 2, 1);
   const fixedBytes = Math.max(p2 - 2 * perImageBytes, 0) + 3 * trainableBytes;

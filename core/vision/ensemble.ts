@@ -120,6 +120,17 @@ export class VisionEnsemble {
     return { values, dim };
   }
 
+  /**
+   * Peak bytes the judges add to a training step at `batch`: up to k of them steer G at once, so the
+   * k largest of the candidates' peaks (each probed through G's gradient to the image).
+   */
+  async peakBytes(batch: number, resolution: number, channels: number): Promise<number> {
+    const peaks: number[] = [];
+    for (const j of this.judges) peaks.push(await j.probePeak(batch, resolution, channels));
+    peaks.sort((a, b) => b - a);
+    return peaks.slice(0, this.config.k).reduce((sum, p) => sum + p, 0);
+  }
+
   dispose(): void {
     for (const j of this.judges) {
       j.dispose();

@@ -10,7 +10,7 @@
  * inside G's tape, so the gradient flows through the frozen backbone to the image; its term has
  * weight λ: 0 during the warm-up after it joined, then 1.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import type { VisionConfig, VisionSelection } from '../api/vision.js';
 import { AdaStage } from '../augment/ada.js';
 import { diffAugment } from '../augment/diffaugment.js';
@@ -113,6 +113,22 @@ export class VisionJudge implements ExtraDiscriminator {
     if (lambda === 0) return null;
     const logits = this.head.apply(this.features(this.augment(images, seeds))); // [N, L + 1]
     return visionGLoss(this.config.loss, logits).mul(lambda) as tf.Scalar;
+  }
+
+  /**
+   * Peak bytes of live tensors while G's gradient flows through this judge at `batch` images of
+   * `resolution`² × `channels` (the backbone's activations kept for the backward pass, the head's);
+   * changes nothing. For fitting the batch to the backend's memory (core/train/memory.ts).
+   */
+  async probePeak(batch: number, resolution: number, channels: number): Promise<number> {
+    const info = await tf.profile(() =>
+      tf.tidy(() => {
+        const images = tf.zeros([batch, resolution, resolution, channels]) as tf.Tensor4D;
+        return tf.grad((x: tf.Tensor) => this.head.apply(this.features(x as tf.Tensor4D)).mean())(images);
+      }),
+    );
+    (info.result as tf.Tensor).dispose();
+    return info.peakBytes;
   }
 
   dStep(reals: tf.Tensor4D, fakes: tf.Tensor4D, _c: tf.Tensor2D | undefined, _fc: tf.Tensor2D | undefined, seeds: SeedSource, note: (name: string, t: tf.Scalar) => void): tf.Scalar {

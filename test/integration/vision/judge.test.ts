@@ -2,7 +2,8 @@
  * A vision-aided judge in the training loop, on real emoji and the real MobileNetV2 ×1.0: it joins
  * only when selected; in the D phase only its head changes (the backbone stays frozen), in the G
  * phase its term appears once the warm-up is over; a step leaves tf.memory().numTensors as it
- * found it; and its state (when it joined, the selection, its ADA) round-trips through the loop's.
+ * found it; its state (when it joined, the selection, its ADA) round-trips through the loop's; and
+ * the batch fitted to the backend's memory counts the judges' memory.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -11,7 +12,8 @@ import { readFloats } from '../../../core/backend/read.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { resolveVisionConfig } from '../../../core/presets/vision.js';
 import { VisionEnsemble } from '../../../core/vision/ensemble.js';
-import { emojiPixels, emojiSource, makeLoop, tinyConfig } from '../../unit/train/helpers.js';
+import { fitBatch, predictedPeak } from '../../../core/train/memory.js';
+import { emojiPixels, emojiSource, makeLoop, makeNets, tinyConfig } from '../../unit/train/helpers.js';
 
 describe('vision judge in the loop', () => {
   let pixels: Uint8Array;
@@ -74,6 +76,30 @@ describe('vision judge in the loop', () => {
     } finally {
       loop.disposeAll();
       ensemble.dispose();
+    }
+  });
+
+  it("fits the batch with the judges' memory: a budget that holds batch 8 of the nets alone holds less with a judge at 64²", async () => {
+    const config = tinyConfig({ batch: 8 });
+    const nets = makeNets(config);
+    const vision = resolveVisionConfig({ visionBackbones: 'mobilenetv2-1.0,mobilenetv2', visionK: 1, visionInput: 64 }, 1, 'cpu');
+    const ensemble = await VisionEnsemble.load(vision, { lr: config.dLr, betas: config.betas, epsilon: config.epsilon, seed: config.seed });
+    try {
+      const alone = await fitBatch(nets, 8, Number.MAX_SAFE_INTEGER, config.loss);
+      // Each judge's peak grows with the batch; k = 1: the larger of the two is counted, not both.
+      const [a, b] = ensemble.judges.map((j) => j.probePeak.bind(j));
+      const [a2, a4, b2, b4] = [await a!(2, 16, 3), await a!(4, 16, 3), await b!(2, 16, 3), await b!(4, 16, 3)];
+      assert.ok(a4 > a2 && b4 > b2, `peaks ${a2} → ${a4}, ${b2} → ${b4}`);
+      assert.ok(Math.abs((await ensemble.peakBytes(4, 16, 3)) - Math.max(a4, b4)) < 1024, 'k = 1: one judge counted'); // a few scalars' bytes vary
+      // Room for the nets at batch 8 and a judge at batch 2: the nets alone fit 8, with the judge less.
+      const budget = predictedPeak(alone, 8) + 1.1 * Math.max(a2, b2);
+      assert.equal((await fitBatch(nets, 8, budget, config.loss)).batch, 8);
+      const withJudges = await fitBatch(nets, 8, budget, config.loss, (n) => ensemble.peakBytes(n, 16, 3));
+      assert.ok(withJudges.batch >= 1 && withJudges.batch < 8 && withJudges.perImageBytes > alone.perImageBytes, JSON.stringify({ alone, withJudges, budget }));
+      assert.ok(predictedPeak(withJudges, withJudges.batch) <= budget);
+    } finally {
+      ensemble.dispose();
+      Object.values(nets).forEach((n) => n.dispose());
     }
   });
 });
