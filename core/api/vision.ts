@@ -32,6 +32,12 @@ export interface VisionConfig {
   adaSpeedKimg: number;
   /** Width of the heads' hidden layers. */
   headChannels: number;
+  /**
+   * A conditional run's number of classes: the heads' MLP logit gets a projection onto the class
+   * (the paper's optional conditioning), so a judge also tells whether an image fits its label.
+   * 0 or absent (runs stored before it existed): unconditional heads.
+   */
+  classes?: number;
 }
 
 /** One selection: the linear probe's held-out accuracy per unused backbone, and the pick. */

@@ -55,7 +55,7 @@ function parseSelectAt(text: string, kimg: number): number[] {
 }
 
 /** The run's vision config from the advanced settings, its duration and where it trains. */
-export function resolveVisionConfig(a: Pick<TrainAdvanced, (typeof VISION_KEYS)[number]>, kimg: number, compute: 'gpu' | 'cpu'): VisionConfig {
+export function resolveVisionConfig(a: Pick<TrainAdvanced, (typeof VISION_KEYS)[number]>, kimg: number, compute: 'gpu' | 'cpu', classes = 0): VisionConfig {
   const candidates = parseBackbones(a.visionBackbones);
   const k = Math.min(a.visionK ?? defaultK(kimg), candidates.length);
   const round = (v: number): number => Math.round(v * 1000) / 1000;
@@ -74,6 +74,7 @@ export function resolveVisionConfig(a: Pick<TrainAdvanced, (typeof VISION_KEYS)[
     adaTarget: VISION_DEFAULTS.adaTarget,
     adaSpeedKimg: Math.min(500, kimg * VISION_DEFAULTS.adaSpeedShare),
     headChannels: VISION_DEFAULTS.headChannels,
+    classes,
   };
 }
 

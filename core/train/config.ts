@@ -167,7 +167,7 @@ export function resolveTrainConfig(settings: TrainSettings, data: DatasetFacts, 
     mirror: false,
     auto: { batch: settings.batch === undefined, r1Gamma: a.r1Gamma === undefined, emaKimg: a.emaKimg === undefined },
     metrics: resolveMetrics(a, data, compute, extractor),
-    vision: preset.defaults.vision === true ? resolveVisionConfig(a, settings.kimg, compute) : null,
+    vision: preset.defaults.vision === true ? resolveVisionConfig(a, settings.kimg, compute, net.numClasses) : null,
   };
 }
 

@@ -64,6 +64,7 @@ export class VisionJudge implements ExtraDiscriminator {
       config.headChannels,
       o.seed,
       `V.${id}.`,
+      config.classes ?? 0,
     );
     this.optimizer = new Adam(this.head.params.all(), { lr: o.lr, beta1: o.betas[0], beta2: o.betas[1], epsilon: o.epsilon });
     this.ada = new AdaStage({ kind: 'ada', pipe: 'bgc', p: null, target: config.adaTarget, speedKimg: config.adaSpeedKimg, interval: 4 });
@@ -108,10 +109,10 @@ export class VisionJudge implements ExtraDiscriminator {
     return this.backbone.features(toBackboneInput(images, inputFor(this.backbone.spec, this.config.inputSize), this.backbone.spec.range));
   }
 
-  gLoss(images: tf.Tensor4D, _c: tf.Tensor2D | undefined, seeds: SeedSource, kimg: number): tf.Scalar | null {
+  gLoss(images: tf.Tensor4D, c: tf.Tensor2D | undefined, seeds: SeedSource, kimg: number): tf.Scalar | null {
     const lambda = this.weightAt(kimg);
     if (lambda === 0) return null;
-    const logits = this.head.apply(this.features(this.augment(images, seeds))); // [N, L + 1]
+    const logits = this.head.apply(this.features(this.augment(images, seeds)), this.classesFor(c)); // [N, L + 1]
     return visionGLoss(this.config.loss, logits).mul(lambda) as tf.Scalar;
   }
 
@@ -124,27 +125,33 @@ export class VisionJudge implements ExtraDiscriminator {
     const info = await tf.profile(() =>
       tf.tidy(() => {
         const images = tf.zeros([batch, resolution, resolution, channels]) as tf.Tensor4D;
-        return tf.grad((x: tf.Tensor) => this.head.apply(this.features(x as tf.Tensor4D)).mean())(images);
+        const c = this.head.classes > 0 ? (tf.oneHot(tf.zeros([batch], 'int32') as tf.Tensor1D, this.head.classes).toFloat() as tf.Tensor2D) : undefined;
+        return tf.grad((x: tf.Tensor) => this.head.apply(this.features(x as tf.Tensor4D), c).mean())(images);
       }),
     );
     (info.result as tf.Tensor).dispose();
     return info.peakBytes;
   }
 
-  dStep(reals: tf.Tensor4D, fakes: tf.Tensor4D, _c: tf.Tensor2D | undefined, _fc: tf.Tensor2D | undefined, seeds: SeedSource, note: (name: string, t: tf.Scalar) => void): tf.Scalar {
+  dStep(reals: tf.Tensor4D, fakes: tf.Tensor4D, c: tf.Tensor2D | undefined, fc: tf.Tensor2D | undefined, seeds: SeedSource, note: (name: string, t: tf.Scalar) => void): tf.Scalar {
     // Backbone outside the tape: frozen, and nothing of it kept for a gradient.
     const realMaps = this.features(this.augment(reals, seeds));
     const fakeMaps = this.features(this.augment(fakes, seeds));
     return this.optimizer.minimize(
       () => {
-        const real = this.head.apply(realMaps); // [N, L + 1]
-        const fake = this.head.apply(fakeMaps);
+        const real = this.head.apply(realMaps, this.classesFor(c)); // [N, L + 1]
+        const fake = this.head.apply(fakeMaps, this.classesFor(fc));
         note(this.rtStat, real.sign().mean()); // its ADA's r_t
         return visionDLoss(this.config.loss, real, fake);
       },
       true,
       this.optimizer.variables(),
     ) as tf.Scalar;
+  }
+
+  /** The classes its head takes: the run's one-hot labels when the head is conditional (older runs' heads are not). */
+  private classesFor(c: tf.Tensor2D | undefined): tf.Tensor2D | undefined {
+    return this.head.classes > 0 ? c : undefined;
   }
 
   /** Its statistics' names: r_t (mean sign of its logits on reals) and its ADA's p. */

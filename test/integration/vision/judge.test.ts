@@ -3,7 +3,8 @@
  * only when selected; in the D phase only its head changes (the backbone stays frozen), in the G
  * phase its term appears once the warm-up is over; a step leaves tf.memory().numTensors as it
  * found it; its state (when it joined, the selection, its ADA) round-trips through the loop's; and
- * the batch fitted to the backend's memory counts the judges' memory.
+ * a conditional run's judge is conditional; the batch fitted to the backend's memory counts the
+ * judges' memory.
  */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -73,6 +74,30 @@ describe('vision judge in the loop', () => {
       assert.equal(again.judges[0]!.ada.p, judge!.ada.p);
       assert.equal(again.due(loop.kimg), false);
       again.dispose();
+    } finally {
+      loop.disposeAll();
+      ensemble.dispose();
+    }
+  });
+
+  it('in a conditional run the judge is conditional too: its class table trains from the labels', async () => {
+    const config = tinyConfig({ batch: 4 }, 3);
+    assert.equal(config.net.numClasses, 3);
+    const vision = resolveVisionConfig({ visionBackbones: 'mobilenetv2-1.0', visionK: 1, visionSelectAt: '0.004', visionWarmupKimg: 0, visionInput: 32 }, 1, 'cpu', config.net.numClasses);
+    const ensemble = await VisionEnsemble.load(vision, { lr: config.dLr, betas: config.betas, epsilon: config.epsilon, seed: config.seed });
+    const [judge] = ensemble.judges;
+    const loop = makeLoop(config, pixels, { extras: ensemble.judges });
+    try {
+      const table = judge!.head.params.all().find((p) => p.name.endsWith('mlp.embed.weight'));
+      assert.ok(table, judge!.head.params.all().map((p) => p.name).join(', '));
+      assert.deepEqual(table.variable.shape, [3, vision.headChannels]);
+      const before = await readFloats(table.variable);
+      await loop.runStep();
+      await ensemble.select(loop.kimg, loop.nets.G_ema, emojiSource(pixels, config));
+      for (let i = 0; i < 2; i++) await loop.runStep();
+      const stats = loop.stats.collect();
+      assert.ok(Number.isFinite(stats['Loss/D/vision.mobilenetv2-1.0']) && Number.isFinite(stats['Loss/G/vision.mobilenetv2-1.0']), JSON.stringify(stats));
+      assert.notDeepEqual(await readFloats(table.variable), before, 'the class table trained');
     } finally {
       loop.disposeAll();
       ensemble.dispose();

@@ -1,7 +1,7 @@
 /**
  * The judges' heads and losses against references computed by hand in plain JS (float64): a head's
  * logits per level (conv 3×3 → leaky ReLU·√2 → conv 1×1, averaged over space) and its MLP on the
- * pooled last level; the multilevel sigmoid loss with the 0.8 real target for D and G, summed over
+ * pooled last level, with a conditional head's projection onto the class; the multilevel sigmoid loss with the 0.8 real target for D and G, summed over
  * levels; hinge; the warm-up λ; and area resizing against a loop over pixels.
  */
 import assert from 'node:assert/strict';
@@ -84,6 +84,47 @@ describe('vision heads and losses', () => {
     }
     expected.flat().forEach((e, i) => assert.ok(Math.abs(logits[i]! - e) < 1e-4 * Math.max(1, Math.abs(e)), `logit ${i}: ${logits[i]} vs ${e}`));
     head.dispose();
+  });
+
+  it('a conditional head adds ⟨embed(c), h⟩/√hidden to the MLP logit only, as a hand-written loop does', async () => {
+    const levels = [3, 5];
+    const hidden = 4;
+    const classes = 3;
+    // Same seed: the conditional head's other parameters are the unconditional one's (its table is made last).
+    const plain = new VisionHead(levels, hidden, 11, 'V.test.');
+    const cond = new VisionHead(levels, hidden, 11, 'V.test.', classes);
+    const shapes: Array<[number, number, number, number]> = [[2, 4, 4, 3], [2, 2, 2, 5]];
+    const data = shapes.map((s, i) => randn(s.reduce((a, b) => a * b), 40 + i));
+    const labels = [2, 0];
+    const maps = () => shapes.map((s, i) => tf.tensor4d(data[i]!, s));
+    const c = () => tf.oneHot(tf.tensor1d(labels, 'int32'), classes).toFloat() as tf.Tensor2D;
+    const a = await readFloats(tf.tidy(() => plain.apply(maps())));
+    const b = await readFloats(tf.tidy(() => cond.apply(maps(), c())));
+    const p = new Map<string, Float32Array>();
+    for (const e of cond.params.all()) p.set(e.name.replace('V.test.', ''), await readFloats(e.variable));
+    const [n, h, w, ch] = shapes[1]!;
+    for (let s = 0; s < n; s++) {
+      for (let l = 0; l < levels.length; l++) assert.ok(Math.abs(b[s * 3 + l]! - a[s * 3 + l]!) < 1e-6, `level ${l} unchanged`);
+      // h: the MLP's hidden layer on the pooled last level; the table's row for the label.
+      let projection = 0;
+      for (let k = 0; k < hidden; k++) {
+        let act = p.get('mlp.fc.bias')![k]!;
+        for (let ci = 0; ci < ch; ci++) {
+          let pooled = 0;
+          for (let i = 0; i < h * w; i++) pooled += data[1]![(s * h * w + i) * ch + ci]!;
+          act += (pooled / (h * w)) * p.get('mlp.fc.weight')![ci * hidden + k]! / Math.sqrt(ch);
+        }
+        const embed = p.get('mlp.embed.weight')![labels[s]! * hidden + k]! / Math.sqrt(classes);
+        projection += embed * lrelu(act);
+      }
+      projection /= Math.sqrt(hidden);
+      assert.ok(Math.abs(projection) > 1e-3, 'the projection is not negligible here');
+      assert.ok(Math.abs(b[s * 3 + 2]! - a[s * 3 + 2]! - projection) < 1e-4, `sample ${s}: ${b[s * 3 + 2]! - a[s * 3 + 2]!} vs ${projection}`);
+    }
+    assert.throws(() => tf.tidy(() => cond.apply(maps())), /needs the classes/);
+    assert.throws(() => tf.tidy(() => plain.apply(maps(), c())), /takes no classes/);
+    plain.dispose();
+    cond.dispose();
   });
 
   it('the multilevel sigmoid loss: BCE per level with the 0.8 real target, summed over levels; hinge', async () => {
