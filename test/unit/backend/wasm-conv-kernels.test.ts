@@ -38,6 +38,10 @@ const cases: Case[] = [
   { x: [2, 7, 7, 3], k: [3, 3], cout: 2, strides: [2, 2], pad: [[0, 0], [1, 0], [0, 2], [0, 0]] }, // uneven explicit pads
   { x: [2, 6, 6, 3], k: [3, 3], cout: 2, strides: [1, 1], pad: [[0, 0], [0, 3], [3, 0], [0, 0]] }, // wider than the filter: stock dx
   { x: [4, 4, 4, 33], k: [3, 3], cout: 16, strides: [1, 1], pad: 'same' }, // like D's last block: 4×4, an odd channel count
+  // Large enough that dW is summed over several chunks of images (1024 positions each):
+  { x: [3, 40, 40, 2], k: [1, 1], cout: 3, strides: [1, 1], pad: 'valid' },
+  { x: [3, 30, 30, 2], k: [3, 3], cout: 3, strides: [1, 1], pad: 'same' },
+  { x: [3, 48, 47, 2], k: [3, 3], cout: 3, strides: [2, 2], pad: 'same' },
 ];
 
 describe('wasm convolution gradient kernels', () => {
@@ -80,16 +84,17 @@ describe('wasm convolution gradient kernels', () => {
     const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
     const w = tf.randomNormal([3, 3, 3, 4]) as tf.Tensor4D;
     const w1 = tf.randomNormal([1, 1, 3, 4]) as tf.Tensor4D;
+    const xBig = tf.randomNormal([3, 40, 40, 3]) as tf.Tensor4D; // dW in several chunks
     const before = tf.memory().numTensors;
     // The kernels' temporaries live below the engine: count the backend's own buffers too.
     const buffersBefore = tf.backend().numDataIds();
-    for (const [ww0, stride] of [[w, 2], [w, 1], [w1, 1]] as const) {
-      const gs = tf.tidy(() => tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, stride, 'same').sum())([x, ww0]));
+    for (const [xx0, ww0, stride] of [[x, w, 2], [x, w, 1], [x, w1, 1], [xBig, w, 1], [xBig, w, 2]] as const) {
+      const gs = tf.tidy(() => tf.grads((xx: tf.Tensor, ww: tf.Tensor) => tf.conv2d(xx as tf.Tensor4D, ww as tf.Tensor4D, stride, 'same').sum())([xx0, ww0]));
       assert.equal(tf.memory().numTensors, before + 2);
       tf.dispose(gs);
       assert.equal(tf.memory().numTensors, before);
       assert.equal(tf.backend().numDataIds(), buffersBefore);
     }
-    tf.dispose([x, w, w1]);
+    tf.dispose([x, w, w1, xBig]);
   });
 });
