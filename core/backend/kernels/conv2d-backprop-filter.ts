@@ -1,7 +1,7 @@
 /**
- * `Conv2DBackpropFilter` as a forward Conv2D, for the wasm backend, which TF.js 4.22 lacks (every
- * conv2d weight gradient fails there with "Kernel 'Conv2DBackpropFilter' not registered for
- * backend 'wasm'"), and for the cpu backend, whose own is ~40× slower than its forward conv.
+ * `Conv2DBackpropFilter` as a forward Conv2D, for the cpu backend, whose own is ~40× slower than its
+ * forward conv. (The wasm backend has its own, wasm-conv2d-backprop-filter.ts: XNNPACK ran this
+ * swapped conv 2–5× slower than the forward conv.)
  *
  * Computed as one forward Conv2D (XNNPACK) with the roles swapped: input channels become the
  * batch, the batch becomes the channels, dy becomes the filter and the stride becomes a dilation:

@@ -1,17 +1,31 @@
 /**
- * A faster `Conv2DBackpropInput` for the wasm backend, for stride 1 (every conv in core/nets):
- * the input gradient of a stride-1 conv is itself a stride-1 conv (XNNPACK) of dy with the filter
- * flipped spatially and its in/out channels swapped:
+ * A faster `Conv2DBackpropInput` for the wasm backend: the input gradient of a conv is a stride-1
+ * conv (XNNPACK: SIMD, threaded) of dy, spread out by the stride, with the filter flipped spatially
+ * and its in/out channels swapped:
  *
- *   dx[n, p, q, ci] = Σ_{a,b,co} dy[n, p + top − a, q + left − b, co] · W[a, b, ci, co]
- *                   = Conv2D(dy, W', pad [k−1−top, k−1−bottom]),  W'[a, b, co, ci] = W[k−1−a, k−1−b, ci, co]
+ *   dx[n, p, q, ci] = Σ_{a,b,co} dyₛ[n, p + top − a, q + left − b, co] · W[a, b, ci, co]
+ *                   = Conv2D(dyₛ, W', pad [k−1−top, H+top−Hₛ]),  W'[a, b, co, ci] = W[k−1−a, k−1−b, ci, co]
  *
- * The stock kernel (a plain loop) stays in charge of strided convs.
+ * where dyₛ[n, i·s, j·s, :] = dy[n, i, j, :] and zero between (dyₛ = dy for stride 1; for stride s it
+ * is dy with s−1 zero rows and columns after each, made by one pad, so 1/s² of its products are
+ * useful: still far faster than the stock kernel, a single-threaded plain loop).
+ *
+ * W' is written by one loop over the filter in the heap: TF.js's wasm Reverse took ~5 ms for a
+ * 3×3×128×128 filter, more than the 8×8 conv it feeds, and it does not thread.
+ *
+ * The stock kernel stays in charge of what this one does not take: NCHW, and padding wider than the
+ * filter (top > kh − 1 or bottom > kh − 1), which would need a negative pad.
  */
 import * as tf from '@tensorflow/tfjs';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 type Backend = tf.KernelBackend;
+
+/** What the wasm backend offers a kernel written in JS (BackendWasm's own methods). */
+interface WasmBackend {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+}
 
 function run(backend: Backend, name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo {
   const kernel = tf.getKernel(name, 'wasm');
@@ -19,7 +33,28 @@ function run(backend: Backend, name: string, inputs: tf.NamedTensorInfoMap, attr
   return kernel.kernelFunc({ inputs, attrs, backend: backend as object }) as tf.TensorInfo;
 }
 
-/** Builds the kernel config; `stock` runs the cases this kernel does not take (strided). */
+/** W [kh, kw, Cin, Cout] → W' [kh, kw, Cout, Cin], flipped in both spatial axes. */
+function flipFilter(backend: WasmBackend, filter: tf.TensorInfo): tf.TensorInfo {
+  const [kh, kw, cin, cout] = filter.shape as [number, number, number, number];
+  const out = backend.makeOutput([kh, kw, cout, cin], 'float32');
+  // Views taken after the allocation, which may grow (and so detach) the heap.
+  const src = backend.typedArrayFromHeap(filter);
+  const dst = backend.typedArrayFromHeap(out);
+  const taps = kh * kw;
+  const size = cin * cout;
+  // Flipping both axes reverses the tap index: (kh−1−a)·kw + (kw−1−b) = taps−1 − (a·kw + b).
+  for (let t = 0; t < taps; t++) {
+    const s0 = t * size;
+    const d0 = (taps - 1 - t) * size;
+    for (let ci = 0; ci < cin; ci++) {
+      const s = s0 + ci * cout;
+      for (let co = 0; co < cout; co++) dst[d0 + co * cin + ci] = src[s + co] as number;
+    }
+  }
+  return out;
+}
+
+/** Builds the kernel config; `stock` runs the cases this kernel does not take. */
 export function makeWasmConv2DBackpropInputConfig(stock: tf.KernelFunc | undefined): tf.KernelConfig {
   const kernelFunc = (args: KernelArgs): tf.TensorInfo => {
     const backend = args.backend as tf.KernelBackend;
@@ -28,21 +63,33 @@ export function makeWasmConv2DBackpropInputConfig(stock: tf.KernelFunc | undefin
     const { strides, pad, dimRoundingMode, inputShape } = attrs;
     const filterShape = filter.shape as [number, number, number, number]; // [kh, kw, Cin, Cout]
     const info = tf.backend_util.computeConv2DInfo(inputShape, filterShape, strides, 1, pad, dimRoundingMode, false, 'channelsLast');
+    const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, outHeight: ho, outWidth: wo } = info;
+    const { top, left } = info.padInfo;
+    const [n, h, w] = inputShape;
+    const cout = info.outChannels;
+    // dyₛ's height: Ho·s, less the rows past H + top, which hold only the zeros the spreading adds
+    // (the last real row, (Ho−1)·s, is inside); for stride 1, Ho. Widths alike.
+    const hs = sh > 1 ? Math.min(ho * sh, h + top) : ho;
+    const ws = sw > 1 ? Math.min(wo * sw, w + left) : wo;
     const nhwc = attrs.dataFormat === undefined || attrs.dataFormat === 'NHWC';
-    if (info.strideHeight !== 1 || info.strideWidth !== 1 || !nhwc) {
-      if (stock === undefined) throw new Error('wasm Conv2DBackpropInput: strided or NCHW case without a stock kernel');
+    if (!nhwc || top > kh - 1 || left > kw - 1 || h + top < hs || w + left < ws) {
+      if (stock === undefined) throw new Error('wasm Conv2DBackpropInput: NCHW or padding wider than the filter, without a stock kernel');
       return stock(args) as tf.TensorInfo;
     }
-    const { filterHeight: kh, filterWidth: kw } = info;
-    const { top, bottom, left, right } = info.padInfo;
     const temps: tf.TensorInfo[] = [];
     const keep = (t: tf.TensorInfo): tf.TensorInfo => (temps.push(t), t);
     try {
-      const flipped = keep(run(backend, 'Reverse', { x: filter }, { dims: [0, 1] }));
-      const swapped = keep(run(backend, 'Transpose', { x: flipped }, { perm: [0, 1, 3, 2] })); // [kh, kw, Cout, Cin]
-      return run(backend, 'Conv2D', { x: dy, filter: swapped }, {
+      let spread = dy; // dyₛ: [N, Hₛ, Wₛ, Cout]
+      if (sh > 1 || sw > 1) {
+        const dy5 = keep(run(backend, 'Reshape', { x: dy }, { shape: [n * ho, 1, wo, 1, cout] }));
+        const padded = keep(run(backend, 'PadV2', { x: dy5 }, { paddings: [[0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 }));
+        spread = keep(run(backend, 'Reshape', { x: padded }, { shape: [n, ho * sh, wo * sw, cout] }));
+        if (hs < ho * sh || ws < wo * sw) spread = keep(run(backend, 'Slice', { x: spread }, { begin: [0, 0, 0, 0], size: [n, hs, ws, cout] }));
+      }
+      const flipped = keep(flipFilter(backend as unknown as WasmBackend, filter)); // [kh, kw, Cout, Cin]
+      return run(backend, 'Conv2D', { x: spread, filter: flipped }, {
         strides: [1, 1],
-        pad: [[0, 0], [kh - 1 - top, kh - 1 - bottom], [kw - 1 - left, kw - 1 - right], [0, 0]],
+        pad: [[0, 0], [kh - 1 - top, h + top - hs], [kw - 1 - left, w + left - ws], [0, 0]],
         dataFormat: 'NHWC',
         dilations: [1, 1],
       }); // [N, H, W, Cin]
