@@ -8,6 +8,7 @@ import { registerAvgPoolGradGrad } from './avg-pool-grad-grad.js';
 import { registerAvgPoolSameGrad } from './avg-pool-same-grad.js';
 import { makeConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { elementwiseGradsRegistered, registerElementwiseGrads } from './elementwise-grads.js';
+import { registerFusedEpilogues } from './fused-epilogue.js';
 import { registerGreaterGrad } from './greater-grad.js';
 import { reduceGradsRegistered, registerReduceGrads } from './reduce-grads.js';
 import { makeWasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
@@ -48,6 +49,7 @@ function replaceKernel(config: tf.KernelConfig): void {
  *   cpu:  Conv2DBackpropFilter (the stock one is ~40× slower than a forward conv)
  *   webgpu: Conv2DBackpropFilter split over the sum (the stock one took 96% of a 128² step's GPU time)
  *   webgpu: Sum and Mean over leading axes in one dispatch (the stock ones transpose first)
+ *   webgpu, cpu: fused layer epilogues and their gradients (the layers use them on webgpu; the cpu ones let tests run the fused nets without a GPU)
  */
 export function registerTrainingKernels(backendName: string): TrainingKernelReport {
   const added: string[] = [];
@@ -92,5 +94,6 @@ export function registerTrainingKernels(backendName: string): TrainingKernelRepo
       added.push('webgpu Sum, Mean over leading axes (one dispatch, no transpose)');
     }
   }
+  if (registerFusedEpilogues(backendName)) added.push(`${backendName} fused layer epilogues (bias + leaky ReLU + gains, demodulation and noise)`);
   return { backend: backendName, added };
 }

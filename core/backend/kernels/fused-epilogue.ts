@@ -1,0 +1,389 @@
+/**
+ * Fused layer epilogues: what follows a conv or a matMul in core/nets/layers.ts, as one kernel
+ * instead of five to eight element-wise ones (each a dispatch on webgpu):
+ *
+ *   AtelierBiasAct(x, bias?)      y = act(x·xGain + bias[c]·biasGain) · gain
+ *   AtelierModAct(x, d, n, s, b)  y = act(x·d[i, c] + n[i|0, h, w]·s + b[c]) · gain   (G's synthesis layer:
+ *                                  demodulation coefficients d [N, C], noise n [N|1, H, W, 1], strength s [])
+ *   AtelierActGrad(dy, y)         dx = dy · gain · (y > 0 ? 1 : alpha)                 (their gradient)
+ *   AtelierLeadSum(x)             out = scale · Σ over the leading `lead` axes of x     (bias gradients)
+ *
+ * act(z) = z > 0 ? z : alpha·z (alpha 0.2: leaky ReLU; alpha 1: linear), gain > 0, so the sign of
+ * y is the sign of z and the gradient needs only y. xGain carries the equalised-lr weight gain:
+ * conv(x, w·g) = g·conv(x, w), so no Multiply on the weight each forward.
+ *
+ * Each kernel has a registered gradient made of these kernels and ordinary ops, so gradients of
+ * gradients work (R1 differentiates D's backward pass): ActGrad is linear in dy, so its gradient
+ * is ActGrad(ddy, y) for dy and 0 for y; LeadSum's is a broadcast.
+ *
+ * Kernels for webgpu (WGSL, through the backend's own program runner) and for cpu (plain loops:
+ * the reference the tests hold the webgpu ones to, and a way to test the fused nets without a
+ * GPU). The layers use them only where `fusedEpilogues()` says so: on webgpu, by default.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { constant } from '../constants.js';
+import { webgpuLeadSum } from './webgpu-lead-sum.js';
+
+export const BIAS_ACT = 'AtelierBiasAct';
+export const MOD_ACT = 'AtelierModAct';
+export const ACT_GRAD = 'AtelierActGrad';
+export const LEAD_SUM = 'AtelierLeadSum';
+
+export interface BiasActAttrs {
+  xGain: number;
+  biasGain: number;
+  alpha: number;
+  gain: number;
+}
+export interface ActAttrs {
+  alpha: number;
+  gain: number;
+}
+interface LeadSumAttrs {
+  lead: number;
+  scale: number;
+}
+
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+// ---------------------------------------------------------------------------------------------
+// The ops (what layers call).
+
+/** act(x·xGain + bias·biasGain)·gain, bias over the last axis; one kernel. */
+export function biasAct(x: tf.Tensor, bias: tf.Tensor | undefined, attrs: BiasActAttrs): tf.Tensor {
+  const inputs: tf.NamedTensorMap = bias === undefined ? { x } : { x, bias };
+  return tf.engine().runKernel(BIAS_ACT, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/** act(x·dcoef + noise·strength + bias)·gain for G's synthesis layers; one kernel. x [N, H, W, C]. */
+export function modAct(x: tf.Tensor4D, dcoef: tf.Tensor2D, noise: tf.Tensor4D, strength: tf.Tensor, bias: tf.Tensor1D, attrs: ActAttrs): tf.Tensor4D {
+  return tf.engine().runKernel(MOD_ACT, { x, dcoef, noise, strength, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/** dy·gain·(y > 0 ? 1 : alpha); one kernel. */
+export function actGrad(dy: tf.Tensor, y: tf.Tensor, attrs: ActAttrs): tf.Tensor {
+  return tf.engine().runKernel(ACT_GRAD, { dy, y }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+/** scale · the sum of x over its first `lead` axes; one kernel. */
+export function leadSum(x: tf.Tensor, lead: number, scale = 1): tf.Tensor {
+  return tf.engine().runKernel(LEAD_SUM, { x }, { lead, scale } as unknown as tf.NamedAttrMap) as tf.Tensor;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gradients.
+
+/** dy·factor, by a kept constant (none when factor is 1). */
+function scaled(dy: tf.Tensor, factor: number): tf.Tensor {
+  return factor === 1 ? dy : dy.mul(constant(factor));
+}
+
+/** f's tensor, made on the first call and reused while alive (one dispatch for two inputs' gradients). */
+function onceFn(f: () => tf.Tensor): () => tf.Tensor {
+  let t: tf.Tensor | undefined;
+  return () => {
+    if (t === undefined || t.isDisposed) t = f();
+    return t;
+  };
+}
+
+const biasActGrad: tf.GradConfig = {
+  kernelName: BIAS_ACT,
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [y] = saved as [tf.Tensor];
+    const a = attrs as unknown as BiasActAttrs;
+    const g = dy as tf.Tensor;
+    const dx = onceFn(() => (a.alpha === 1 ? scaled(g, a.gain * a.xGain) : actGrad(g, y, { alpha: a.alpha, gain: a.gain * a.xGain })));
+    return {
+      x: dx,
+      // ∂L/∂bias = Σ dz·biasGain = Σ dx·biasGain/xGain.
+      bias: () => leadSum(dx(), y.rank - 1, a.biasGain / a.xGain),
+    };
+  },
+};
+
+const modActGrad: tf.GradConfig = {
+  kernelName: MOD_ACT,
+  inputsToSave: ['x', 'dcoef', 'noise', 'strength'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, dcoef, noise, strength, y] = saved as [tf.Tensor4D, tf.Tensor2D, tf.Tensor4D, tf.Tensor, tf.Tensor4D];
+    const a = attrs as unknown as ActAttrs;
+    const [n, , , c] = x.shape;
+    const dz = onceFn(() => actGrad(dy as tf.Tensor, y, a)); // ∂L/∂z
+    return {
+      x: () => dz().mul(dcoef.reshape([n, 1, 1, c])),
+      dcoef: () => dz().mul(x).sum([1, 2]),
+      noise: () => {
+        const perPixel = dz().sum(3, true).mul(strength); // [N, H, W, 1]
+        return noise.shape[0] === n ? perPixel : perPixel.sum(0, true);
+      },
+      strength: () => dz().mul(noise).sum().reshape(strength.shape),
+      bias: () => leadSum(dz(), 3),
+    };
+  },
+};
+
+const actGradGrad: tf.GradConfig = {
+  kernelName: ACT_GRAD,
+  inputsToSave: ['y'],
+  gradFunc: (ddx, saved, attrs) => {
+    const [y] = saved as [tf.Tensor];
+    const a = attrs as unknown as ActAttrs;
+    // Linear in dy; piecewise constant in y (its kink has measure zero).
+    return { dy: () => actGrad(ddx as tf.Tensor, y, a), y: () => tf.zerosLike(y) };
+  },
+};
+
+const leadSumGrad: tf.GradConfig = {
+  kernelName: LEAD_SUM,
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved, attrs) => {
+    const [x] = saved as [tf.Tensor];
+    const { lead, scale } = attrs as unknown as LeadSumAttrs;
+    const g = dy as tf.Tensor;
+    const ones = new Array<number>(lead).fill(1);
+    return { x: () => scaled(tf.broadcastTo(g.reshape([...ones, ...g.shape]), x.shape), scale) };
+  },
+};
+
+// ---------------------------------------------------------------------------------------------
+// webgpu kernels.
+
+interface WebGpuProgram {
+  variableNames: string[];
+  uniforms: string;
+  workgroupSize: [number, number, number];
+  size: boolean;
+  outputShape: number[];
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  shaderKey: string;
+  getUserCode(): string;
+}
+interface WebGpuBackendLike {
+  runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms: Array<{ type: string; data: number[] }>): tf.TensorInfo;
+}
+
+const WORKGROUP = 64;
+const MAX_WORKGROUPS = 65535;
+
+/** One thread per output element, over as many workgroup rows as the size needs. */
+function elementwise(variableNames: string[], uniforms: string, outputShape: number[], shaderKey: string, body: string): WebGpuProgram {
+  const groups = Math.ceil(tf.util.sizeFromShape(outputShape) / WORKGROUP);
+  const x = Math.max(1, Math.min(groups, MAX_WORKGROUPS));
+  return {
+    variableNames,
+    uniforms,
+    workgroupSize: [WORKGROUP, 1, 1],
+    size: true,
+    outputShape,
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch: [x, Math.max(1, Math.ceil(groups / x)), 1],
+    shaderKey,
+    getUserCode: () => `
+    fn main(index : i32) {
+      if (index < uniforms.size) {
+        ${body}
+      }
+    }
+  `,
+  };
+}
+
+/** z > 0 ? z : alpha·z, times gain (WGSL). */
+const ACT = 'select(z * uniforms.alpha, z, z > 0.0) * uniforms.gain';
+
+function webgpuBiasAct(args: KernelArgs): tf.TensorInfo {
+  const { x, bias } = args.inputs as { x: tf.TensorInfo; bias?: tf.TensorInfo };
+  const a = args.attrs as unknown as BiasActAttrs;
+  const c = x.shape[x.shape.length - 1] as number;
+  const withBias = bias !== undefined;
+  const prog = elementwise(
+    withBias ? ['x', 'bias'] : ['x'],
+    'channels : i32, xGain : f32, biasGain : f32, alpha : f32, gain : f32,',
+    x.shape,
+    `atelierBiasAct_${withBias ? 'b' : 'nb'}`,
+    `let z = x[index] * uniforms.xGain${withBias ? ' + bias[index % uniforms.channels] * uniforms.biasGain' : ''};
+        setOutputAtIndex(index, ${ACT});`,
+  );
+  return (args.backend as unknown as WebGpuBackendLike).runWebGPUProgram(prog, withBias ? [x, bias] : [x], 'float32', [
+    { type: 'int32', data: [c] },
+    { type: 'float32', data: [a.xGain] },
+    { type: 'float32', data: [a.biasGain] },
+    { type: 'float32', data: [a.alpha] },
+    { type: 'float32', data: [a.gain] },
+  ]);
+}
+
+function webgpuModAct(args: KernelArgs): tf.TensorInfo {
+  const { x, dcoef, noise, strength, bias } = args.inputs as Record<string, tf.TensorInfo>;
+  const a = args.attrs as unknown as ActAttrs;
+  const [, h, w, c] = (x as tf.TensorInfo).shape as [number, number, number, number];
+  const noiseBatched = (noise as tf.TensorInfo).shape[0] !== 1 ? 1 : 0;
+  const prog = elementwise(
+    ['x', 'dcoef', 'noise', 'strength', 'bias'],
+    'channels : i32, pixels : i32, noiseBatched : i32, alpha : f32, gain : f32,',
+    (x as tf.TensorInfo).shape,
+    'atelierModAct',
+    `let ch = index % uniforms.channels;
+        let p = index / uniforms.channels;
+        let img = p / uniforms.pixels;
+        let np = select(p - img * uniforms.pixels, p, uniforms.noiseBatched == 1);
+        let z = x[index] * dcoef[img * uniforms.channels + ch] + noise[np] * strength[0] + bias[ch];
+        setOutputAtIndex(index, ${ACT});`,
+  );
+  return (args.backend as unknown as WebGpuBackendLike).runWebGPUProgram(prog, [x, dcoef, noise, strength, bias] as tf.TensorInfo[], 'float32', [
+    { type: 'int32', data: [c] },
+    { type: 'int32', data: [h * w] },
+    { type: 'int32', data: [noiseBatched] },
+    { type: 'float32', data: [a.alpha] },
+    { type: 'float32', data: [a.gain] },
+  ]);
+}
+
+function webgpuActGrad(args: KernelArgs): tf.TensorInfo {
+  const { dy, y } = args.inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
+  const a = args.attrs as unknown as ActAttrs;
+  const prog = elementwise(
+    ['dy', 'y'],
+    'alpha : f32, gain : f32,',
+    dy.shape,
+    'atelierActGrad',
+    'setOutputAtIndex(index, dy[index] * uniforms.gain * select(uniforms.alpha, 1.0, y[index] > 0.0));',
+  );
+  return (args.backend as unknown as WebGpuBackendLike).runWebGPUProgram(prog, [dy, y], 'float32', [
+    { type: 'float32', data: [a.alpha] },
+    { type: 'float32', data: [a.gain] },
+  ]);
+}
+
+function webgpuLeadSumKernel(args: KernelArgs): tf.TensorInfo {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { lead, scale } = args.attrs as unknown as LeadSumAttrs;
+  return webgpuLeadSum(args.backend, x, lead, scale, false);
+}
+
+// ---------------------------------------------------------------------------------------------
+// cpu kernels (plain loops, float32 like the webgpu ones).
+
+interface CpuBackendLike {
+  readSync(dataId: object): ArrayLike<number>;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+}
+
+const act = (z: number, alpha: number, gain: number): number => (z > 0 ? z : alpha * z) * gain;
+
+function cpuBiasAct(args: KernelArgs): tf.TensorInfo {
+  const b = args.backend as unknown as CpuBackendLike;
+  const { x, bias } = args.inputs as { x: tf.TensorInfo; bias?: tf.TensorInfo };
+  const a = args.attrs as unknown as BiasActAttrs;
+  const xv = b.readSync(x.dataId);
+  const bv = bias === undefined ? undefined : b.readSync(bias.dataId);
+  const c = x.shape[x.shape.length - 1] as number;
+  const out = new Float32Array(xv.length);
+  for (let i = 0; i < xv.length; i++) {
+    const z = Math.fround((xv[i] as number) * a.xGain + (bv === undefined ? 0 : (bv[i % c] as number) * a.biasGain));
+    out[i] = act(z, a.alpha, a.gain);
+  }
+  return b.makeTensorInfo(x.shape, 'float32', out);
+}
+
+function cpuModAct(args: KernelArgs): tf.TensorInfo {
+  const b = args.backend as unknown as CpuBackendLike;
+  const { x, dcoef, noise, strength, bias } = args.inputs as Record<string, tf.TensorInfo>;
+  const a = args.attrs as unknown as ActAttrs;
+  const [, h, w, c] = (x as tf.TensorInfo).shape as [number, number, number, number];
+  const [xv, dv, nv, sv, bv] = [x, dcoef, noise, strength, bias].map((t) => b.readSync((t as tf.TensorInfo).dataId)) as ArrayLike<number>[];
+  const batched = (noise as tf.TensorInfo).shape[0] !== 1;
+  const pixels = h * w;
+  const s = (sv as ArrayLike<number>)[0] as number;
+  const out = new Float32Array((xv as ArrayLike<number>).length);
+  for (let i = 0; i < out.length; i++) {
+    const ch = i % c;
+    const p = Math.floor(i / c);
+    const img = Math.floor(p / pixels);
+    const np = batched ? p : p % pixels;
+    const z = Math.fround(
+      ((xv as ArrayLike<number>)[i] as number) * ((dv as ArrayLike<number>)[img * c + ch] as number) +
+        ((nv as ArrayLike<number>)[np] as number) * s +
+        ((bv as ArrayLike<number>)[ch] as number),
+    );
+    out[i] = act(z, a.alpha, a.gain);
+  }
+  return b.makeTensorInfo((x as tf.TensorInfo).shape, 'float32', out);
+}
+
+function cpuActGrad(args: KernelArgs): tf.TensorInfo {
+  const b = args.backend as unknown as CpuBackendLike;
+  const { dy, y } = args.inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
+  const a = args.attrs as unknown as ActAttrs;
+  const dv = b.readSync(dy.dataId);
+  const yv = b.readSync(y.dataId);
+  const out = new Float32Array(dv.length);
+  for (let i = 0; i < dv.length; i++) out[i] = (dv[i] as number) * a.gain * ((yv[i] as number) > 0 ? 1 : a.alpha);
+  return b.makeTensorInfo(dy.shape, 'float32', out);
+}
+
+function cpuLeadSum(args: KernelArgs): tf.TensorInfo {
+  const b = args.backend as unknown as CpuBackendLike;
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  const { lead, scale } = args.attrs as unknown as LeadSumAttrs;
+  const xv = b.readSync(x.dataId);
+  const rest = x.shape.slice(lead);
+  const m = tf.util.sizeFromShape(rest);
+  const acc = new Float64Array(m);
+  for (let i = 0; i < xv.length; i++) acc[i % m] = (acc[i % m] as number) + (xv[i] as number);
+  return b.makeTensorInfo(rest, 'float32', Float32Array.from(acc, (v) => v * scale));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registration and the switch the layers read.
+
+const KERNELS: Record<'webgpu' | 'cpu', Array<[string, (args: KernelArgs) => tf.TensorInfo]>> = {
+  webgpu: [
+    [BIAS_ACT, webgpuBiasAct],
+    [MOD_ACT, webgpuModAct],
+    [ACT_GRAD, webgpuActGrad],
+    [LEAD_SUM, webgpuLeadSumKernel],
+  ],
+  cpu: [
+    [BIAS_ACT, cpuBiasAct],
+    [MOD_ACT, cpuModAct],
+    [ACT_GRAD, cpuActGrad],
+    [LEAD_SUM, cpuLeadSum],
+  ],
+};
+
+/** Registers the fused kernels for webgpu or cpu (others: nothing) and their gradients; idempotent. True when something was added. */
+export function registerFusedEpilogues(backendName: string): boolean {
+  let added = false;
+  for (const g of [biasActGrad, modActGrad, actGradGrad, leadSumGrad]) {
+    if (tf.getGradient(g.kernelName) === undefined) tf.registerGradient(g);
+  }
+  if (backendName !== 'webgpu' && backendName !== 'cpu') return false;
+  for (const [kernelName, kernelFunc] of KERNELS[backendName]) {
+    if (tf.getKernel(kernelName, backendName) !== undefined) continue;
+    tf.registerKernel({ kernelName, backendName, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    added = true;
+  }
+  return added;
+}
+
+let forced: boolean | undefined;
+
+/**
+ * Whether layers use the fused kernels: on webgpu (where each op saved is a dispatch saved), not
+ * on cpu or wasm (their unfused ops are as fast). `force` overrides it (tests: the fused path on
+ * cpu); undefined puts the default back.
+ */
+export function fusedEpilogues(): boolean {
+  const backend = tf.getBackend();
+  const on = forced ?? backend === 'webgpu';
+  return on && tf.getKernel(BIAS_ACT, backend) !== undefined;
+}
+
+export function forceFusedEpilogues(on: boolean | undefined): void {
+  forced = on;
+}
