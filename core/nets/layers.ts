@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { constant } from '../backend/constants.js';
 import { biasAct, fusedEpilogues } from '../backend/kernels/fused-epilogue.js';
+import { demod, modulate } from '../backend/kernels/fused-modconv.js';
 import type { ParamStore } from './params.js';
 
 export const SQRT2 = Math.SQRT2;
@@ -175,6 +176,10 @@ export class ModulatedConv {
     assertShape(x, [null, null, null, this.inChannels], 'ModulatedConv input');
     assertShape(w, [n, null], 'ModulatedConv w');
     const styles = this.affine.apply(w, this.styleGain); // [N, in]
+    if (fusedEpilogues()) {
+      const y = tf.conv2d(modulate(x, styles), this.weight as tf.Tensor4D, 1, 'same'); // [N, H, W, out]
+      return this.demodulate ? { y, dcoefs: demod(styles, this.weight as tf.Tensor4D, 1e-8) } : { y };
+    }
     const xs = x.mul(styles.reshape([n, 1, 1, this.inChannels])) as tf.Tensor4D; // [N, H, W, in]
     const y = tf.conv2d(xs, this.weight as tf.Tensor4D, 1, 'same'); // [N, H, W, out]
     if (!this.demodulate) return { y };

@@ -2,19 +2,22 @@
  * Fused layer epilogues: what follows a conv or a matMul in core/nets/layers.ts, as one kernel
  * instead of five to eight element-wise ones (each a dispatch on webgpu):
  *
- *   AtelierBiasAct(x, bias?)      y = act(x·xGain + bias[c]·biasGain) · gain
+ *   AtelierBiasAct(x, bias)       y = act(x·xGain + bias[c]·biasGain) · gain    (no bias: a kept scalar 0)
  *   AtelierModAct(x, d, n, s, b)  y = act(x·d[i, c] + n[i|0, h, w]·s + b[c]) · gain   (G's synthesis layer:
  *                                  demodulation coefficients d [N, C], noise n [N|1, H, W, 1], strength s [])
- *   AtelierActGrad(dy, y)         dx = dy · gain · (y > 0 ? 1 : alpha)                 (their gradient)
+ *   AtelierActGrad(dy, z, bias)   dx = dy · gain · (z·zGain + bias[c]·biasGain > 0 ? 1 : alpha)   (their gradient)
  *   AtelierLeadSum(x)             out = scale · Σ over the leading `lead` axes of x     (bias gradients)
  *
- * act(z) = z > 0 ? z : alpha·z (alpha 0.2: leaky ReLU; alpha 1: linear), gain > 0, so the sign of
- * y is the sign of z and the gradient needs only y. xGain carries the equalised-lr weight gain:
- * conv(x, w·g) = g·conv(x, w), so no Multiply on the weight each forward.
+ * act(z) = z > 0 ? z : alpha·z (alpha 0.2: leaky ReLU; alpha 1: linear), gain > 0. xGain carries
+ * the equalised-lr weight gain: conv(x, w·g) = g·conv(x, w), so no Multiply on the weight each
+ * forward. ActGrad takes its mask's sign from BiasAct's inputs (x·xGain + bias·biasGain), not from
+ * its saved output: TF.js records the copy of a saved output before the op that made it, so a
+ * second differentiation would find no path from the weights through it (G's ModAct, never
+ * differentiated twice, passes its output, zGain 1, no bias).
  *
  * Each kernel has a registered gradient made of these kernels and ordinary ops, so gradients of
  * gradients work (R1 differentiates D's backward pass): ActGrad is linear in dy, so its gradient
- * is ActGrad(ddy, y) for dy and 0 for y; LeadSum's is a broadcast.
+ * is ActGrad(ddy, z, bias) for dy and 0 for z and bias; LeadSum's is a broadcast.
  *
  * Kernels for webgpu (WGSL, through the backend's own program runner) and for cpu (plain loops:
  * the reference the tests hold the webgpu ones to, and a way to test the fused nets without a
@@ -22,7 +25,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { constant } from '../constants.js';
+import { broadcastGrad, broadcastKernels } from './broadcast.js';
+import { firDownGrad, firDownKernels } from './fir-down.js';
+import { modConvGrads, modConvKernels, modulate, spatialDot } from './fused-modconv.js';
 import { webgpuLeadSum } from './webgpu-lead-sum.js';
+import { runPerOutput } from './webgpu-program.js';
 
 export const BIAS_ACT = 'AtelierBiasAct';
 export const MOD_ACT = 'AtelierModAct';
@@ -39,6 +46,11 @@ export interface ActAttrs {
   alpha: number;
   gain: number;
 }
+/** ActGrad's: the mask's sign is that of z·zGain + bias·biasGain. */
+export interface ActGradAttrs extends ActAttrs {
+  zGain: number;
+  biasGain: number;
+}
 interface LeadSumAttrs {
   lead: number;
   scale: number;
@@ -51,8 +63,7 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 /** act(x·xGain + bias·biasGain)·gain, bias over the last axis; one kernel. */
 export function biasAct(x: tf.Tensor, bias: tf.Tensor | undefined, attrs: BiasActAttrs): tf.Tensor {
-  const inputs: tf.NamedTensorMap = bias === undefined ? { x } : { x, bias };
-  return tf.engine().runKernel(BIAS_ACT, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  return tf.engine().runKernel(BIAS_ACT, { x, bias: bias ?? constant(0) }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 /** act(x·dcoef + noise·strength + bias)·gain for G's synthesis layers; one kernel. x [N, H, W, C]. */
@@ -60,9 +71,9 @@ export function modAct(x: tf.Tensor4D, dcoef: tf.Tensor2D, noise: tf.Tensor4D, s
   return tf.engine().runKernel(MOD_ACT, { x, dcoef, noise, strength, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
-/** dy·gain·(y > 0 ? 1 : alpha); one kernel. */
-export function actGrad(dy: tf.Tensor, y: tf.Tensor, attrs: ActAttrs): tf.Tensor {
-  return tf.engine().runKernel(ACT_GRAD, { dy, y }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+/** dy·gain·(z·zGain + bias·biasGain > 0 ? 1 : alpha), bias over the last axis; one kernel. */
+export function actGrad(dy: tf.Tensor, z: tf.Tensor, bias: tf.Tensor | undefined, attrs: ActGradAttrs): tf.Tensor {
+  return tf.engine().runKernel(ACT_GRAD, { dy, z, bias: bias ?? constant(0) }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 /** scale · the sum of x over its first `lead` axes; one kernel. */
@@ -89,16 +100,17 @@ function onceFn(f: () => tf.Tensor): () => tf.Tensor {
 
 const biasActGrad: tf.GradConfig = {
   kernelName: BIAS_ACT,
-  outputsToSave: [true],
+  inputsToSave: ['x', 'bias'],
   gradFunc: (dy, saved, attrs) => {
-    const [y] = saved as [tf.Tensor];
+    const [x, bias] = saved as [tf.Tensor, tf.Tensor];
     const a = attrs as unknown as BiasActAttrs;
     const g = dy as tf.Tensor;
-    const dx = onceFn(() => (a.alpha === 1 ? scaled(g, a.gain * a.xGain) : actGrad(g, y, { alpha: a.alpha, gain: a.gain * a.xGain })));
+    const mask = { alpha: a.alpha, gain: a.gain * a.xGain, zGain: a.xGain, biasGain: a.biasGain };
+    const dx = onceFn(() => (a.alpha === 1 ? scaled(g, a.gain * a.xGain) : actGrad(g, x, bias, mask)));
     return {
       x: dx,
-      // ∂L/∂bias = Σ dz·biasGain = Σ dx·biasGain/xGain.
-      bias: () => leadSum(dx(), y.rank - 1, a.biasGain / a.xGain),
+      // ∂L/∂bias = Σ dz·biasGain = Σ dx·biasGain/xGain (a scalar bias: the kept 0 of "no bias").
+      bias: () => (bias.rank === 0 ? dx().sum().mul(constant(a.biasGain / a.xGain)) : leadSum(dx(), x.rank - 1, a.biasGain / a.xGain)),
     };
   },
 };
@@ -110,11 +122,11 @@ const modActGrad: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x, dcoef, noise, strength, y] = saved as [tf.Tensor4D, tf.Tensor2D, tf.Tensor4D, tf.Tensor, tf.Tensor4D];
     const a = attrs as unknown as ActAttrs;
-    const [n, , , c] = x.shape;
-    const dz = onceFn(() => actGrad(dy as tf.Tensor, y, a)); // ∂L/∂z
+    const n = x.shape[0];
+    const dz = onceFn(() => actGrad(dy as tf.Tensor, y, undefined, { ...a, zGain: 1, biasGain: 0 })); // ∂L/∂z
     return {
-      x: () => dz().mul(dcoef.reshape([n, 1, 1, c])),
-      dcoef: () => dz().mul(x).sum([1, 2]),
+      x: () => modulate(dz() as tf.Tensor4D, dcoef),
+      dcoef: () => spatialDot(dz() as tf.Tensor4D, x),
       noise: () => {
         const perPixel = dz().sum(3, true).mul(strength); // [N, H, W, 1]
         return noise.shape[0] === n ? perPixel : perPixel.sum(0, true);
@@ -127,12 +139,16 @@ const modActGrad: tf.GradConfig = {
 
 const actGradGrad: tf.GradConfig = {
   kernelName: ACT_GRAD,
-  inputsToSave: ['y'],
+  inputsToSave: ['z', 'bias'],
   gradFunc: (ddx, saved, attrs) => {
-    const [y] = saved as [tf.Tensor];
-    const a = attrs as unknown as ActAttrs;
-    // Linear in dy; piecewise constant in y (its kink has measure zero).
-    return { dy: () => actGrad(ddx as tf.Tensor, y, a), y: () => tf.zerosLike(y) };
+    const [z, bias] = saved as [tf.Tensor, tf.Tensor];
+    const a = attrs as unknown as ActGradAttrs;
+    // Linear in dy; piecewise constant in z and bias (the kink has measure zero).
+    return {
+      dy: () => actGrad(ddx as tf.Tensor, z, bias, a),
+      z: () => tf.zerosLike(z),
+      bias: () => tf.zerosLike(bias),
+    };
   },
 };
 
@@ -151,82 +167,45 @@ const leadSumGrad: tf.GradConfig = {
 // ---------------------------------------------------------------------------------------------
 // webgpu kernels.
 
-interface WebGpuProgram {
-  variableNames: string[];
-  uniforms: string;
-  workgroupSize: [number, number, number];
-  size: boolean;
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  shaderKey: string;
-  getUserCode(): string;
-}
-interface WebGpuBackendLike {
-  runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms: Array<{ type: string; data: number[] }>): tf.TensorInfo;
-}
-
-const WORKGROUP = 64;
-const MAX_WORKGROUPS = 65535;
-
-/** One thread per output element, over as many workgroup rows as the size needs. */
-function elementwise(variableNames: string[], uniforms: string, outputShape: number[], shaderKey: string, body: string): WebGpuProgram {
-  const groups = Math.ceil(tf.util.sizeFromShape(outputShape) / WORKGROUP);
-  const x = Math.max(1, Math.min(groups, MAX_WORKGROUPS));
-  return {
-    variableNames,
-    uniforms,
-    workgroupSize: [WORKGROUP, 1, 1],
-    size: true,
-    outputShape,
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [x, Math.max(1, Math.ceil(groups / x)), 1],
-    shaderKey,
-    getUserCode: () => `
-    fn main(index : i32) {
-      if (index < uniforms.size) {
-        ${body}
-      }
-    }
-  `,
-  };
-}
-
 /** z > 0 ? z : alpha·z, times gain (WGSL). */
 const ACT = 'select(z * uniforms.alpha, z, z > 0.0) * uniforms.gain';
 
 function webgpuBiasAct(args: KernelArgs): tf.TensorInfo {
-  const { x, bias } = args.inputs as { x: tf.TensorInfo; bias?: tf.TensorInfo };
+  const { x, bias } = args.inputs as { x: tf.TensorInfo; bias: tf.TensorInfo };
   const a = args.attrs as unknown as BiasActAttrs;
-  const c = x.shape[x.shape.length - 1] as number;
-  const withBias = bias !== undefined;
-  const prog = elementwise(
-    withBias ? ['x', 'bias'] : ['x'],
-    'channels : i32, xGain : f32, biasGain : f32, alpha : f32, gain : f32,',
+  return runPerOutput(
+    args.backend,
+    'atelierBiasAct',
+    { x, bias },
     x.shape,
-    `atelierBiasAct_${withBias ? 'b' : 'nb'}`,
-    `let z = x[index] * uniforms.xGain${withBias ? ' + bias[index % uniforms.channels] * uniforms.biasGain' : ''};
+    [
+      ['i32', 'biasSize', tf.util.sizeFromShape(bias.shape)],
+      ['f32', 'xGain', a.xGain],
+      ['f32', 'biasGain', a.biasGain],
+      ['f32', 'alpha', a.alpha],
+      ['f32', 'gain', a.gain],
+    ],
+    `let z = x[index] * uniforms.xGain + bias[index % uniforms.biasSize] * uniforms.biasGain;
         setOutputAtIndex(index, ${ACT});`,
   );
-  return (args.backend as unknown as WebGpuBackendLike).runWebGPUProgram(prog, withBias ? [x, bias] : [x], 'float32', [
-    { type: 'int32', data: [c] },
-    { type: 'float32', data: [a.xGain] },
-    { type: 'float32', data: [a.biasGain] },
-    { type: 'float32', data: [a.alpha] },
-    { type: 'float32', data: [a.gain] },
-  ]);
 }
 
 function webgpuModAct(args: KernelArgs): tf.TensorInfo {
   const { x, dcoef, noise, strength, bias } = args.inputs as Record<string, tf.TensorInfo>;
   const a = args.attrs as unknown as ActAttrs;
   const [, h, w, c] = (x as tf.TensorInfo).shape as [number, number, number, number];
-  const noiseBatched = (noise as tf.TensorInfo).shape[0] !== 1 ? 1 : 0;
-  const prog = elementwise(
-    ['x', 'dcoef', 'noise', 'strength', 'bias'],
-    'channels : i32, pixels : i32, noiseBatched : i32, alpha : f32, gain : f32,',
-    (x as tf.TensorInfo).shape,
+  return runPerOutput(
+    args.backend,
     'atelierModAct',
+    { x, dcoef, noise, strength, bias } as Record<string, tf.TensorInfo>,
+    (x as tf.TensorInfo).shape,
+    [
+      ['i32', 'channels', c],
+      ['i32', 'pixels', h * w],
+      ['i32', 'noiseBatched', (noise as tf.TensorInfo).shape[0] !== 1 ? 1 : 0],
+      ['f32', 'alpha', a.alpha],
+      ['f32', 'gain', a.gain],
+    ],
     `let ch = index % uniforms.channels;
         let p = index / uniforms.channels;
         let img = p / uniforms.pixels;
@@ -234,29 +213,26 @@ function webgpuModAct(args: KernelArgs): tf.TensorInfo {
         let z = x[index] * dcoef[img * uniforms.channels + ch] + noise[np] * strength[0] + bias[ch];
         setOutputAtIndex(index, ${ACT});`,
   );
-  return (args.backend as unknown as WebGpuBackendLike).runWebGPUProgram(prog, [x, dcoef, noise, strength, bias] as tf.TensorInfo[], 'float32', [
-    { type: 'int32', data: [c] },
-    { type: 'int32', data: [h * w] },
-    { type: 'int32', data: [noiseBatched] },
-    { type: 'float32', data: [a.alpha] },
-    { type: 'float32', data: [a.gain] },
-  ]);
 }
 
 function webgpuActGrad(args: KernelArgs): tf.TensorInfo {
-  const { dy, y } = args.inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
-  const a = args.attrs as unknown as ActAttrs;
-  const prog = elementwise(
-    ['dy', 'y'],
-    'alpha : f32, gain : f32,',
-    dy.shape,
+  const { dy, z, bias } = args.inputs as { dy: tf.TensorInfo; z: tf.TensorInfo; bias: tf.TensorInfo };
+  const a = args.attrs as unknown as ActGradAttrs;
+  return runPerOutput(
+    args.backend,
     'atelierActGrad',
-    'setOutputAtIndex(index, dy[index] * uniforms.gain * select(uniforms.alpha, 1.0, y[index] > 0.0));',
+    { dy, z, bias },
+    dy.shape,
+    [
+      ['i32', 'biasSize', tf.util.sizeFromShape(bias.shape)],
+      ['f32', 'zGain', a.zGain],
+      ['f32', 'biasGain', a.biasGain],
+      ['f32', 'alpha', a.alpha],
+      ['f32', 'gain', a.gain],
+    ],
+    `let s = z[index] * uniforms.zGain + bias[index % uniforms.biasSize] * uniforms.biasGain;
+        setOutputAtIndex(index, dy[index] * uniforms.gain * select(uniforms.alpha, 1.0, s > 0.0));`,
   );
-  return (args.backend as unknown as WebGpuBackendLike).runWebGPUProgram(prog, [dy, y], 'float32', [
-    { type: 'float32', data: [a.alpha] },
-    { type: 'float32', data: [a.gain] },
-  ]);
 }
 
 function webgpuLeadSumKernel(args: KernelArgs): tf.TensorInfo {
@@ -277,14 +253,13 @@ const act = (z: number, alpha: number, gain: number): number => (z > 0 ? z : alp
 
 function cpuBiasAct(args: KernelArgs): tf.TensorInfo {
   const b = args.backend as unknown as CpuBackendLike;
-  const { x, bias } = args.inputs as { x: tf.TensorInfo; bias?: tf.TensorInfo };
+  const { x, bias } = args.inputs as { x: tf.TensorInfo; bias: tf.TensorInfo };
   const a = args.attrs as unknown as BiasActAttrs;
   const xv = b.readSync(x.dataId);
-  const bv = bias === undefined ? undefined : b.readSync(bias.dataId);
-  const c = x.shape[x.shape.length - 1] as number;
+  const bv = b.readSync(bias.dataId);
   const out = new Float32Array(xv.length);
   for (let i = 0; i < xv.length; i++) {
-    const z = Math.fround((xv[i] as number) * a.xGain + (bv === undefined ? 0 : (bv[i % c] as number) * a.biasGain));
+    const z = Math.fround((xv[i] as number) * a.xGain + (bv[i % bv.length] as number) * a.biasGain);
     out[i] = act(z, a.alpha, a.gain);
   }
   return b.makeTensorInfo(x.shape, 'float32', out);
@@ -317,12 +292,16 @@ function cpuModAct(args: KernelArgs): tf.TensorInfo {
 
 function cpuActGrad(args: KernelArgs): tf.TensorInfo {
   const b = args.backend as unknown as CpuBackendLike;
-  const { dy, y } = args.inputs as { dy: tf.TensorInfo; y: tf.TensorInfo };
-  const a = args.attrs as unknown as ActAttrs;
+  const { dy, z, bias } = args.inputs as { dy: tf.TensorInfo; z: tf.TensorInfo; bias: tf.TensorInfo };
+  const a = args.attrs as unknown as ActGradAttrs;
   const dv = b.readSync(dy.dataId);
-  const yv = b.readSync(y.dataId);
+  const zv = b.readSync(z.dataId);
+  const bv = b.readSync(bias.dataId);
   const out = new Float32Array(dv.length);
-  for (let i = 0; i < dv.length; i++) out[i] = (dv[i] as number) * a.gain * ((yv[i] as number) > 0 ? 1 : a.alpha);
+  for (let i = 0; i < dv.length; i++) {
+    const s = Math.fround((zv[i] as number) * a.zGain + (bv[i % bv.length] as number) * a.biasGain);
+    out[i] = (dv[i] as number) * a.gain * (s > 0 ? 1 : a.alpha);
+  }
   return b.makeTensorInfo(dy.shape, 'float32', out);
 }
 
@@ -359,11 +338,11 @@ const KERNELS: Record<'webgpu' | 'cpu', Array<[string, (args: KernelArgs) => tf.
 /** Registers the fused kernels for webgpu or cpu (others: nothing) and their gradients; idempotent. True when something was added. */
 export function registerFusedEpilogues(backendName: string): boolean {
   let added = false;
-  for (const g of [biasActGrad, modActGrad, actGradGrad, leadSumGrad]) {
+  for (const g of [biasActGrad, modActGrad, actGradGrad, leadSumGrad, ...modConvGrads, firDownGrad, broadcastGrad]) {
     if (tf.getGradient(g.kernelName) === undefined) tf.registerGradient(g);
   }
   if (backendName !== 'webgpu' && backendName !== 'cpu') return false;
-  for (const [kernelName, kernelFunc] of KERNELS[backendName]) {
+  for (const [kernelName, kernelFunc] of [...KERNELS[backendName], ...modConvKernels[backendName], ...firDownKernels[backendName], ...broadcastKernels[backendName]]) {
     if (tf.getKernel(kernelName, backendName) !== undefined) continue;
     tf.registerKernel({ kernelName, backendName, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
     added = true;

@@ -1,7 +1,7 @@
 /**
  * The fused layer epilogues (core/backend/kernels/fused-epilogue.ts) against the unfused ops on
  * the cpu backend: values, gradients, and gradients of a gradient (an R1-like penalty through two
- * layers), on edge shapes (1×1 spatial, batch 1, odd channel counts). Then the nets: G's and D's
+ * layers; for G's modulation, demodulation and SpatialDot, first order), on edge shapes (1×1 spatial, batch 1, odd channel counts). Then the nets: G's and D's
  * forward passes, D's loss with R1 and both nets' gradients, fused against unfused, on cpu (the
  * fused kernels' cpu versions) and, with ATELIER_TEST_WEBGPU=1, on webgpu against cpu; and no
  * tensor or GPU buffer left behind by a step.
@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { constant, constantCount } from '../../../core/backend/constants.js';
 import { actGrad, biasAct, type BiasActAttrs, forceFusedEpilogues, fusedEpilogues, leadSum, modAct } from '../../../core/backend/kernels/fused-epilogue.js';
+import { demod, modulate, spatialDot } from '../../../core/backend/kernels/fused-modconv.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { Discriminator } from '../../../core/nets/discriminator.js';
 import { Generator } from '../../../core/nets/generator.js';
@@ -64,6 +65,15 @@ const ATTRS: BiasActAttrs[] = [
  * respect to the weights and biases.
  */
 async function biasActCase(shape: Shape4, a: BiasActAttrs, seed: number, fused: boolean): Promise<Float32Array[]> {
+  forceFusedEpilogues(fused); // Sum's gradient too
+  try {
+    return await biasActRun(shape, a, seed, fused);
+  } finally {
+    forceFusedEpilogues(undefined);
+  }
+}
+
+async function biasActRun(shape: Shape4, a: BiasActAttrs, seed: number, fused: boolean): Promise<Float32Array[]> {
   const c = shape[3];
   const act = fused ? biasAct : biasActRef;
   const x = tf.tensor4d(randn(sizeOf(shape), seed), shape);
@@ -81,7 +91,11 @@ async function biasActCase(shape: Shape4, a: BiasActAttrs, seed: number, fused: 
     const g = tf.grad((xx: tf.Tensor) => net(xx, ww1, bb1, ww2, bb2).mul(r).sum())(x);
     return g.mul(g).sum();
   };
-  const second = tf.tidy(() => tf.grads(penalty)([w1, b1, w2, b2]));
+  // With leaky ReLU the biases reach the penalty through the masks (zero almost everywhere); with
+  // no activation they do not reach it at all (the fused ops record no path: as PyTorch, no gradient).
+  const second = tf.tidy(() =>
+    a.alpha === 1 ? tf.grads((ww1: tf.Tensor, ww2: tf.Tensor) => penalty(ww1, b1, ww2, b2))([w1, w2]) : tf.grads(penalty)([w1, b1, w2, b2]),
+  );
   const out = [await flat([value]), await flat(first), await flat(second)];
   tf.dispose([x, w1, w2, b1, b2, r]);
   return out;
@@ -106,6 +120,67 @@ async function modActCase(shape: Shape4, noiseBatch: number, seed: number, fused
   const out = [await flat([value]), await flat(grads)];
   tf.dispose([x, d, noise, s, b, r]);
   return out;
+}
+
+/**
+ * G's modulated conv around the conv — modulation, demodulation, and a SpatialDot as ModAct's
+ * gradient uses it — fused or as the unfused ops: outputs and gradients for x, styles, weight.
+ */
+async function modConvCase(shape: Shape4, cout: number, k: number, seed: number, fused: boolean): Promise<Float32Array[]> {
+  const [n, , , c] = shape;
+  const x = tf.tensor4d(randn(sizeOf(shape), seed), shape);
+  const s = tf.tensor2d(randn(n * c, seed + 1), [n, c]);
+  const w = tf.tensor4d(randn(k * k * c * cout, seed + 2), [k, k, c, cout]);
+  const r = tf.tensor4d(randn(sizeOf(shape), seed + 3), shape);
+  const f = (xx: tf.Tensor, ss: tf.Tensor, ww: tf.Tensor) => {
+    const x4 = xx as tf.Tensor4D;
+    const s2 = ss as tf.Tensor2D;
+    const xs = fused ? modulate(x4, s2) : x4.mul(s2.reshape([n, 1, 1, c]));
+    const d = fused ? demod(s2, ww as tf.Tensor4D, 1e-8) : s2.mul(s2).matMul(ww.mul(ww).sum([0, 1]) as tf.Tensor2D).add(1e-8).rsqrt();
+    const dot = fused ? spatialDot(xs as tf.Tensor4D, r) : xs.mul(r).sum([1, 2]);
+    return { xs, d, dot };
+  };
+  const values = tf.tidy(() => Object.values(f(x, s, w)));
+  const grads = tf.tidy(() =>
+    tf.grads((xx: tf.Tensor, ss: tf.Tensor, ww: tf.Tensor) => {
+      const o = f(xx, ss, ww);
+      return o.xs.mul(r).sum().add(o.d.mul(tf.range(0, n * cout).reshape([n, cout]).sin()).sum()).add(o.dot.square().sum());
+    })([x, s, w]),
+  );
+  const out = [await flat(values), await flat(grads)];
+  tf.dispose([x, s, w, r]);
+  return out;
+}
+
+/**
+ * Sums and means over several axis sets and their gradients to second order (∂/∂x of
+ * ‖∂(Σ f(x)·r)/∂x‖², f nonlinear) with the fused kernels forced on or off: on, Sum's and Mean's
+ * gradients are one Broadcast kernel.
+ */
+async function reduceCase(fused: boolean): Promise<Float32Array[]> {
+  forceFusedEpilogues(fused);
+  try {
+    const x = tf.tensor4d(randn(2 * 3 * 5 * 4, 31), [2, 3, 5, 4]);
+    const f = (t: tf.Tensor) => {
+      const a = t.mul(t).sum([0, 1, 2]); // leading axes
+      const b = t.mean([1, 2], true).mul(t); // middle axes, kept
+      const c = t.sum(3).mean(0); // inner, then leading
+      return a.sum().add(b.mul(b).sum()).add(c.mul(c).sum()).add(t.mean().mul(t.sum()));
+    };
+    const out = tf.tidy(() => {
+      const g = tf.grad(f)(x);
+      const gg = tf.grad((t: tf.Tensor) => {
+        const gt = tf.grad(f)(t);
+        return gt.mul(gt).sum();
+      })(x);
+      return [f(x), g, gg];
+    });
+    const res = [await flat([out[0] as tf.Tensor]), await flat([out[1] as tf.Tensor]), await flat([out[2] as tf.Tensor])];
+    x.dispose();
+    return res;
+  } finally {
+    forceFusedEpilogues(undefined);
+  }
 }
 
 describe('fused epilogue kernels against the unfused ops', () => {
@@ -158,12 +233,35 @@ describe('fused epilogue kernels against the unfused ops', () => {
     });
   }
 
+  for (const [shape, cout, k] of [
+    [[1, 1, 1, 3], 5, 3],
+    [[3, 5, 3, 7], 4, 3],
+    [[2, 4, 4, 6], 3, 1],
+  ] as Array<[Shape4, number, number]>) {
+    it(`Modulate, Demod, SpatialDot: values and gradients, x [${shape.join(',')}], ${k}×${k} to ${cout}`, async () => {
+      await selectBackend({ prefer: 'cpu' });
+      const ref = await modConvCase(shape, cout, k, 77, false);
+      const fused = await modConvCase(shape, cout, k, 77, true);
+      assert.ok(relErr(fused[0] as Float32Array, ref[0] as Float32Array) < 1e-5, `values: relative error ${relErr(fused[0] as Float32Array, ref[0] as Float32Array)}`);
+      assert.ok(relErr(fused[1] as Float32Array, ref[1] as Float32Array) < 1e-4, `gradients: relative error ${relErr(fused[1] as Float32Array, ref[1] as Float32Array)}`);
+    });
+
+    it(`Modulate, Demod, SpatialDot on webgpu against the unfused ops on cpu, x [${shape.join(',')}], ${k}×${k} to ${cout}`, webgpuOnly, async () => {
+      await selectBackend({ prefer: 'cpu' });
+      const ref = await modConvCase(shape, cout, k, 77, false);
+      await selectBackend({ prefer: 'webgpu' });
+      const gpu = await modConvCase(shape, cout, k, 77, true);
+      assert.ok(relErr(gpu[0] as Float32Array, ref[0] as Float32Array) < 1e-4, `values: relative error ${relErr(gpu[0] as Float32Array, ref[0] as Float32Array)}`);
+      assert.ok(relErr(gpu[1] as Float32Array, ref[1] as Float32Array) < 1e-4, `gradients: relative error ${relErr(gpu[1] as Float32Array, ref[1] as Float32Array)}`);
+    });
+  }
+
   it('ActGrad and LeadSum: their own gradients (linear in dy; a broadcast)', async () => {
     await selectBackend({ prefer: 'cpu' });
     const y = tf.tensor2d(randn(15, 7), [3, 5]);
     const dy = tf.tensor2d(randn(15, 8), [3, 5]);
     const r = tf.tensor2d(randn(15, 9), [3, 5]);
-    const [gDy, gY] = tf.grads((a: tf.Tensor, b: tf.Tensor) => actGrad(a, b, { alpha: 0.2, gain: 3 }).mul(r).sum())([dy, y]);
+    const [gDy, gY] = tf.grads((a: tf.Tensor, b: tf.Tensor) => actGrad(a, b, undefined, { alpha: 0.2, gain: 3, zGain: 1, biasGain: 0 }).mul(r).sum())([dy, y]);
     const yv = await y.data();
     const rvals = await r.data();
     const expect = Float32Array.from(rvals, (v, i) => v * 3 * ((yv[i] as number) > 0 ? 1 : 0.2));
@@ -176,6 +274,25 @@ describe('fused epilogue kernels against the unfused ops', () => {
     const gx = tf.grad((t: tf.Tensor) => leadSum(t, 2, 0.5).mul(tf.tensor1d([1, 2, 3, 4])).sum())(x);
     assert.deepEqual(Array.from(await gx.data()), Array.from({ length: 24 }, (_, i) => [0.5, 1, 1.5, 2][i % 4]));
     tf.dispose([y, dy, r, gDy as tf.Tensor, gY as tf.Tensor, x, s, gx]);
+  });
+
+  it('Sum and Mean gradients as one Broadcast kernel: to second order, as the unfused ops', async () => {
+    await selectBackend({ prefer: 'cpu' });
+    const ref = await reduceCase(false);
+    const fused = await reduceCase(true);
+    for (const [k, what] of ['values', 'gradients', 'second-order gradients'].entries()) {
+      assert.ok(relErr(fused[k] as Float32Array, ref[k] as Float32Array) < 1e-5, `${what}: relative error ${relErr(fused[k] as Float32Array, ref[k] as Float32Array)}`);
+    }
+  });
+
+  it('Sum and Mean gradients on webgpu against cpu, to second order', webgpuOnly, async () => {
+    await selectBackend({ prefer: 'cpu' });
+    const ref = await reduceCase(false);
+    await selectBackend({ prefer: 'webgpu' });
+    const gpu = await reduceCase(true);
+    for (const [k, what] of ['values', 'gradients', 'second-order gradients'].entries()) {
+      assert.ok(relErr(gpu[k] as Float32Array, ref[k] as Float32Array) < 1e-4, `${what}: relative error ${relErr(gpu[k] as Float32Array, ref[k] as Float32Array)}`);
+    }
   });
 
   it('is used on webgpu only, unless forced', async () => {
