@@ -12,6 +12,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { constant } from '../backend/constants.js';
 import { biasAct, fusedEpilogues } from '../backend/kernels/fused-epilogue.js';
+import { broadcastScaled } from '../backend/kernels/broadcast.js';
 import { demod, modulate } from '../backend/kernels/fused-modconv.js';
 import type { ParamStore } from './params.js';
 
@@ -238,7 +239,12 @@ export function minibatchStd(x: tf.Tensor4D, groupSize: number, channels: number
   const std = centred.mul(centred).mean(0).add(constant(1e-8)).sqrt(); // [M, HW, C]
   // Channel k belongs to feature k div (C/F), as StyleGAN2 splits C into [F, C/F].
   const stat = std.mean(1).reshape([m, f, c / f]).mean(2); // [M, F]
-  // Back to [N, H, W, F]: sample i gets row i mod M.
+  // Back to [N, H, W, F]: sample i = g·M + m gets row m.
+  if (fusedEpilogues()) {
+    // One Broadcast kernel (its gradient one Sum) instead of Tile (whose gradient is G slices and adds), Fill and Multiply.
+    const maps = broadcastScaled(stat.reshape([1, m, 1, 1, f]), [g, m, h, w, f], 1).reshape([n, h, w, f]);
+    return tf.concat([x, maps as tf.Tensor4D], 3);
+  }
   const perSample = tf.tile(stat.reshape([1, m, f]), [g, 1, 1]).reshape([n, 1, 1, f]); // [N, 1, 1, F]
   const maps = perSample.mul(tf.fill([1, h, w, 1], 1)); // [N, H, W, F] (a fill on the device, not a host array)
   return tf.concat([x, maps as tf.Tensor4D], 3);

@@ -5,6 +5,8 @@
  *   AtelierBiasAct(x, bias)       y = act(x·xGain + bias[c]·biasGain) · gain    (no bias: a kept scalar 0)
  *   AtelierModAct(x, d, n, s, b)  y = act(x·d[i, c] + n[i|0, h, w]·s + b[c]) · gain   (G's synthesis layer:
  *                                  demodulation coefficients d [N, C], noise n [N|1, H, W, 1], strength s [])
+ *   AtelierModActNoise(x, d, s, b)  the same with fresh noise made in the kernel from a seed
+ *                                  (gpu-noise.ts): no noise tensor to upload
  *   AtelierActGrad(dy, z, bias)   dx = dy · gain · (z·zGain + bias[c]·biasGain > 0 ? 1 : alpha)   (their gradient)
  *   AtelierLeadSum(x)             out = scale · Σ over the leading `lead` axes of x     (bias gradients)
  *
@@ -27,12 +29,14 @@ import * as tf from '@tensorflow/tfjs';
 import { constant } from '../constants.js';
 import { broadcastGrad, broadcastKernels } from './broadcast.js';
 import { firDownGrad, firDownKernels } from './fir-down.js';
+import { NOISE_WGSL, noiseAt, noiseGrad, noiseKernels, noiseTensor } from './gpu-noise.js';
 import { modConvGrads, modConvKernels, modulate, spatialDot } from './fused-modconv.js';
 import { webgpuLeadSum } from './webgpu-lead-sum.js';
 import { runPerOutput } from './webgpu-program.js';
 
 export const BIAS_ACT = 'AtelierBiasAct';
 export const MOD_ACT = 'AtelierModAct';
+export const MOD_ACT_NOISE = 'AtelierModActNoise';
 export const ACT_GRAD = 'AtelierActGrad';
 export const LEAD_SUM = 'AtelierLeadSum';
 
@@ -69,6 +73,11 @@ export function biasAct(x: tf.Tensor, bias: tf.Tensor | undefined, attrs: BiasAc
 /** act(x·dcoef + noise·strength + bias)·gain for G's synthesis layers; one kernel. x [N, H, W, C]. */
 export function modAct(x: tf.Tensor4D, dcoef: tf.Tensor2D, noise: tf.Tensor4D, strength: tf.Tensor, bias: tf.Tensor1D, attrs: ActAttrs): tf.Tensor4D {
   return tf.engine().runKernel(MOD_ACT, { x, dcoef, noise, strength, bias }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+}
+
+/** modAct with noise N(0, 1) [N, H, W, 1] made in the kernel from `seed` (gpu-noise.ts); one kernel. */
+export function modActNoise(x: tf.Tensor4D, dcoef: tf.Tensor2D, strength: tf.Tensor, bias: tf.Tensor1D, attrs: ActAttrs, seed: number): tf.Tensor4D {
+  return tf.engine().runKernel(MOD_ACT_NOISE, { x, dcoef, strength, bias }, { ...attrs, seed } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 }
 
 /** dy·gain·(z·zGain + bias·biasGain > 0 ? 1 : alpha), bias over the last axis; one kernel. */
@@ -115,25 +124,44 @@ const biasActGrad: tf.GradConfig = {
   },
 };
 
+/**
+ * ModAct's gradient (first order: it is G's). The mask comes from the saved output, which is
+ * fine here (see the header) since G is never differentiated twice.
+ */
+function modActGradFunc(dy: tf.Tensor, x: tf.Tensor4D, dcoef: tf.Tensor2D, noise: () => tf.Tensor4D, strength: tf.Tensor, y: tf.Tensor4D, a: ActAttrs) {
+  const dz = onceFn(() => actGrad(dy, y, undefined, { alpha: a.alpha, gain: a.gain, zGain: 1, biasGain: 0 })); // ∂L/∂z
+  return {
+    x: () => modulate(dz() as tf.Tensor4D, dcoef),
+    dcoef: () => spatialDot(dz() as tf.Tensor4D, x),
+    noise: () => {
+      const perPixel = dz().sum(3, true).mul(strength); // [N, H, W, 1]
+      return noise().shape[0] === x.shape[0] ? perPixel : perPixel.sum(0, true);
+    },
+    strength: () => dz().mul(noise()).sum().reshape(strength.shape),
+    bias: () => leadSum(dz(), 3),
+  };
+}
+
 const modActGrad: tf.GradConfig = {
   kernelName: MOD_ACT,
   inputsToSave: ['x', 'dcoef', 'noise', 'strength'],
   outputsToSave: [true],
   gradFunc: (dy, saved, attrs) => {
     const [x, dcoef, noise, strength, y] = saved as [tf.Tensor4D, tf.Tensor2D, tf.Tensor4D, tf.Tensor, tf.Tensor4D];
-    const a = attrs as unknown as ActAttrs;
-    const n = x.shape[0];
-    const dz = onceFn(() => actGrad(dy as tf.Tensor, y, undefined, { ...a, zGain: 1, biasGain: 0 })); // ∂L/∂z
-    return {
-      x: () => modulate(dz() as tf.Tensor4D, dcoef),
-      dcoef: () => spatialDot(dz() as tf.Tensor4D, x),
-      noise: () => {
-        const perPixel = dz().sum(3, true).mul(strength); // [N, H, W, 1]
-        return noise.shape[0] === n ? perPixel : perPixel.sum(0, true);
-      },
-      strength: () => dz().mul(noise).sum().reshape(strength.shape),
-      bias: () => leadSum(dz(), 3),
-    };
+    return modActGradFunc(dy as tf.Tensor, x, dcoef, () => noise, strength, y, attrs as unknown as ActAttrs);
+  },
+};
+
+const modActNoiseGrad: tf.GradConfig = {
+  kernelName: MOD_ACT_NOISE,
+  inputsToSave: ['x', 'dcoef', 'strength'],
+  outputsToSave: [true],
+  gradFunc: (dy, saved, attrs) => {
+    const [x, dcoef, strength, y] = saved as [tf.Tensor4D, tf.Tensor2D, tf.Tensor, tf.Tensor4D];
+    const a = attrs as unknown as ActAttrs & { seed: number };
+    const [n, h, w] = x.shape;
+    // The kernel's noise, made again only if the strength's gradient is wanted.
+    return modActGradFunc(dy as tf.Tensor, x, dcoef, () => noiseTensor([n, h, w, 1], a.seed) as tf.Tensor4D, strength, y, a);
   },
 };
 
@@ -190,19 +218,22 @@ function webgpuBiasAct(args: KernelArgs): tf.TensorInfo {
   );
 }
 
+/** ModAct, or ModActNoise when there is no noise input (the noise made from attrs.seed). */
 function webgpuModAct(args: KernelArgs): tf.TensorInfo {
   const { x, dcoef, noise, strength, bias } = args.inputs as Record<string, tf.TensorInfo>;
-  const a = args.attrs as unknown as ActAttrs;
+  const a = args.attrs as unknown as ActAttrs & { seed?: number };
   const [, h, w, c] = (x as tf.TensorInfo).shape as [number, number, number, number];
+  const made = noise === undefined;
   return runPerOutput(
     args.backend,
-    'atelierModAct',
-    { x, dcoef, noise, strength, bias } as Record<string, tf.TensorInfo>,
+    made ? 'atelierModActNoise' : 'atelierModAct',
+    (made ? { x, dcoef, strength, bias } : { x, dcoef, noise, strength, bias }) as Record<string, tf.TensorInfo>,
     (x as tf.TensorInfo).shape,
     [
       ['i32', 'channels', c],
       ['i32', 'pixels', h * w],
-      ['i32', 'noiseBatched', (noise as tf.TensorInfo).shape[0] !== 1 ? 1 : 0],
+      ['i32', 'noiseBatched', made || (noise as tf.TensorInfo).shape[0] !== 1 ? 1 : 0],
+      ['i32', 'seed', a.seed ?? 0],
       ['f32', 'alpha', a.alpha],
       ['f32', 'gain', a.gain],
     ],
@@ -210,8 +241,10 @@ function webgpuModAct(args: KernelArgs): tf.TensorInfo {
         let p = index / uniforms.channels;
         let img = p / uniforms.pixels;
         let np = select(p - img * uniforms.pixels, p, uniforms.noiseBatched == 1);
-        let z = x[index] * dcoef[img * uniforms.channels + ch] + noise[np] * strength[0] + bias[ch];
+        let nz = ${made ? 'atelierNoise(bitcast<u32>(uniforms.seed), u32(np))' : 'noise[np]'};
+        let z = x[index] * dcoef[img * uniforms.channels + ch] + nz * strength[0] + bias[ch];
         setOutputAtIndex(index, ${ACT});`,
+    made ? NOISE_WGSL : '',
   );
 }
 
@@ -268,10 +301,11 @@ function cpuBiasAct(args: KernelArgs): tf.TensorInfo {
 function cpuModAct(args: KernelArgs): tf.TensorInfo {
   const b = args.backend as unknown as CpuBackendLike;
   const { x, dcoef, noise, strength, bias } = args.inputs as Record<string, tf.TensorInfo>;
-  const a = args.attrs as unknown as ActAttrs;
-  const [, h, w, c] = (x as tf.TensorInfo).shape as [number, number, number, number];
-  const [xv, dv, nv, sv, bv] = [x, dcoef, noise, strength, bias].map((t) => b.readSync((t as tf.TensorInfo).dataId)) as ArrayLike<number>[];
-  const batched = (noise as tf.TensorInfo).shape[0] !== 1;
+  const a = args.attrs as unknown as ActAttrs & { seed?: number };
+  const [n, h, w, c] = (x as tf.TensorInfo).shape as [number, number, number, number];
+  const [xv, dv, sv, bv] = [x, dcoef, strength, bias].map((t) => b.readSync((t as tf.TensorInfo).dataId)) as ArrayLike<number>[];
+  const nv = noise === undefined ? Float32Array.from({ length: n * h * w }, (_, i) => noiseAt(a.seed ?? 0, i)) : b.readSync(noise.dataId);
+  const batched = noise === undefined || noise.shape[0] !== 1;
   const pixels = h * w;
   const s = (sv as ArrayLike<number>)[0] as number;
   const out = new Float32Array((xv as ArrayLike<number>).length);
@@ -324,12 +358,14 @@ const KERNELS: Record<'webgpu' | 'cpu', Array<[string, (args: KernelArgs) => tf.
   webgpu: [
     [BIAS_ACT, webgpuBiasAct],
     [MOD_ACT, webgpuModAct],
+    [MOD_ACT_NOISE, webgpuModAct],
     [ACT_GRAD, webgpuActGrad],
     [LEAD_SUM, webgpuLeadSumKernel],
   ],
   cpu: [
     [BIAS_ACT, cpuBiasAct],
     [MOD_ACT, cpuModAct],
+    [MOD_ACT_NOISE, cpuModAct],
     [ACT_GRAD, cpuActGrad],
     [LEAD_SUM, cpuLeadSum],
   ],
@@ -338,11 +374,11 @@ const KERNELS: Record<'webgpu' | 'cpu', Array<[string, (args: KernelArgs) => tf.
 /** Registers the fused kernels for webgpu or cpu (others: nothing) and their gradients; idempotent. True when something was added. */
 export function registerFusedEpilogues(backendName: string): boolean {
   let added = false;
-  for (const g of [biasActGrad, modActGrad, actGradGrad, leadSumGrad, ...modConvGrads, firDownGrad, broadcastGrad]) {
+  for (const g of [biasActGrad, modActGrad, modActNoiseGrad, actGradGrad, leadSumGrad, ...modConvGrads, firDownGrad, broadcastGrad, noiseGrad]) {
     if (tf.getGradient(g.kernelName) === undefined) tf.registerGradient(g);
   }
   if (backendName !== 'webgpu' && backendName !== 'cpu') return false;
-  for (const [kernelName, kernelFunc] of [...KERNELS[backendName], ...modConvKernels[backendName], ...firDownKernels[backendName], ...broadcastKernels[backendName]]) {
+  for (const [kernelName, kernelFunc] of [...KERNELS[backendName], ...modConvKernels[backendName], ...firDownKernels[backendName], ...broadcastKernels[backendName], ...noiseKernels[backendName]]) {
     if (tf.getKernel(kernelName, backendName) !== undefined) continue;
     tf.registerKernel({ kernelName, backendName, kernelFunc: kernelFunc as unknown as tf.KernelFunc });
     added = true;

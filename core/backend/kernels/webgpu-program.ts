@@ -30,9 +30,10 @@ export type Uniform = ['i32' | 'f32', string, number];
 
 /**
  * Runs `body` once per element of a float32 output of `outputShape` (as many workgroup rows as
- * the size needs): one dispatch. `uniforms` are declared and filled in order.
+ * the size needs): one dispatch. `uniforms` are declared and filled in order; `helpers`: WGSL
+ * functions the body calls.
  */
-export function runPerOutput(backend: unknown, shaderKey: string, inputs: Record<string, tf.TensorInfo>, outputShape: number[], uniforms: Uniform[], body: string): tf.TensorInfo {
+export function runPerOutput(backend: unknown, shaderKey: string, inputs: Record<string, tf.TensorInfo>, outputShape: number[], uniforms: Uniform[], body: string, helpers = ''): tf.TensorInfo {
   const groups = Math.ceil(tf.util.sizeFromShape(outputShape) / WORKGROUP);
   const x = Math.max(1, Math.min(groups, MAX_WORKGROUPS));
   const program: WebGpuProgram = {
@@ -44,7 +45,7 @@ export function runPerOutput(backend: unknown, shaderKey: string, inputs: Record
     dispatchLayout: { x: outputShape.map((_, i) => i) },
     dispatch: [x, Math.max(1, Math.ceil(groups / x)), 1],
     shaderKey,
-    getUserCode: () => `
+    getUserCode: () => `${helpers}
     fn main(index : i32) {
       if (index < uniforms.size) {
         ${body}

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { constant, constantCount } from '../../../core/backend/constants.js';
-import { actGrad, biasAct, type BiasActAttrs, forceFusedEpilogues, fusedEpilogues, leadSum, modAct } from '../../../core/backend/kernels/fused-epilogue.js';
+import { actGrad, biasAct, type BiasActAttrs, forceFusedEpilogues, fusedEpilogues, leadSum, modAct, modActNoise } from '../../../core/backend/kernels/fused-epilogue.js';
+import { noiseTensor } from '../../../core/backend/kernels/gpu-noise.js';
 import { demod, modulate, spatialDot } from '../../../core/backend/kernels/fused-modconv.js';
 import { selectBackend } from '../../../core/backend/select.js';
 import { Discriminator } from '../../../core/nets/discriminator.js';
@@ -183,6 +184,26 @@ async function reduceCase(fused: boolean): Promise<Float32Array[]> {
   }
 }
 
+/** ModActNoise against ModAct given the same noise as a tensor: outputs, and gradients for x, d, s, b. */
+async function modActNoiseCase(shape: Shape4, seed: number): Promise<{ made: Float32Array[]; given: Float32Array[] }> {
+  const [n, h, w, c] = shape;
+  const x = tf.tensor4d(randn(sizeOf(shape), seed), shape);
+  const d = tf.tensor2d(randn(n * c, seed + 1), [n, c]);
+  const s = tf.scalar(0.7);
+  const b = tf.tensor1d(randn(c, seed + 3));
+  const r = tf.tensor4d(randn(sizeOf(shape), seed + 4), shape);
+  const attrs = { alpha: 0.2, gain: Math.SQRT2 };
+  const run = async (f: (...t: tf.Tensor[]) => tf.Tensor) => {
+    const value = tf.tidy(() => f(x, d, s, b));
+    const grads = tf.tidy(() => tf.grads((...t: tf.Tensor[]) => f(...t).mul(r).sum())([x, d, s, b]));
+    return [await flat([value]), await flat(grads)];
+  };
+  const made = await run((...t) => modActNoise(t[0] as tf.Tensor4D, t[1] as tf.Tensor2D, t[2] as tf.Tensor, t[3] as tf.Tensor1D, attrs, 12345));
+  const given = await run((...t) => modAct(t[0] as tf.Tensor4D, t[1] as tf.Tensor2D, noiseTensor([n, h, w, 1], 12345) as tf.Tensor4D, t[2] as tf.Tensor, t[3] as tf.Tensor1D, attrs));
+  tf.dispose([x, d, s, b, r]);
+  return { made, given };
+}
+
 describe('fused epilogue kernels against the unfused ops', () => {
   after(() => forceFusedEpilogues(undefined));
 
@@ -295,6 +316,37 @@ describe('fused epilogue kernels against the unfused ops', () => {
     }
   });
 
+  it('noise made in the kernel: N(0, 1), as ModAct given the same noise as a tensor', async () => {
+    await selectBackend({ prefer: 'cpu' });
+    const v = await flat([noiseTensor([200_000], 7)]);
+    const mean = v.reduce((a, b) => a + b, 0) / v.length;
+    const sd = Math.sqrt(v.reduce((a, b) => a + (b - mean) ** 2, 0) / v.length);
+    let lag = 0;
+    for (let i = 1; i < v.length; i++) lag += ((v[i] as number) - mean) * ((v[i - 1] as number) - mean);
+    assert.ok(Math.abs(mean) < 0.01 && Math.abs(sd - 1) < 0.01, `mean ${mean}, sd ${sd}`);
+    assert.ok(Math.abs(lag / v.length / sd ** 2) < 0.01, 'neighbours uncorrelated');
+    const other = await flat([noiseTensor([1000], 8)]);
+    assert.notDeepEqual(Array.from(other), Array.from(v.subarray(0, 1000)), 'another seed, other noise');
+    for (const shape of SHAPES) {
+      const { made, given } = await modActNoiseCase(shape, 40);
+      assert.ok(relErr(made[0] as Float32Array, given[0] as Float32Array) < 1e-6, 'values');
+      assert.ok(relErr(made[1] as Float32Array, given[1] as Float32Array) < 1e-5, 'gradients');
+    }
+  });
+
+  it('noise made in the kernel on webgpu: the same as cpu, and as ModAct given it', webgpuOnly, async () => {
+    await selectBackend({ prefer: 'cpu' });
+    const ref = await flat([noiseTensor([3, 5, 7, 1], 99)]);
+    await selectBackend({ prefer: 'webgpu' });
+    const gpu = await flat([noiseTensor([3, 5, 7, 1], 99)]);
+    assert.ok(relErr(gpu, ref) < 1e-4, `noise: relative error ${relErr(gpu, ref)}`);
+    for (const shape of SHAPES) {
+      const { made, given } = await modActNoiseCase(shape, 40);
+      assert.ok(relErr(made[0] as Float32Array, given[0] as Float32Array) < 1e-5, 'values');
+      assert.ok(relErr(made[1] as Float32Array, given[1] as Float32Array) < 1e-4, 'gradients');
+    }
+  });
+
   it('is used on webgpu only, unless forced', async () => {
     await selectBackend({ prefer: 'cpu' });
     assert.equal(fusedEpilogues(), false);
@@ -308,7 +360,7 @@ describe('fused epilogue kernels against the unfused ops', () => {
 // Whole nets.
 
 const NET = { resolution: 16, channelBase: 64, channelMax: 8, zDim: 16, wDim: 16, mappingLayers: 2, mbstdGroupSize: 2, seed: 5 };
-const N = 3;
+const N = 4; // minibatch-stddev groups of 2
 
 /** G's images, D's logits, D's loss with R1 and its gradients, G's gradients: one flat array each. */
 async function netResults(): Promise<Float32Array[]> {
