@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { constant } from '../backend/constants.js';
-import { biasAct, fusedEpilogues } from '../backend/kernels/fused-epilogue.js';
+import { biasAct, fusedEpilogues, type Residual } from '../backend/kernels/fused-epilogue.js';
 import { broadcastScaled } from '../backend/kernels/broadcast.js';
 import { demod, modulate } from '../backend/kernels/fused-modconv.js';
 import type { ParamStore } from './params.js';
@@ -121,14 +121,30 @@ export class EqualConv {
     this.bias = opts.bias === false ? undefined : store.constant(`${name}.bias`, [outChannels], 0);
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
+  /** `residual`: added to the output (D's skip branch, fused into the epilogue on webgpu). */
+  apply(x: tf.Tensor4D, residual?: Residual): tf.Tensor4D {
     assertShape(x, [null, null, null, this.inChannels], 'EqualConv input');
     if (fusedEpilogues()) {
       // conv(x, W·g) = g·conv(x, W): the weight gain goes into the epilogue.
       const leaky = this.activation === 'lrelu';
       const attrs = { xGain: this.weightGain, biasGain: 1, alpha: leaky ? LRELU_ALPHA : 1, gain: (leaky ? SQRT2 : 1) * this.gain };
-      return biasAct(tf.conv2d(x, this.weight as tf.Tensor4D, 1, 'same'), this.bias, attrs) as tf.Tensor4D; // [N, H, W, out]
+      return biasAct(tf.conv2d(x, this.weight as tf.Tensor4D, 1, 'same'), this.bias, attrs, residual) as tf.Tensor4D; // [N, H, W, out]
     }
+    const y = this.applyUnfused(x);
+    return residual === undefined ? y : (y.add(residual.y.mul(constant(residual.gain))) as tf.Tensor4D);
+  }
+
+  /**
+   * A linear layer without bias as (its conv, the gain to multiply it by): for the caller to fuse
+   * that product into another layer's epilogue as its residual.
+   */
+  asResidual(x: tf.Tensor4D): Residual {
+    if (this.activation !== 'linear' || this.bias !== undefined) throw new Error('EqualConv.asResidual: only for a linear layer without bias');
+    assertShape(x, [null, null, null, this.inChannels], 'EqualConv input');
+    return { y: tf.conv2d(x, this.weight as tf.Tensor4D, 1, 'same'), gain: this.weightGain * this.gain };
+  }
+
+  private applyUnfused(x: tf.Tensor4D): tf.Tensor4D {
     let y: tf.Tensor = tf.conv2d(x, this.weight.mul(constant(this.weightGain)) as tf.Tensor4D, 1, 'same'); // [N, H, W, out]
     if (this.bias !== undefined) y = y.add(this.bias);
     if (this.activation === 'lrelu') y = lrelu(y, SQRT2 * this.gain);

@@ -2,7 +2,8 @@
  * Fused layer epilogues: what follows a conv or a matMul in core/nets/layers.ts, as one kernel
  * instead of five to eight element-wise ones (each a dispatch on webgpu):
  *
- *   AtelierBiasAct(x, bias)       y = act(x·xGain + bias[c]·biasGain) · gain    (no bias: a kept scalar 0)
+ *   AtelierBiasAct(x, bias, res)  y = act(x·xGain + bias[c]·biasGain) · gain + res·resGain
+ *                                  (no bias, no residual: a kept scalar 0; D's residual blocks add their skip branch)
  *   AtelierModAct(x, d, n, s, b)  y = act(x·d[i, c] + n[i|0, h, w]·s + b[c]) · gain   (G's synthesis layer:
  *                                  demodulation coefficients d [N, C], noise n [N|1, H, W, 1], strength s [])
  *   AtelierModActNoise(x, d, s, b)  the same with fresh noise made in the kernel from a seed
@@ -65,9 +66,16 @@ type KernelArgs = Parameters<tf.KernelFunc>[0];
 // ---------------------------------------------------------------------------------------------
 // The ops (what layers call).
 
-/** act(x·xGain + bias·biasGain)·gain, bias over the last axis; one kernel. */
-export function biasAct(x: tf.Tensor, bias: tf.Tensor | undefined, attrs: BiasActAttrs): tf.Tensor {
-  return tf.engine().runKernel(BIAS_ACT, { x, bias: bias ?? constant(0) }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+/** A tensor of x's shape added after the activation, times `gain`. */
+export interface Residual {
+  y: tf.Tensor;
+  gain: number;
+}
+
+/** act(x·xGain + bias·biasGain)·gain (+ residual.y·residual.gain), bias over the last axis; one kernel. */
+export function biasAct(x: tf.Tensor, bias: tf.Tensor | undefined, attrs: BiasActAttrs, residual?: Residual): tf.Tensor {
+  const inputs = { x, bias: bias ?? constant(0), res: residual?.y ?? constant(0) };
+  return tf.engine().runKernel(BIAS_ACT, inputs, { ...attrs, resGain: residual?.gain ?? 0 } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
 /** act(x·dcoef + noise·strength + bias)·gain for G's synthesis layers; one kernel. x [N, H, W, C]. */
@@ -116,8 +124,10 @@ const biasActGrad: tf.GradConfig = {
     const g = dy as tf.Tensor;
     const mask = { alpha: a.alpha, gain: a.gain * a.xGain, zGain: a.xGain, biasGain: a.biasGain };
     const dx = onceFn(() => (a.alpha === 1 ? scaled(g, a.gain * a.xGain) : actGrad(g, x, bias, mask)));
+    const { resGain } = attrs as unknown as { resGain: number };
     return {
       x: dx,
+      res: () => scaled(g, resGain),
       // ∂L/∂bias = Σ dz·biasGain = Σ dx·biasGain/xGain (a scalar bias: the kept 0 of "no bias").
       bias: () => (bias.rank === 0 ? dx().sum().mul(constant(a.biasGain / a.xGain)) : leadSum(dx(), x.rank - 1, a.biasGain / a.xGain)),
     };
@@ -199,22 +209,24 @@ const leadSumGrad: tf.GradConfig = {
 const ACT = 'select(z * uniforms.alpha, z, z > 0.0) * uniforms.gain';
 
 function webgpuBiasAct(args: KernelArgs): tf.TensorInfo {
-  const { x, bias } = args.inputs as { x: tf.TensorInfo; bias: tf.TensorInfo };
-  const a = args.attrs as unknown as BiasActAttrs;
+  const { x, bias, res } = args.inputs as { x: tf.TensorInfo; bias: tf.TensorInfo; res: tf.TensorInfo };
+  const a = args.attrs as unknown as BiasActAttrs & { resGain: number };
   return runPerOutput(
     args.backend,
     'atelierBiasAct',
-    { x, bias },
+    { x, bias, res },
     x.shape,
     [
       ['i32', 'biasSize', tf.util.sizeFromShape(bias.shape)],
+      ['i32', 'resSize', tf.util.sizeFromShape(res.shape)],
+      ['f32', 'resGain', a.resGain],
       ['f32', 'xGain', a.xGain],
       ['f32', 'biasGain', a.biasGain],
       ['f32', 'alpha', a.alpha],
       ['f32', 'gain', a.gain],
     ],
     `let z = x[index] * uniforms.xGain + bias[index % uniforms.biasSize] * uniforms.biasGain;
-        setOutputAtIndex(index, ${ACT});`,
+        setOutputAtIndex(index, ${ACT} + res[index % uniforms.resSize] * uniforms.resGain);`,
   );
 }
 
@@ -286,14 +298,15 @@ const act = (z: number, alpha: number, gain: number): number => (z > 0 ? z : alp
 
 function cpuBiasAct(args: KernelArgs): tf.TensorInfo {
   const b = args.backend as unknown as CpuBackendLike;
-  const { x, bias } = args.inputs as { x: tf.TensorInfo; bias: tf.TensorInfo };
-  const a = args.attrs as unknown as BiasActAttrs;
+  const { x, bias, res } = args.inputs as { x: tf.TensorInfo; bias: tf.TensorInfo; res: tf.TensorInfo };
+  const a = args.attrs as unknown as BiasActAttrs & { resGain: number };
   const xv = b.readSync(x.dataId);
   const bv = b.readSync(bias.dataId);
+  const rv = b.readSync(res.dataId);
   const out = new Float32Array(xv.length);
   for (let i = 0; i < xv.length; i++) {
     const z = Math.fround((xv[i] as number) * a.xGain + (bv[i % bv.length] as number) * a.biasGain);
-    out[i] = act(z, a.alpha, a.gain);
+    out[i] = Math.fround(act(z, a.alpha, a.gain)) + (rv[i % rv.length] as number) * a.resGain;
   }
   return b.makeTensorInfo(x.shape, 'float32', out);
 }

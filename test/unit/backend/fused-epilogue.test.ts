@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { constant, constantCount } from '../../../core/backend/constants.js';
-import { actGrad, biasAct, type BiasActAttrs, forceFusedEpilogues, fusedEpilogues, leadSum, modAct, modActNoise } from '../../../core/backend/kernels/fused-epilogue.js';
+import { actGrad, biasAct, type BiasActAttrs, type Residual, forceFusedEpilogues, fusedEpilogues, leadSum, modAct, modActNoise } from '../../../core/backend/kernels/fused-epilogue.js';
 import { noiseTensor } from '../../../core/backend/kernels/gpu-noise.js';
 import { demod, modulate, spatialDot } from '../../../core/backend/kernels/fused-modconv.js';
 import { selectBackend } from '../../../core/backend/select.js';
@@ -23,10 +23,11 @@ const WEBGPU = process.env['ATELIER_TEST_WEBGPU'] === '1';
 const webgpuOnly = { skip: WEBGPU ? false : 'set ATELIER_TEST_WEBGPU=1 to run' };
 
 /** The unfused ops the fused kernel replaces. */
-function biasActRef(x: tf.Tensor, bias: tf.Tensor | undefined, a: BiasActAttrs): tf.Tensor {
+function biasActRef(x: tf.Tensor, bias: tf.Tensor | undefined, a: BiasActAttrs, residual?: Residual): tf.Tensor {
   let z = x.mul(constant(a.xGain));
   if (bias !== undefined) z = z.add(bias.mul(constant(a.biasGain)));
-  return (a.alpha === 1 ? z : tf.leakyRelu(z, a.alpha)).mul(constant(a.gain));
+  const y = (a.alpha === 1 ? z : tf.leakyRelu(z, a.alpha)).mul(constant(a.gain));
+  return residual === undefined ? y : y.add(residual.y.mul(constant(residual.gain)));
 }
 
 function modActRef(x: tf.Tensor4D, d: tf.Tensor2D, noise: tf.Tensor4D, s: tf.Tensor, b: tf.Tensor1D, alpha: number, gain: number): tf.Tensor {
@@ -61,7 +62,7 @@ const ATTRS: BiasActAttrs[] = [
 ];
 
 /**
- * Two conv layers with BiasAct epilogues (fused or the unfused ops) on the current backend: the
+ * Two conv layers with BiasAct epilogues (fused or the unfused ops; the second with a residual) on the current backend: the
  * output, the gradients of Σ out·r, and the gradients of ‖∂(Σ out·r)/∂x‖² (as R1 is) with
  * respect to the weights and biases.
  */
@@ -84,7 +85,8 @@ async function biasActRun(shape: Shape4, a: BiasActAttrs, seed: number, fused: b
   const r = tf.tensor4d(randn(sizeOf(shape), seed + 5), shape);
   const net = (xx: tf.Tensor, ww1: tf.Tensor, bb1: tf.Tensor, ww2: tf.Tensor, bb2: tf.Tensor) => {
     const y1 = act(tf.conv2d(xx as tf.Tensor4D, ww1 as tf.Tensor4D, 1, 'same'), bb1, a);
-    return act(tf.conv2d(y1 as tf.Tensor4D, ww2 as tf.Tensor4D, 1, 'same'), bb2, a);
+    // The second layer adds a residual branch (D's skip), a linear function of the input.
+    return act(tf.conv2d(y1 as tf.Tensor4D, ww2 as tf.Tensor4D, 1, 'same'), bb2, a, { y: xx.mul(ww1.sum()), gain: 0.6 });
   };
   const value = tf.tidy(() => net(x, w1, b1, w2, b2));
   const first = tf.tidy(() => tf.grads((xx: tf.Tensor, ww1: tf.Tensor, bb1: tf.Tensor, ww2: tf.Tensor, bb2: tf.Tensor) => net(xx, ww1, bb1, ww2, bb2).mul(r).sum())([x, w1, b1, w2, b2]));
