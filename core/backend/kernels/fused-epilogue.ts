@@ -22,9 +22,10 @@
  * gradients work (R1 differentiates D's backward pass): ActGrad is linear in dy, so its gradient
  * is ActGrad(ddy, z, bias) for dy and 0 for z and bias; LeadSum's is a broadcast.
  *
- * Kernels for webgpu (WGSL, through the backend's own program runner) and for cpu (plain loops:
- * the reference the tests hold the webgpu ones to, and a way to test the fused nets without a
- * GPU). The layers use them only where `fusedEpilogues()` says so: on webgpu, by default.
+ * Kernels for webgpu (WGSL, through the backend's own program runner) and for cpu (plain loops, so
+ * the fused nets can be tested against the unfused ops without a GPU). The layers use them only
+ * where `fusedEpilogues()` says so: on webgpu, by default. `registerFusedEpilogues` also registers
+ * the other fused kernels the layers use (fused-modconv.ts, fir-down.ts, broadcast.ts, gpu-noise.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { constant } from '../constants.js';

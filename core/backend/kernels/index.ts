@@ -94,6 +94,6 @@ export function registerTrainingKernels(backendName: string): TrainingKernelRepo
       added.push('webgpu Sum, Mean over leading axes (one dispatch, no transpose)');
     }
   }
-  if (registerFusedEpilogues(backendName)) added.push(`${backendName} fused layer epilogues (bias + leaky ReLU + gains, demodulation and noise)`);
+  if (registerFusedEpilogues(backendName)) added.push(`${backendName} fused kernels (layer epilogues, modulation and demodulation, firDown2x, broadcast, noise)`);
   return { backend: backendName, added };
 }
