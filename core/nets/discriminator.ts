@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { constant } from '../backend/constants.js';
+import { fusedEpilogues } from '../backend/kernels/fused-epilogue.js';
 import { blockResolutions, channelsAt, type NetConfig, resolveNetConfig } from './config.js';
 import { assertShape, EqualConv, EqualDense, minibatchStd, normalize2ndMoment } from './layers.js';
 import { ParamStore } from './params.js';
@@ -79,9 +80,12 @@ export class Discriminator {
       for (const b of this.blocks) {
         if (b.fromRGB !== undefined) x = b.fromRGB.apply(x); // [N, res, res, C]
         const down = downsampleBox2x(x); // [N, res/2, res/2, C]
-        const skip = b.skip.apply(down); // [N, res/2, res/2, Cout]
-        const main = b.conv1.apply(downsampleBox2x(b.conv0.apply(x))); // [N, res/2, res/2, Cout]
-        x = skip.add(main);
+        const main = downsampleBox2x(b.conv0.apply(x)); // [N, res/2, res/2, C]
+        if (fusedEpilogues()) {
+          x = b.conv1.apply(main, b.skip.asResidual(down)); // the skip added in conv1's epilogue
+        } else {
+          x = b.skip.apply(down).add(b.conv1.apply(main)); // [N, res/2, res/2, Cout]
+        }
         assertShape(x, [n, b.res / 2, b.res / 2, channelsAt(cfg, b.res / 2)], `Discriminator features at ${b.res / 2}²`);
       }
 

@@ -11,7 +11,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { blockResolutions, channelsAt, type NetConfig, numWs, resolveNetConfig } from './config.js';
-import { assertShape, EqualDense, lrelu, ModulatedConv, NoiseInput, type NoiseMode, normalize2ndMoment } from './layers.js';
+import { fusedEpilogues, modAct, modActNoise } from '../backend/kernels/fused-epilogue.js';
+import { freshNoiseSeed } from '../backend/kernels/gpu-noise.js';
+import { assertShape, EqualDense, LRELU_ALPHA, lrelu, ModulatedConv, NoiseInput, type NoiseMode, normalize2ndMoment, SQRT2 } from './layers.js';
 import { ParamStore } from './params.js';
 import { upsampleBilinear2x, upsampleNearest2x } from './resample.js';
 
@@ -39,6 +41,14 @@ class SynthesisLayer {
   }
 
   apply(x: tf.Tensor4D, w: tf.Tensor2D, noise: NoiseMode, seed?: number): tf.Tensor4D {
+    if (fusedEpilogues() && noise !== 'none') {
+      // Demodulation, noise, bias, leaky ReLU and gain in one kernel; unseeded random noise made in it.
+      const { y, dcoefs } = this.conv.applyUndemodulated(x, w);
+      const attrs = { alpha: LRELU_ALPHA, gain: SQRT2 };
+      const [d, s, b] = [dcoefs as tf.Tensor2D, this.noise.strength, this.bias as tf.Tensor1D];
+      if (noise === 'random' && seed === undefined) return modActNoise(y, d, s, b, attrs, freshNoiseSeed());
+      return modAct(y, d, this.noise.draw(y, noise, seed) as tf.Tensor4D, s, b, attrs);
+    }
     const y = this.noise.apply(this.conv.apply(x, w), noise, seed); // [N, H, W, out]
     return lrelu(y.add(this.bias)) as tf.Tensor4D;
   }

@@ -5,9 +5,15 @@
  * Channels-last throughout. Each layer holds its variables from a ParamStore; `apply` is pure.
  * Scalars are kept constants (core/backend/constants.ts) and squares are x·x (whose gradient needs
  * no scalar 2): on webgpu a JS number in an op is an upload on every call.
+ * On webgpu each layer's epilogue (weight gain, bias, leaky ReLU, gain; for G's synthesis layers
+ * also demodulation and noise) is one fused kernel (core/backend/kernels/fused-epilogue.ts):
+ * every op saved there is a GPU dispatch saved. Elsewhere the same arithmetic runs as plain ops.
  */
 import * as tf from '@tensorflow/tfjs';
 import { constant } from '../backend/constants.js';
+import { biasAct, fusedEpilogues, type Residual } from '../backend/kernels/fused-epilogue.js';
+import { broadcastScaled } from '../backend/kernels/broadcast.js';
+import { demod, modulate } from '../backend/kernels/fused-modconv.js';
 import type { ParamStore } from './params.js';
 
 export const SQRT2 = Math.SQRT2;
@@ -24,6 +30,7 @@ export function assertShape(t: tf.Tensor, expected: readonly (number | null)[], 
 
 /** leakyRelu(0.2) · gain (√2 keeps the activations' scale). */
 export function lrelu(x: tf.Tensor, gain = SQRT2): tf.Tensor {
+  if (fusedEpilogues()) return biasAct(x, undefined, { xGain: 1, biasGain: 1, alpha: LRELU_ALPHA, gain });
   const y = tf.leakyRelu(x, LRELU_ALPHA);
   return gain === 1 ? y : y.mul(constant(gain));
 }
@@ -66,11 +73,19 @@ export class EqualDense {
     this.bias = opts.bias === false ? undefined : store.constant(`${name}.bias`, [outFeatures], (opts.biasInit ?? 0) / this.lrMul);
   }
 
-  apply(x: tf.Tensor2D): tf.Tensor2D {
+  /** `gain`: a factor on the output (ModulatedConv's style gain), folded into the epilogue. */
+  apply(x: tf.Tensor2D, gain = 1): tf.Tensor2D {
     assertShape(x, [null, this.inFeatures], 'EqualDense input');
+    const leaky = this.activation === 'lrelu';
+    if (fusedEpilogues()) {
+      // x·(W·g) = (x·W)·g: the weight gain goes into the epilogue.
+      const attrs = { xGain: this.weightGain, biasGain: this.lrMul, alpha: leaky ? LRELU_ALPHA : 1, gain: (leaky ? SQRT2 : 1) * gain };
+      return biasAct(x.matMul(this.weight as tf.Tensor2D), this.bias, attrs) as tf.Tensor2D; // [N, out]
+    }
     let y = x.matMul(this.weight.mul(constant(this.weightGain)) as tf.Tensor2D); // [N, out]
     if (this.bias !== undefined) y = y.add(this.lrMul === 1 ? this.bias : this.bias.mul(constant(this.lrMul)));
-    return (this.activation === 'lrelu' ? lrelu(y) : y) as tf.Tensor2D;
+    if (leaky) y = lrelu(y) as tf.Tensor2D;
+    return (gain === 1 ? y : y.mul(constant(gain))) as tf.Tensor2D;
   }
 }
 
@@ -106,8 +121,30 @@ export class EqualConv {
     this.bias = opts.bias === false ? undefined : store.constant(`${name}.bias`, [outChannels], 0);
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
+  /** `residual`: added to the output (D's skip branch, fused into the epilogue on webgpu). */
+  apply(x: tf.Tensor4D, residual?: Residual): tf.Tensor4D {
     assertShape(x, [null, null, null, this.inChannels], 'EqualConv input');
+    if (fusedEpilogues()) {
+      // conv(x, W·g) = g·conv(x, W): the weight gain goes into the epilogue.
+      const leaky = this.activation === 'lrelu';
+      const attrs = { xGain: this.weightGain, biasGain: 1, alpha: leaky ? LRELU_ALPHA : 1, gain: (leaky ? SQRT2 : 1) * this.gain };
+      return biasAct(tf.conv2d(x, this.weight as tf.Tensor4D, 1, 'same'), this.bias, attrs, residual) as tf.Tensor4D; // [N, H, W, out]
+    }
+    const y = this.applyUnfused(x);
+    return residual === undefined ? y : (y.add(residual.y.mul(constant(residual.gain))) as tf.Tensor4D);
+  }
+
+  /**
+   * A linear layer without bias as (its conv, the gain to multiply it by): for the caller to fuse
+   * that product into another layer's epilogue as its residual.
+   */
+  asResidual(x: tf.Tensor4D): Residual {
+    if (this.activation !== 'linear' || this.bias !== undefined) throw new Error('EqualConv.asResidual: only for a linear layer without bias');
+    assertShape(x, [null, null, null, this.inChannels], 'EqualConv input');
+    return { y: tf.conv2d(x, this.weight as tf.Tensor4D, 1, 'same'), gain: this.weightGain * this.gain };
+  }
+
+  private applyUnfused(x: tf.Tensor4D): tf.Tensor4D {
     let y: tf.Tensor = tf.conv2d(x, this.weight.mul(constant(this.weightGain)) as tf.Tensor4D, 1, 'same'); // [N, H, W, out]
     if (this.bias !== undefined) y = y.add(this.bias);
     if (this.activation === 'lrelu') y = lrelu(y, SQRT2 * this.gain);
@@ -143,19 +180,29 @@ export class ModulatedConv {
   }
 
   apply(x: tf.Tensor4D, w: tf.Tensor2D): tf.Tensor4D {
+    const { y, dcoefs } = this.applyUndemodulated(x, w);
+    return dcoefs === undefined ? y : (y.mul(dcoefs.reshape([x.shape[0], 1, 1, this.outChannels])) as tf.Tensor4D);
+  }
+
+  /**
+   * The conv before demodulation, and the demodulation coefficients [N, out] to multiply it by
+   * (none without demodulation), for a caller that fuses that product into its epilogue.
+   */
+  applyUndemodulated(x: tf.Tensor4D, w: tf.Tensor2D): { y: tf.Tensor4D; dcoefs?: tf.Tensor2D } {
     const [n] = x.shape;
     assertShape(x, [null, null, null, this.inChannels], 'ModulatedConv input');
     assertShape(w, [n, null], 'ModulatedConv w');
-    let styles = this.affine.apply(w); // [N, in]
-    if (this.styleGain !== 1) styles = styles.mul(constant(this.styleGain));
-    const xs = x.mul(styles.reshape([n, 1, 1, this.inChannels])) as tf.Tensor4D; // [N, H, W, in]
-    let y = tf.conv2d(xs, this.weight as tf.Tensor4D, 1, 'same'); // [N, H, W, out]
-    if (this.demodulate) {
-      const wsq = this.weight.mul(this.weight).sum([0, 1]) as tf.Tensor2D; // [in, out]
-      const dcoefs = styles.mul(styles).matMul(wsq).add(constant(1e-8)).rsqrt(); // [N, out]
-      y = y.mul(dcoefs.reshape([n, 1, 1, this.outChannels]));
+    const styles = this.affine.apply(w, this.styleGain); // [N, in]
+    if (fusedEpilogues()) {
+      const y = tf.conv2d(modulate(x, styles), this.weight as tf.Tensor4D, 1, 'same'); // [N, H, W, out]
+      return this.demodulate ? { y, dcoefs: demod(styles, this.weight as tf.Tensor4D, 1e-8) } : { y };
     }
-    return y;
+    const xs = x.mul(styles.reshape([n, 1, 1, this.inChannels])) as tf.Tensor4D; // [N, H, W, in]
+    const y = tf.conv2d(xs, this.weight as tf.Tensor4D, 1, 'same'); // [N, H, W, out]
+    if (!this.demodulate) return { y };
+    const wsq = this.weight.mul(this.weight).sum([0, 1]) as tf.Tensor2D; // [in, out]
+    const dcoefs = styles.mul(styles).matMul(wsq).add(constant(1e-8)).rsqrt() as tf.Tensor2D; // [N, out]
+    return { y, dcoefs };
   }
 }
 
@@ -178,10 +225,15 @@ export class NoiseInput {
 
   /** `seed`: for 'random', draw reproducibly (the same seed gives the same noise). */
   apply(x: tf.Tensor4D, mode: NoiseMode, seed?: number): tf.Tensor4D {
-    if (mode === 'none') return x;
+    const noise = this.draw(x, mode, seed);
+    return noise === undefined ? x : x.add(noise.mul(this.strength));
+  }
+
+  /** The noise `apply` adds before its strength, [N|1, H, W, 1] (none for 'none'). */
+  draw(x: tf.Tensor4D, mode: NoiseMode, seed?: number): tf.Tensor4D | undefined {
+    if (mode === 'none') return undefined;
     const [n, h, w] = x.shape;
-    const noise = mode === 'random' ? tf.randomNormal([n, h, w, 1], 0, 1, 'float32', seed) : this.fixed; // [N|1, H, W, 1]
-    return x.add(noise.mul(this.strength));
+    return mode === 'random' ? tf.randomNormal([n, h, w, 1], 0, 1, 'float32', seed) : (this.fixed as tf.Tensor4D);
   }
 }
 
@@ -203,7 +255,12 @@ export function minibatchStd(x: tf.Tensor4D, groupSize: number, channels: number
   const std = centred.mul(centred).mean(0).add(constant(1e-8)).sqrt(); // [M, HW, C]
   // Channel k belongs to feature k div (C/F), as StyleGAN2 splits C into [F, C/F].
   const stat = std.mean(1).reshape([m, f, c / f]).mean(2); // [M, F]
-  // Back to [N, H, W, F]: sample i gets row i mod M.
+  // Back to [N, H, W, F]: sample i = g·M + m gets row m.
+  if (fusedEpilogues()) {
+    // One Broadcast kernel (its gradient one Sum) instead of Tile (whose gradient is G slices and adds), Fill and Multiply.
+    const maps = broadcastScaled(stat.reshape([1, m, 1, 1, f]), [g, m, h, w, f], 1).reshape([n, h, w, f]);
+    return tf.concat([x, maps as tf.Tensor4D], 3);
+  }
   const perSample = tf.tile(stat.reshape([1, m, f]), [g, 1, 1]).reshape([n, 1, 1, f]); // [N, 1, 1, F]
   const maps = perSample.mul(tf.fill([1, h, w, 1], 1)); // [N, H, W, F] (a fill on the device, not a host array)
   return tf.concat([x, maps as tf.Tensor4D], 3);

@@ -12,10 +12,13 @@
  *   downsampleBox2x     D's feature maps (avgPool 2×2)           second order: AvgPoolGrad's
  *                                                                gradient, core/backend/kernels
  *
+ * On webgpu (where the fused kernels are on) firDown2x is one kernel, core/backend/kernels/fir-down.ts.
  * Everything is channels-last [N, H, W, C], rank ≤ 4.
  */
 import * as tf from '@tensorflow/tfjs';
 import { constant } from '../backend/constants.js';
+import { fusedEpilogues } from '../backend/kernels/fused-epilogue.js';
+import { firDown2xKernel } from '../backend/kernels/fir-down.js';
 
 type Axis = 1 | 2;
 
@@ -72,7 +75,7 @@ const bilinearUp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     // Half-pixel centres, edges clamped: out[2i] = ¼x[i−1] + ¾x[i], out[2i+1] = ¾x[i] + ¼x[i+1].
     value: tf.image.resizeBilinear(x4, [h * 2, w * 2], false, true),
     // Its adjoint, per axis twice the [1,3,3,1]/8 downsampling (edges included): 4× in 2-D.
-    gradFunc: (dy: tf.Tensor) => firDown2x(dy as tf.Tensor4D).mul(constant(4)),
+    gradFunc: (dy: tf.Tensor) => (fusedEpilogues() ? firDown2xKernel(dy as tf.Tensor4D, 4) : firDown2x(dy as tf.Tensor4D).mul(constant(4))),
   };
 });
 

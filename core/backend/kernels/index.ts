@@ -8,12 +8,14 @@ import { registerAvgPoolGradGrad } from './avg-pool-grad-grad.js';
 import { registerAvgPoolSameGrad } from './avg-pool-same-grad.js';
 import { makeConv2DBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { elementwiseGradsRegistered, registerElementwiseGrads } from './elementwise-grads.js';
+import { registerFusedEpilogues } from './fused-epilogue.js';
 import { registerGreaterGrad } from './greater-grad.js';
 import { reduceGradsRegistered, registerReduceGrads } from './reduce-grads.js';
 import { makeWasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
 import { makeWasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
 import { makeWasmDepthwiseBackpropConfigs } from './wasm-depthwise-backprop.js';
 import { makeWebGpuConv2DBackpropFilterConfig } from './webgpu-conv2d-backprop-filter.js';
+import { makeWebGpuLeadSumConfigs } from './webgpu-lead-sum.js';
 
 /** What was added for a backend, for the startup report. */
 export interface TrainingKernelReport {
@@ -48,6 +50,8 @@ function replaceKernel(config: tf.KernelConfig): void {
  *   wasm: DepthwiseConv2dNativeBackpropInput / …Filter (missing: no gradient passed a MobileNet)
  *   cpu:  Conv2DBackpropFilter (the stock one is ~40× slower than a forward conv)
  *   webgpu: Conv2DBackpropFilter split over the sum (the stock one took 96% of a 128² step's GPU time)
+ *   webgpu: Sum and Mean over leading axes in one dispatch (the stock ones transpose first)
+ *   webgpu, cpu: fused layer epilogues and their gradients (the layers use them on webgpu; the cpu ones let tests run the fused nets without a GPU)
  */
 export function registerTrainingKernels(backendName: string): TrainingKernelReport {
   const added: string[] = [];
@@ -88,5 +92,14 @@ export function registerTrainingKernels(backendName: string): TrainingKernelRepo
     replaceKernel(makeWebGpuConv2DBackpropFilterConfig());
     added.push('webgpu Conv2DBackpropFilter (split over the sum)');
   }
+  if (backendName === 'webgpu' && !isOurKernel('Sum', 'webgpu')) {
+    const sum = tf.getKernel('Sum', 'webgpu');
+    const mean = tf.getKernel('Mean', 'webgpu');
+    if (sum !== undefined && mean !== undefined) {
+      for (const config of makeWebGpuLeadSumConfigs(sum.kernelFunc, mean.kernelFunc)) replaceKernel(config);
+      added.push('webgpu Sum, Mean over leading axes (one dispatch, no transpose)');
+    }
+  }
+  if (registerFusedEpilogues(backendName)) added.push(`${backendName} fused kernels (layer epilogues, modulation and demodulation, firDown2x, broadcast, noise)`);
   return { backend: backendName, added };
 }

@@ -3,10 +3,13 @@
  * instead of TF.js 4.22's `ones(x.shape)`, a host-made array uploaded on every call: on webgpu the
  * ΣW² of each demodulated conv alone uploaded 3.3 MB per step that way. Same values (dy · 1 and
  * dy · 1 / n, the divisor a kept constant); both are made of differentiable ops, so second-order
- * gradients (R1) go through them as before.
+ * gradients (R1) go through them as before. Where the fused kernels are on (webgpu), the broadcast
+ * and the 1/n are one kernel instead (core/backend/kernels/broadcast.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import { constant } from '../constants.js';
+import { broadcastScaled } from './broadcast.js';
+import { fusedEpilogues } from './fused-epilogue.js';
 
 const OURS = Symbol.for('gan-atelier.reduce-grad');
 
@@ -27,7 +30,12 @@ export const sumGradConfig: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x] = saved as [tf.Tensor];
     const { axis } = attrs as unknown as { axis: number | number[] };
-    return { x: () => expandedDy(dy as tf.Tensor, x, axis).dy.mul(tf.onesLike(x)) };
+    return {
+      x: () => {
+        const e = expandedDy(dy as tf.Tensor, x, axis).dy;
+        return fusedEpilogues() && x.rank > 0 ? broadcastScaled(e, x.shape, 1) : e.mul(tf.onesLike(x));
+      },
+    };
   },
 };
 
@@ -40,6 +48,7 @@ export const meanGradConfig: tf.GradConfig = {
     return {
       x: () => {
         const e = expandedDy(dy as tf.Tensor, x, axis);
+        if (fusedEpilogues() && x.rank > 0) return broadcastScaled(e.dy, x.shape, 1 / e.reduceSize);
         return e.dy.mul(tf.onesLike(x)).div(constant(e.reduceSize));
       },
     };
