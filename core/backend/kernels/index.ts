@@ -14,6 +14,7 @@ import { reduceGradsRegistered, registerReduceGrads } from './reduce-grads.js';
 import { makeWasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filter.js';
 import { makeWasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
 import { makeWasmDepthwiseBackpropConfigs } from './wasm-depthwise-backprop.js';
+import { makeWasmLeadSumConfig } from './wasm-lead-sum.js';
 import { makeWasmPointwiseConfigs } from './wasm-pointwise.js';
 import { makeWebGpuConv2DBackpropFilterConfig } from './webgpu-conv2d-backprop-filter.js';
 import { makeWebGpuLeadSumConfigs } from './webgpu-lead-sum.js';
@@ -51,6 +52,7 @@ function replaceKernel(config: tf.KernelConfig): void {
  *   wasm: DepthwiseConv2dNativeBackpropInput / …Filter (missing: no gradient passed a MobileNet)
  *   wasm: LeakyRelu as x · Step(x, α), AvgPoolGrad over tiling windows by a JS loop (the stock ones
  *         are per-element loops ~25× slower than a Multiply)
+ *   wasm: Sum over leading axes by a JS loop (the stock one transposes first)
  *   cpu:  Conv2DBackpropFilter (the stock one is ~40× slower than a forward conv)
  *   webgpu: Conv2DBackpropFilter split over the sum (the stock one took 96% of a 128² step's GPU time)
  *   webgpu: Sum and Mean over leading axes in one dispatch (the stock ones transpose first)
@@ -94,6 +96,13 @@ export function registerTrainingKernels(backendName: string): TrainingKernelRepo
   if (backendName === 'wasm' && !isOurKernel('LeakyRelu', 'wasm')) {
     for (const config of makeWasmPointwiseConfigs(tf.getKernel('AvgPoolGrad', 'wasm')?.kernelFunc)) replaceKernel(config);
     added.push('wasm LeakyRelu (x · Step(x, α)) and AvgPoolGrad (tiling windows: a JS loop over the heap)');
+  }
+  if (backendName === 'wasm' && !isOurKernel('Sum', 'wasm')) {
+    const sum = tf.getKernel('Sum', 'wasm');
+    if (sum !== undefined) {
+      replaceKernel(makeWasmLeadSumConfig(sum.kernelFunc));
+      added.push('wasm Sum over leading axes (a JS loop, no transpose)');
+    }
   }
   if (backendName === 'webgpu' && !isOurKernel('Conv2DBackpropFilter', 'webgpu')) {
     replaceKernel(makeWebGpuConv2DBackpropFilterConfig());

@@ -1,5 +1,6 @@
 /**
- * The wasm LeakyRelu and AvgPoolGrad kernels (core/backend/kernels/wasm-pointwise.ts): LeakyRelu
+ * The wasm LeakyRelu and AvgPoolGrad kernels (core/backend/kernels/wasm-pointwise.ts) and Sum over
+ * leading axes (wasm-lead-sum.ts): Sum against float32 additions in order, bit for bit; LeakyRelu
  * and its gradient against the numbers computed in JS with float32 rounding (bit for bit), and
  * against the cpu backend; avgPool's gradient against the cpu backend for windows that tile the
  * input (2×2, 3×3, 1×2, with rows and columns no window reaches) and for those left to the stock
@@ -30,13 +31,13 @@ const pools: PoolCase[] = [
   { x: [2, 7, 7, 3], k: [2, 2], strides: [2, 2], pad: 'same' }, // padded: stock kernel
 ];
 
-describe('wasm LeakyRelu and AvgPoolGrad kernels', () => {
+describe('wasm LeakyRelu, AvgPoolGrad and Sum kernels', () => {
   let previous: string | undefined; // none when this file runs alone
   before(async () => {
     previous = tf.getBackend();
     const choice = await selectBackend({ prefer: 'wasm' });
     assert.equal(choice.tfBackend, 'wasm');
-    assert.ok(isOurKernel('LeakyRelu', 'wasm') && isOurKernel('AvgPoolGrad', 'wasm'));
+    assert.ok(isOurKernel('LeakyRelu', 'wasm') && isOurKernel('AvgPoolGrad', 'wasm') && isOurKernel('Sum', 'wasm'));
   });
   after(async () => {
     if (previous !== undefined) await tf.setBackend(previous);
@@ -75,6 +76,33 @@ describe('wasm LeakyRelu and AvgPoolGrad kernels', () => {
     });
   }
 
+  const sums: Array<{ shape: number[]; axis: number[]; keepDims?: boolean }> = [
+    { shape: [3, 5, 6, 7], axis: [0, 1, 2] },
+    { shape: [4, 5], axis: [0] },
+    { shape: [2, 3, 4], axis: [1, 0], keepDims: true },
+    { shape: [3, 3, 16, 8], axis: [0, 1] },
+    { shape: [3, 5, 6, 7], axis: [1, 2] }, // not leading: stock kernel
+    { shape: [3, 5, 6, 7], axis: [0, 1, 2, 3] }, // all axes: stock kernel
+  ];
+  for (const [i, c] of sums.entries()) {
+    it(`sum over [${c.axis}] of [${c.shape}]${c.keepDims === true ? ', keepDims' : ''}`, async () => {
+      const xv = randn(sizeOf(c.shape), 80 + i);
+      const y = await onBackend('wasm', () => tf.sum(tf.tensor(xv, c.shape), c.axis, c.keepDims));
+      const yCpu = await onBackend('cpu', () => tf.sum(tf.tensor(xv, c.shape), c.axis, c.keepDims));
+      assert.ok(relErr(y, yCpu) < 1e-5, `vs cpu ${relErr(y, yCpu)}`);
+      const lead = c.axis.length < c.shape.length && [...c.axis].sort().every((a, k) => a === k);
+      if (lead) {
+        // Float32 additions in order over the reduced rows.
+        const m = sizeOf(c.shape.slice(c.axis.length));
+        const ref = new Float32Array(m);
+        for (let r = 0; r < xv.length / m; r++) for (let k = 0; k < m; k++) ref[k] = (ref[k] as number) + (xv[r * m + k] as number);
+        assert.deepEqual(Array.from(y), Array.from(ref));
+      }
+      const shapeOn = async (name: string) => (await tf.setBackend(name), tf.tidy(() => tf.sum(tf.zeros(c.shape), c.axis, c.keepDims).shape));
+      assert.deepEqual(await shapeOn('wasm'), await shapeOn('cpu'));
+    });
+  }
+
   it('leaves no tensors or wasm buffers behind', async () => {
     await tf.setBackend('wasm');
     const x = tf.randomNormal([2, 8, 8, 3]) as tf.Tensor4D;
@@ -84,6 +112,7 @@ describe('wasm LeakyRelu and AvgPoolGrad kernels', () => {
       (t: tf.Tensor) => tf.leakyRelu(t, 0.2).sum(),
       (t: tf.Tensor) => tf.avgPool(t as tf.Tensor4D, 2, 2, 'valid').sum(),
       (t: tf.Tensor) => tf.avgPool(t as tf.Tensor4D, 3, 2, 'valid').sum(),
+      (t: tf.Tensor) => tf.sum(t, [0, 1, 2]).sum(),
     ]) {
       const g = tf.tidy(() => tf.grad(f)(x));
       assert.equal(tf.memory().numTensors, before + 1);
