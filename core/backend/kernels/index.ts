@@ -15,6 +15,7 @@ import { makeWasmConv2DBackpropFilterConfig } from './wasm-conv2d-backprop-filte
 import { makeWasmConv2DBackpropInputConfig } from './wasm-conv2d-backprop-input.js';
 import { makeWasmDepthwiseBackpropConfigs } from './wasm-depthwise-backprop.js';
 import { makeWasmLeadSumConfig } from './wasm-lead-sum.js';
+import { makeWasmBatchMatMulConfig } from './wasm-matmul.js';
 import { makeWasmPointwiseConfigs } from './wasm-pointwise.js';
 import { makeWebGpuConv2DBackpropFilterConfig } from './webgpu-conv2d-backprop-filter.js';
 import { makeWebGpuLeadSumConfigs } from './webgpu-lead-sum.js';
@@ -53,6 +54,7 @@ function replaceKernel(config: tf.KernelConfig): void {
  *   wasm: LeakyRelu as x · Step(x, α), AvgPoolGrad over tiling windows by a JS loop (the stock ones
  *         are per-element loops ~25× slower than a Multiply)
  *   wasm: Sum over leading axes by a JS loop (the stock one transposes first)
+ *   wasm: BatchMatMul of transposed matrices as Transpose + XNNPACK (the stock one loops, single-threaded)
  *   cpu:  Conv2DBackpropFilter (the stock one is ~40× slower than a forward conv)
  *   webgpu: Conv2DBackpropFilter split over the sum (the stock one took 96% of a 128² step's GPU time)
  *   webgpu: Sum and Mean over leading axes in one dispatch (the stock ones transpose first)
@@ -102,6 +104,13 @@ export function registerTrainingKernels(backendName: string): TrainingKernelRepo
     if (sum !== undefined) {
       replaceKernel(makeWasmLeadSumConfig(sum.kernelFunc));
       added.push('wasm Sum over leading axes (a JS loop, no transpose)');
+    }
+  }
+  if (backendName === 'wasm' && !isOurKernel('BatchMatMul', 'wasm')) {
+    const matMul = tf.getKernel('BatchMatMul', 'wasm');
+    if (matMul !== undefined) {
+      replaceKernel(makeWasmBatchMatMulConfig(matMul.kernelFunc));
+      added.push('wasm BatchMatMul of transposed matrices (Transpose, then XNNPACK)');
     }
   }
   if (backendName === 'webgpu' && !isOurKernel('Conv2DBackpropFilter', 'webgpu')) {
