@@ -52,7 +52,7 @@ function replaceKernel(config: tf.KernelConfig): void {
  *         as an XNNPACK Conv2D with the flipped filter (the stock one is a single-threaded loop)
  *   wasm: DepthwiseConv2dNativeBackpropInput / …Filter (missing: no gradient passed a MobileNet)
  *   wasm: LeakyRelu as x · Step(x, α), AvgPoolGrad over tiling windows by a JS loop (the stock ones
- *         are per-element loops ~25× slower than a Multiply)
+ *         are per-element loops ~25× slower than a Multiply); Identity sharing its buffer (no copy)
  *   wasm: Sum over leading axes by a JS loop (the stock one transposes first)
  *   wasm: BatchMatMul of transposed matrices as Transpose + XNNPACK (the stock one loops, single-threaded)
  *   cpu:  Conv2DBackpropFilter (the stock one is ~40× slower than a forward conv)
@@ -95,9 +95,10 @@ export function registerTrainingKernels(backendName: string): TrainingKernelRepo
     for (const config of makeWasmDepthwiseBackpropConfigs()) replaceKernel(config);
     added.push('wasm DepthwiseConv2dNativeBackpropInput and …BackpropFilter (JS loops over the heap)');
   }
-  if (backendName === 'wasm' && !isOurKernel('LeakyRelu', 'wasm')) {
-    for (const config of makeWasmPointwiseConfigs(tf.getKernel('AvgPoolGrad', 'wasm')?.kernelFunc)) replaceKernel(config);
-    added.push('wasm LeakyRelu (x · Step(x, α)) and AvgPoolGrad (tiling windows: a JS loop over the heap)');
+  const stockIdentity = tf.getKernel('Identity', 'wasm');
+  if (backendName === 'wasm' && !isOurKernel('LeakyRelu', 'wasm') && stockIdentity !== undefined) {
+    for (const config of makeWasmPointwiseConfigs(tf.getKernel('AvgPoolGrad', 'wasm')?.kernelFunc, stockIdentity.kernelFunc)) replaceKernel(config);
+    added.push('wasm LeakyRelu (x · Step(x, α)), AvgPoolGrad (tiling windows: a JS loop over the heap), Identity (shares the buffer)');
   }
   if (backendName === 'wasm' && !isOurKernel('Sum', 'wasm')) {
     const sum = tf.getKernel('Sum', 'wasm');

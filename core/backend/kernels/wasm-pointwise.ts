@@ -1,8 +1,8 @@
 /**
- * Faster wasm kernels for `LeakyRelu` and `AvgPoolGrad`, which TF.js 4.22's wasm backend runs as
- * plain per-element loops: on [8, 64, 64, 32] (1M numbers, a 64² step's largest maps) its LeakyRelu
- * took 5.9 ms and its AvgPoolGrad (2×2 windows) 7.9 ms, where a Multiply of the same size takes
- * 0.24 ms. Together ~170 ms of a 64² training step, none of it threaded.
+ * Faster wasm kernels for `LeakyRelu`, `AvgPoolGrad` and `Identity`. TF.js 4.22's wasm backend
+ * runs the first two as plain per-element loops: on [8, 64, 64, 32] (1M numbers, a 64² step's
+ * largest maps) its LeakyRelu took 5.9 ms and its AvgPoolGrad (2×2 windows) 7.9 ms, where a
+ * Multiply of the same size takes 0.24 ms. Together ~170 ms of a 64² training step, unthreaded.
  *
  *   LeakyRelu(x, α) = x · Step(x, α)   (Step: 1 where x > 0, else α; the same product the stock
  *                                        kernel forms, x or α·x, so the same numbers)
@@ -10,6 +10,11 @@
  *   box downsampling): each dx number is its window's dy times 1/(kh·kw), one JS loop over the heap.
  *
  * Other pools (overlapping windows, padding) go to the stock kernel.
+ *
+ * And `Identity` (tf.clone, customGrad's outputs, the tape's pass-throughs: ~1,000 a 64² step) shares
+ * its input's buffer, as the cpu backend's does and wasm's own Reshape does, where the stock wasm
+ * kernel copied it (a 4 MB copy each on [8, 64, 64, 32]; ~30 ms a step). No wasm kernel writes
+ * into its inputs, so a shared buffer is never changed under another tensor.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -20,6 +25,7 @@ interface WasmBackend {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
   disposeData(dataId: tf.DataId): void;
+  incRef(dataId: tf.DataId): void;
 }
 
 function run(backend: object, name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo {
@@ -68,8 +74,16 @@ function tiledAvgPoolGrad(backend: WasmBackend, dy: tf.TensorInfo, input: tf.Ten
   return out;
 }
 
-/** The LeakyRelu and AvgPoolGrad kernel configs; `stockAvgPoolGrad` runs the pools the fast path does not take. */
-export function makeWasmPointwiseConfigs(stockAvgPoolGrad: tf.KernelFunc | undefined): tf.KernelConfig[] {
+/** x itself: one more reference to its buffer (string tensors, kept off the heap, go to `stock`). */
+function identity(args: KernelArgs, stock: tf.KernelFunc): tf.TensorInfo {
+  const { x } = args.inputs as { x: tf.TensorInfo };
+  if (x.dtype === 'string') return stock(args) as tf.TensorInfo;
+  (args.backend as unknown as WasmBackend).incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
+/** The kernel configs; `stockAvgPoolGrad` runs the pools the fast path does not take, `stockIdentity` strings. */
+export function makeWasmPointwiseConfigs(stockAvgPoolGrad: tf.KernelFunc | undefined, stockIdentity: tf.KernelFunc): tf.KernelConfig[] {
   const avgPoolGrad = (args: KernelArgs): tf.TensorInfo => {
     const { dy, input } = args.inputs as { dy: tf.TensorInfo; input: tf.TensorInfo };
     const { filterSize, strides, pad, dimRoundingMode } = args.attrs as unknown as tf.AvgPoolGradAttrs & { dimRoundingMode?: 'floor' | 'round' | 'ceil' };
@@ -83,5 +97,6 @@ export function makeWasmPointwiseConfigs(stockAvgPoolGrad: tf.KernelFunc | undef
   return [
     { kernelName: 'LeakyRelu', backendName: 'wasm', kernelFunc: leakyRelu as tf.KernelFunc },
     { kernelName: 'AvgPoolGrad', backendName: 'wasm', kernelFunc: avgPoolGrad as tf.KernelFunc },
+    { kernelName: 'Identity', backendName: 'wasm', kernelFunc: ((args: KernelArgs) => identity(args, stockIdentity)) as tf.KernelFunc },
   ];
 }

@@ -1,10 +1,10 @@
 /**
- * The wasm LeakyRelu and AvgPoolGrad kernels (core/backend/kernels/wasm-pointwise.ts) and Sum over
- * leading axes (wasm-lead-sum.ts): Sum against float32 additions in order, bit for bit; LeakyRelu
+ * The wasm LeakyRelu, AvgPoolGrad and Identity kernels (core/backend/kernels/wasm-pointwise.ts), Sum over
+ * leading axes (wasm-lead-sum.ts). Sum against float32 additions in order, bit for bit; LeakyRelu
  * and its gradient against the numbers computed in JS with float32 rounding (bit for bit), and
  * against the cpu backend; avgPool's gradient against the cpu backend for windows that tile the
  * input (2×2, 3×3, 1×2, with rows and columns no window reaches) and for those left to the stock
- * kernel (overlapping, padded); and no buffers left behind.
+ * kernel (overlapping, padded); Identity sharing its input's buffer; and no buffers left behind.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -37,7 +37,7 @@ describe('wasm LeakyRelu, AvgPoolGrad and Sum kernels', () => {
     previous = tf.getBackend();
     const choice = await selectBackend({ prefer: 'wasm' });
     assert.equal(choice.tfBackend, 'wasm');
-    assert.ok(isOurKernel('LeakyRelu', 'wasm') && isOurKernel('AvgPoolGrad', 'wasm') && isOurKernel('Sum', 'wasm'));
+    for (const k of ['LeakyRelu', 'AvgPoolGrad', 'Identity', 'Sum']) assert.ok(isOurKernel(k, 'wasm'), k);
   });
   after(async () => {
     if (previous !== undefined) await tf.setBackend(previous);
@@ -102,6 +102,21 @@ describe('wasm LeakyRelu, AvgPoolGrad and Sum kernels', () => {
       assert.deepEqual(await shapeOn('wasm'), await shapeOn('cpu'));
     });
   }
+
+  it('identity shares the buffer, which outlives whichever of the two is disposed first', async () => {
+    await tf.setBackend('wasm');
+    const buffersBefore = tf.backend().numDataIds();
+    const x = tf.tensor([1, 2, 3]);
+    const y = tf.clone(x);
+    assert.equal(tf.backend().numDataIds(), buffersBefore + 1);
+    x.dispose();
+    assert.deepEqual(Array.from(await y.data()), [1, 2, 3]);
+    y.dispose();
+    assert.equal(tf.backend().numDataIds(), buffersBefore);
+    const s = tf.clone(tf.tensor(['a', 'b']));
+    assert.deepEqual(await s.data(), ['a', 'b']);
+    s.dispose();
+  });
 
   it('leaves no tensors or wasm buffers behind', async () => {
     await tf.setBackend('wasm');
