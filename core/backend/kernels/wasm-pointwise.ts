@@ -57,18 +57,21 @@ function tiledAvgPoolGrad(backend: WasmBackend, dy: tf.TensorInfo, input: tf.Ten
   if (ho * kh < h || wo * kw < w) dst.fill(0);
   // The stock kernel's multiplier, a float32; each product rounds once to float32 on the store.
   const m = Math.fround(1 / (kh * kw));
+  const row = w * c;
   for (let img = 0; img < n; img++) {
     for (let i = 0; i < ho; i++) {
       const s0 = (img * ho + i) * wo * c;
-      for (let a = 0; a < kh; a++) {
-        let d = ((img * h + i * kh + a) * w) * c;
-        for (let j = 0; j < wo; j++) {
-          const s = s0 + j * c;
-          for (let b = 0; b < kw; b++, d += c) {
-            for (let k = 0; k < c; k++) dst[d + k] = (src[s + k] as number) * m;
-          }
+      // The window row's first input row, then copies of it for the other kh − 1.
+      const d0 = (img * h + i * kh) * row;
+      for (let j = 0; j < wo; j++) {
+        const s = s0 + j * c;
+        const d = d0 + j * kw * c;
+        for (let k = 0; k < c; k++) {
+          const v = (src[s + k] as number) * m;
+          for (let b = 0; b < kw; b++) dst[d + b * c + k] = v;
         }
       }
+      for (let a = 1; a < kh; a++) dst.copyWithin(d0 + a * row, d0, d0 + wo * kw * c);
     }
   }
   return out;
