@@ -44,9 +44,10 @@ function replaceKernel(config: tf.KernelConfig): void {
 /**
  * Registers what `backendName` needs for training; idempotent. Call after the backend is set up
  * (these kernels reuse its Conv2D, Transpose, Slice and Reverse kernels).
- *   all:  gradients for Greater and AvgPoolGrad (double backprop through leakyRelu and avgPool, for R1);
- *         Sum's and Mean's gradients without a host-made `ones` (an upload per call on webgpu), and
- *         LeakyRelu's, Rsqrt's, Sqrt's and Square's with their numbers as kept constants
+ *   all:  gradients for Greater and AvgPoolGrad (double backprop through TF.js's leakyRelu gradient
+ *         and avgPool, for R1); Sum's and Mean's gradients without a host-made `ones` (an upload per
+ *         call on webgpu); LeakyRelu's as dy · Step(x, α), and Rsqrt's, Sqrt's and Square's with
+ *         their numbers as kept constants
  *         AvgPool's gradient with 'same' padding (the stock one divides border windows by the whole window)
  *   wasm: Conv2DBackpropFilter (missing) as one XNNPACK matMul per filter tap; Conv2DBackpropInput
  *         as an XNNPACK Conv2D with the flipped filter (the stock one is a single-threaded loop)
