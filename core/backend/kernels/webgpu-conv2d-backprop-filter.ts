@@ -14,32 +14,14 @@
  * the same address. Two dispatches per call, like the stock kernel's one plus a reduction.
  */
 import * as tf from '@tensorflow/tfjs';
+import { MAX_WORKGROUPS, type WebGpuBackendLike, type WebGpuProgram } from './webgpu-program.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 /** Threads to aim for: enough to fill a large GPU, few enough that each thread's slice stays long. */
 const TARGET_THREADS = 1 << 18;
 const WORKGROUP = 64;
-/** WebGPU's guaranteed limit on workgroups along one dimension. */
-const MAX_WORKGROUPS = 65535;
 
-/** The parts of tfjs-backend-webgpu's program interface this kernel uses (it is not exported as a type). */
-interface WebGpuProgram {
-  variableNames: string[];
-  uniforms: string;
-  workgroupSize: [number, number, number];
-  size: boolean;
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  shaderKey: string;
-  getUserCode(): string;
-}
-
-interface WebGpuBackendLike {
-  runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms: Array<{ type: string; data: number[] }>): tf.TensorInfo;
-  disposeData(dataId: object): void;
-}
 
 /** How many slices: about TARGET_THREADS threads, at most one slice per row, within the dispatch limit. */
 export function splitCount(filterSize: number, rows: number): number {

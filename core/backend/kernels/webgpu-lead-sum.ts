@@ -11,27 +11,12 @@
  * Other reductions (inner axes, all axes, int dtypes) go to the stock kernels.
  */
 import * as tf from '@tensorflow/tfjs';
+import { MAX_WORKGROUPS, type WebGpuBackendLike, type WebGpuProgram } from './webgpu-program.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
 const WORKGROUP = 256;
-const MAX_WORKGROUPS = 65535;
 
-interface WebGpuProgram {
-  variableNames: string[];
-  uniforms: string;
-  workgroupSize: [number, number, number];
-  size: boolean;
-  outputShape: number[];
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  shaderKey: string;
-  getUserCode(): string;
-}
-
-interface WebGpuBackendLike {
-  runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms: Array<{ type: string; data: number[] }>): tf.TensorInfo;
-}
 
 /** Columns per workgroup: the power of two ≥ M, at most the workgroup. */
 export function columnsPerGroup(m: number): number {

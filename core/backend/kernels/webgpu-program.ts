@@ -1,7 +1,8 @@
 /**
- * What the fused webgpu kernels share: the slice of tfjs-backend-webgpu 4.22's program interface
- * they fill in (it is not exported as a type), and a program with one thread per output element
- * whose WGSL body sees `index` (the flat output index) and the named inputs as arrays.
+ * What the studio's webgpu kernels share: the slices of tfjs-backend-webgpu 4.22's program
+ * interface they fill in and of the backend they call (neither is exported as a type), and a
+ * program with one thread per output element whose WGSL body sees `index` (the flat output
+ * index) and the named inputs as arrays.
  */
 import * as tf from '@tensorflow/tfjs';
 
@@ -17,13 +18,15 @@ export interface WebGpuProgram {
   getUserCode(): string;
 }
 
-interface WebGpuBackendLike {
+/** The slice of the webgpu backend the studio's kernels call: run a program, free a temporary. */
+export interface WebGpuBackendLike {
   runWebGPUProgram(program: WebGpuProgram, inputs: tf.TensorInfo[], dtype: tf.DataType, uniforms: Array<{ type: string; data: number[] }>): tf.TensorInfo;
+  disposeData(dataId: object): void;
 }
 
 const WORKGROUP = 64;
 /** WebGPU's guaranteed limit on workgroups along one dimension. */
-const MAX_WORKGROUPS = 65535;
+export const MAX_WORKGROUPS = 65535;
 
 /** A uniform: an i32 or an f32. */
 export type Uniform = ['i32' | 'f32', string, number];
