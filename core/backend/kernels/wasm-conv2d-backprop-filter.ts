@@ -20,22 +20,11 @@
  * 1.5× the forward conv (the copies, and the Wp − Wo extra columns), the 1×1 ones at ~1×.
  */
 import * as tf from '@tensorflow/tfjs';
+import { type WasmBackend, runWasmKernel } from './wasm-backend.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-type Backend = tf.KernelBackend;
 
 /** Runs another wasm kernel on TensorInfos (no tape, no engine bookkeeping). */
-function run(backend: Backend, name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo {
-  const kernel = tf.getKernel(name, 'wasm');
-  if (kernel === undefined) throw new Error(`wasm kernel '${name}' is not registered`);
-  return kernel.kernelFunc({ inputs, attrs, backend: backend as object }) as tf.TensorInfo;
-}
-
-/** What the wasm backend offers a kernel written in JS (BackendWasm's own methods). */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
 
 /**
  * The summed axis is cut into chunks of whole images, about this many positions each: XNNPACK's
@@ -206,10 +195,10 @@ function backpropFilter(args: KernelArgs): tf.TensorInfo {
       const bottom = geo.ho + geo.kh - 1 - h - geo.top;
       const right = geo.wo + geo.kw - 1 - w - geo.left;
       if (geo.top + bottom + geo.left + right > 0) {
-        xp = keep(run(backend, 'PadV2', { x }, { paddings: [[0, 0], [geo.top, bottom], [geo.left, right], [0, 0]], constantValue: 0 }));
+        xp = keep(runWasmKernel(backend, 'PadV2', { x }, { paddings: [[0, 0], [geo.top, bottom], [geo.left, right], [0, 0]], constantValue: 0 }));
       }
     }
-    const xT = keep(run(backend, 'Transpose', { x: xp }, { perm: [3, 0, 1, 2] })); // [Cin, N, H, W]; Hp, Wp when byRuns
+    const xT = keep(runWasmKernel(backend, 'Transpose', { x: xp }, { perm: [3, 0, 1, 2] })); // [Cin, N, H, W]; Hp, Wp when byRuns
     const wp = byRuns ? (xT.shape[3] as number) : geo.wo;
     const g = Math.max(1, Math.min(n, Math.floor(CHUNK / (geo.ho * wp))));
     const parts: tf.TensorInfo[] = [];
@@ -217,16 +206,16 @@ function backpropFilter(args: KernelArgs): tf.TensorInfo {
       const gi = Math.min(g, n - n0);
       // Freed as soon as the product is made, so the next chunk reuses the memory.
       const cols = byRuns ? im2colRows(wasm, xT, geo, n0, gi) : im2col(wasm, xT, geo, n0, gi);
-      const rows = wp > geo.wo ? dyRowsPadded(wasm, dy, n0, gi, wp) : gi === n ? run(backend, 'Reshape', { x: dy }, { shape: [n * geo.ho * geo.wo, cout] }) : dyRows(wasm, dy, n0, gi);
+      const rows = wp > geo.wo ? dyRowsPadded(wasm, dy, n0, gi, wp) : gi === n ? runWasmKernel(backend, 'Reshape', { x: dy }, { shape: [n * geo.ho * geo.wo, cout] }) : dyRows(wasm, dy, n0, gi);
       try {
-        parts.push(keep(run(backend, 'BatchMatMul', { a: cols, b: rows }, { transposeA: false, transposeB: false }))); // [kh·kw·Cin, Cout]
+        parts.push(keep(runWasmKernel(backend, 'BatchMatMul', { a: cols, b: rows }, { transposeA: false, transposeB: false }))); // [kh·kw·Cin, Cout]
       } finally {
         backend.disposeData(cols.dataId);
         backend.disposeData(rows.dataId);
       }
     }
-    const sum = parts.length === 1 ? (parts[0] as tf.TensorInfo) : keep(run(backend, 'AddN', parts as unknown as tf.NamedTensorInfoMap, {}));
-    return run(backend, 'Reshape', { x: sum }, { shape: [geo.kh, geo.kw, cin, cout] });
+    const sum = parts.length === 1 ? (parts[0] as tf.TensorInfo) : keep(runWasmKernel(backend, 'AddN', parts as unknown as tf.NamedTensorInfoMap, {}));
+    return runWasmKernel(backend, 'Reshape', { x: sum }, { shape: [geo.kh, geo.kw, cin, cout] });
   } finally {
     for (const t of temps) backend.disposeData(t.dataId);
   }

@@ -17,21 +17,9 @@
  * filter (top > kh − 1 or bottom > kh − 1), which would need a negative pad.
  */
 import * as tf from '@tensorflow/tfjs';
+import { type WasmBackend, runWasmKernel } from './wasm-backend.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-type Backend = tf.KernelBackend;
-
-/** What the wasm backend offers a kernel written in JS (BackendWasm's own methods). */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
-
-function run(backend: Backend, name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo {
-  const kernel = tf.getKernel(name, 'wasm');
-  if (kernel === undefined) throw new Error(`wasm kernel '${name}' is not registered`);
-  return kernel.kernelFunc({ inputs, attrs, backend: backend as object }) as tf.TensorInfo;
-}
 
 /** W [kh, kw, Cin, Cout] → W' [kh, kw, Cout, Cin], flipped in both spatial axes. */
 function flipFilter(backend: WasmBackend, filter: tf.TensorInfo): tf.TensorInfo {
@@ -81,13 +69,13 @@ export function makeWasmConv2DBackpropInputConfig(stock: tf.KernelFunc | undefin
     try {
       let spread = dy; // dyₛ: [N, Hₛ, Wₛ, Cout]
       if (sh > 1 || sw > 1) {
-        const dy5 = keep(run(backend, 'Reshape', { x: dy }, { shape: [n * ho, 1, wo, 1, cout] }));
-        const padded = keep(run(backend, 'PadV2', { x: dy5 }, { paddings: [[0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 }));
-        spread = keep(run(backend, 'Reshape', { x: padded }, { shape: [n, ho * sh, wo * sw, cout] }));
-        if (hs < ho * sh || ws < wo * sw) spread = keep(run(backend, 'Slice', { x: spread }, { begin: [0, 0, 0, 0], size: [n, hs, ws, cout] }));
+        const dy5 = keep(runWasmKernel(backend, 'Reshape', { x: dy }, { shape: [n * ho, 1, wo, 1, cout] }));
+        const padded = keep(runWasmKernel(backend, 'PadV2', { x: dy5 }, { paddings: [[0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 }));
+        spread = keep(runWasmKernel(backend, 'Reshape', { x: padded }, { shape: [n, ho * sh, wo * sw, cout] }));
+        if (hs < ho * sh || ws < wo * sw) spread = keep(runWasmKernel(backend, 'Slice', { x: spread }, { begin: [0, 0, 0, 0], size: [n, hs, ws, cout] }));
       }
       const flipped = keep(flipFilter(backend as unknown as WasmBackend, filter)); // [kh, kw, Cout, Cin]
-      return run(backend, 'Conv2D', { x: spread, filter: flipped }, {
+      return runWasmKernel(backend, 'Conv2D', { x: spread, filter: flipped }, {
         strides: [1, 1],
         pad: [[0, 0], [kh - 1 - top, h + top - hs], [kw - 1 - left, w + left - ws], [0, 0]],
         dataFormat: 'NHWC',

@@ -15,14 +15,9 @@
  * test/unit/backend/wasm-depthwise-kernels.test.ts.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { WasmBackend } from './wasm-backend.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-/** What the wasm backend offers a kernel written in JS (BackendWasm's own methods). */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
 
 interface Geometry {
   info: tf.backend_util.Conv2DInfo;

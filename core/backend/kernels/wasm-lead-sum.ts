@@ -9,15 +9,10 @@
  * from its start), so the same numbers. Other reductions go to the stock kernel.
  */
 import type * as tf from '@tensorflow/tfjs';
+import type { WasmBackend } from './wasm-backend.js';
 import { leadingAxes } from './webgpu-lead-sum.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-/** What the wasm backend offers a kernel written in JS (BackendWasm's own methods). */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-}
 
 /** Builds the kernel config; `stock` runs the reductions this one does not take. */
 export function makeWasmLeadSumConfig(stock: tf.KernelFunc): tf.KernelConfig {

@@ -10,23 +10,14 @@
  *
  * Products of rank > 2 go to the stock kernel, as do untransposed ones.
  */
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
+import { runWasmKernel, type WasmBackend } from './wasm-backend.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
 
-interface Disposer {
-  disposeData(dataId: tf.DataId): void;
-}
-
-function run(backend: object, name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo {
-  const kernel = tf.getKernel(name, 'wasm');
-  if (kernel === undefined) throw new Error(`wasm kernel '${name}' is not registered`);
-  return kernel.kernelFunc({ inputs, attrs, backend }) as tf.TensorInfo;
-}
-
 /** tᵀ: [rows, cols] → [cols, rows]. */
 function transposed(backend: object, t: tf.TensorInfo): tf.TensorInfo {
-  return run(backend, 'Transpose', { x: t }, { perm: [1, 0] });
+  return runWasmKernel(backend, 'Transpose', { x: t }, { perm: [1, 0] });
 }
 
 /** Builds the kernel config; `stock` runs the products this one does not rewrite. */
@@ -50,7 +41,7 @@ export function makeWasmBatchMatMulConfig(stock: tf.KernelFunc): tf.KernelConfig
       if (m < n) return transposed(backend, keep(product(b, keep(transposed(backend, a)))));
       return product(a, keep(transposed(backend, b)));
     } finally {
-      for (const t of temps) (backend as Disposer).disposeData(t.dataId);
+      for (const t of temps) (backend as WasmBackend).disposeData(t.dataId);
     }
   };
   return { kernelName: 'BatchMatMul', backendName: 'wasm', kernelFunc: kernelFunc as tf.KernelFunc };

@@ -17,30 +17,17 @@
  * into its inputs, so a shared buffer is never changed under another tensor.
  */
 import * as tf from '@tensorflow/tfjs';
+import { type WasmBackend, runWasmKernel } from './wasm-backend.js';
 
 type KernelArgs = Parameters<tf.KernelFunc>[0];
-
-/** What the wasm backend offers a kernel written in JS (BackendWasm's own methods). */
-interface WasmBackend {
-  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-  disposeData(dataId: tf.DataId): void;
-  incRef(dataId: tf.DataId): void;
-}
-
-function run(backend: object, name: string, inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap): tf.TensorInfo {
-  const kernel = tf.getKernel(name, 'wasm');
-  if (kernel === undefined) throw new Error(`wasm kernel '${name}' is not registered`);
-  return kernel.kernelFunc({ inputs, attrs, backend }) as tf.TensorInfo;
-}
 
 function leakyRelu(args: KernelArgs): tf.TensorInfo {
   const backend = args.backend as unknown as WasmBackend;
   const { x } = args.inputs as { x: tf.TensorInfo };
   const { alpha } = args.attrs as unknown as tf.LeakyReluAttrs;
-  const slope = run(backend, 'Step', { x }, { alpha });
+  const slope = runWasmKernel(backend, 'Step', { x }, { alpha });
   try {
-    return run(backend, 'Multiply', { a: x, b: slope }, {});
+    return runWasmKernel(backend, 'Multiply', { a: x, b: slope }, {});
   } finally {
     backend.disposeData(slope.dataId);
   }
