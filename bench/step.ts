@@ -7,6 +7,7 @@
  *        [--backends tensorflow-gpu,tensorflow,webgpu,wasm,cpu] [--channel-base 2048]
  *        [--channel-max 128] [--step-budget-s 20] [--size-budget-s 120] [--profile]
  *        [--flags WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64,…] [--count] [--threads N] [--no-torch]
+ *        [--pipeline] [--dawn-enable skip_validation,…] [--dawn-disable lazy_clear_resource_on_first_use,…]
  *
  * Each backend runs in its own child process (a clean engine, and a hung backend can be killed).
  * `--batch auto`: a batch-2 probe step, then the largest power of two ≤ 32 whose predicted step
@@ -23,6 +24,12 @@
  * PyTorch twin (bench/reference/step.py) runs in the same invocation on N threads, at the same
  * sizes and batch, when a python3 here imports torch (`--no-torch` skips it); each size then gets
  * the ratio backend ms / PyTorch ms.
+ *
+ * `--pipeline`: after the timed steps, as many again back to back with each step's losses read
+ * one step late (what the training loop does), so a GPU is not left idle at a sync point each
+ * step; `pipelinedMsPerStep` beside `msPerStep`. `--dawn-enable` / `--dawn-disable`: Dawn toggles
+ * for the webgpu adapter (core/backend/webgpu.ts `dawnFlags`); `--flags`: TF.js flags. The sweep of
+ * both is bench/webgpu-sweep.sh.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -30,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { type DispatchCounts, installDispatchCounter, topOps } from '../core/backend/dispatch-count.js';
 import { readScalarsAndDispose } from '../core/backend/read.js';
+import { DAWN_FLAGS_ENV } from '../core/backend/webgpu.js';
 import { BACKEND_NAMES, type BackendName, selectBackend } from '../core/backend/select.js';
 import { channelsAt, type NetConfig } from '../core/nets/config.js';
 import { Discriminator } from '../core/nets/discriminator.js';
@@ -57,6 +65,10 @@ interface Options {
   threads: number;
   /** Run the PyTorch twin when torch imports; default true. */
   torch: boolean;
+  /** Also time steps run back to back with each step's losses read one step late (as the training loop does). */
+  pipeline: boolean;
+  /** Dawn toggles for webgpu: `enable-dawn-features=…` / `disable-dawn-features=…` strings. */
+  dawn: string[];
 }
 
 interface SizeResult {
@@ -73,6 +85,8 @@ interface SizeResult {
   counts?: StepCounts;
   /** ms per step / PyTorch's at the same size, batch and thread count. */
   vsTorch?: { torchMs: number; ratio: number };
+  /** --pipeline: ms per step over the same number of steps, each step's losses read after the next is queued. */
+  pipelinedMsPerStep?: number;
 }
 
 /** One step's real webgpu work (see --count). */
@@ -123,6 +137,8 @@ function parseArgs(argv: string[]): Options & { child?: BackendName } {
     count: argv.includes('--count'),
     threads: Number(get('threads') ?? 1),
     torch: !argv.includes('--no-torch'),
+    pipeline: argv.includes('--pipeline'),
+    dawn: [get('dawn-enable'), get('dawn-disable')].flatMap((v, i) => (v === undefined ? [] : [`${i === 0 ? 'enable' : 'disable'}-dawn-features=${v}`])),
     flags: Object.fromEntries((get('flags') ?? '').split(',').filter((f) => f !== '').map((f) => f.split('=') as [string, string])),
   };
   const child = get('child');
@@ -143,6 +159,19 @@ async function timedStep(trainer: BasicTrainer, reals: tf.Tensor4D): Promise<num
   const t0 = performance.now();
   await readScalarsAndDispose(trainer.step(reals));
   return performance.now() - t0;
+}
+
+/** `steps` steps back to back, each one's losses read after the next is queued; ms per step. */
+async function pipelinedSteps(trainer: BasicTrainer, reals: tf.Tensor4D, steps: number): Promise<number> {
+  const t0 = performance.now();
+  let previous: Promise<unknown> | null = null;
+  for (let i = 0; i < steps; i++) {
+    const read = readScalarsAndDispose(trainer.step(reals));
+    if (previous !== null) await previous;
+    previous = read;
+  }
+  await previous;
+  return (performance.now() - t0) / steps;
 }
 
 /** One step with the webgpu backend's work counted, Adam's update as the 'optimizer' phase. */
@@ -222,6 +251,11 @@ async function benchSize(resolution: number, opts: Options, backend: string): Pr
       log(`  ${backend} ${resolution}² batch ${batch}: ${(all[all.length - 1] as number).toFixed(0)} ms`);
       if ((performance.now() - started) / 1000 > opts.sizeBudgetS) break;
     }
+    let pipelined: number | undefined;
+    if (opts.pipeline && all.length > 0) {
+      pipelined = await pipelinedSteps(trainer, reals, all.length);
+      log(`  ${backend} ${resolution}² batch ${batch}: ${pipelined.toFixed(0)} ms a step, read one step late`);
+    }
     let profile: StepProfile | undefined;
     if (opts.profile) profile = await profileStep(trainer, reals);
     let counts: StepCounts | undefined;
@@ -240,6 +274,7 @@ async function benchSize(resolution: number, opts: Options, backend: string): Pr
       channels,
     };
     if (note !== undefined) result.note = note;
+    if (pipelined !== undefined) result.pipelinedMsPerStep = Math.round(pipelined);
     if (profile !== undefined) result.profile = profile;
     if (counts !== undefined) result.counts = counts;
     return result;
@@ -253,6 +288,7 @@ async function benchSize(resolution: number, opts: Options, backend: string): Pr
 /** Child: one backend, all sizes; prints its BackendResult as JSON. */
 async function runChild(name: BackendName, opts: Options): Promise<void> {
   let result: BackendResult;
+  if (opts.dawn.length > 0) process.env[DAWN_FLAGS_ENV] = opts.dawn.join('|');
   try {
     const choice = await selectBackend({ prefer: name, preferSource: 'bench --backends', threads: opts.threads });
     // After the backend loads: its flags are registered when its package is imported.

@@ -48,13 +48,33 @@ function describe(info: AdapterInfoLike | undefined, how: string): string {
   return `${how}${parts.length > 0 ? `: ${parts.join(', ')}` : ''}`;
 }
 
+/**
+ * Dispatches encoded before a submit (TF.js's default: 15). bench/webgpu-sweep.ts on llvmpipe
+ * (bench/results/webgpu-sweep-16-llvmpipe.json): every 60 took ~0.76× the step time of every 15,
+ * 13 submits a step instead of 48; every 240 was no better. Not yet swept on a real GPU.
+ */
+export const SUBMIT_BATCH = 60;
+
+/** Where Dawn instance flags to try come from (bench/step --dawn-enable/--dawn-disable sets it). */
+export const DAWN_FLAGS_ENV = 'ATELIER_DAWN_FLAGS';
+
+/**
+ * Dawn's instance flags: none by default (the toggles bench/step swept did not pay for what they
+ * give up, see README § Speed), or `$ATELIER_DAWN_FLAGS`, '|'-separated, e.g.
+ * `enable-dawn-features=skip_validation|disable-dawn-features=lazy_clear_resource_on_first_use`.
+ */
+export function dawnFlags(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env[DAWN_FLAGS_ENV] ?? '').split('|').filter((f) => /^(enable|disable)-dawn-features=[a-z0-9_,]+$/.test(f));
+}
+
 async function findAdapter(create: (flags: string[]) => GpuLike): Promise<{ gpu: GpuLike; adapter: AdapterLike; how: string } | undefined> {
-  const gpu = create([]);
+  const flags = dawnFlags();
+  const gpu = create(flags);
   const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
   if (adapter !== null) return { gpu, adapter, how: 'Dawn default adapter' };
   // Mesa's EGL needs a platform without a display server.
   process.env['EGL_PLATFORM'] ??= 'surfaceless';
-  const gles = create(['backend=opengles']);
+  const gles = create([...flags, 'backend=opengles']);
   const glesAdapter = await gles.requestAdapter({ featureLevel: 'compatibility' });
   if (glesAdapter !== null) return { gpu: gles, adapter: glesAdapter, how: 'Dawn OpenGL ES (compatibility)' };
   return undefined;
@@ -201,5 +221,6 @@ async function start(allowSoftware: boolean): Promise<WebGpuStart> {
   }, 3);
   const ok = await tf.setBackend('webgpu');
   if (!ok) return { ok: false, reason: `the webgpu backend did not start: ${factoryError ?? 'unknown error'}` };
+  tf.env().set('WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE', SUBMIT_BATCH);
   return { ok: true, detail };
 }

@@ -10,7 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type AugmentStage, type AugmentState, NoAugment, type SeedSource } from '../augment/stage.js';
-import { readFloatsAndDispose } from '../backend/read.js';
+import { readFloats } from '../backend/read.js';
 import type { Discriminator } from '../nets/discriminator.js';
 import { type Generator, oneHotLabels } from '../nets/generator.js';
 import type { NamedVariable } from '../nets/params.js';
@@ -82,6 +82,39 @@ export interface LoopState {
   optimizers: Record<string, number>;
   /** Extra discriminators' own state, by name (absent: none has any). */
   extras?: Record<string, unknown>;
+  /**
+   * The last step's statistics, read but not yet acted on (ADA's p and the extras' observe act on
+   * a step's statistics during the next step: see `runStep`). Absent in checkpoints written before
+   * statistics were read one step late, and before the first step.
+   */
+  pendingStats?: PendingStatsState;
+}
+
+/** A step's noted statistics as a checkpoint holds them. */
+export interface PendingStatsState {
+  /** The step they came from (1-based: the step count after it). */
+  step: number;
+  /** Noted names, in order (a name noted once per D step repeats). */
+  names: string[];
+  /** The values, in the same order (null: not finite; such a step stops the run before any checkpoint). */
+  values: Array<number | null>;
+  /** The extras enabled in that step (only they observe its statistics). */
+  extras: string[];
+}
+
+/** A step's statistics on their way back from the backend. */
+interface PendingStats {
+  step: number;
+  kimg: number;
+  names: string[];
+  extras: string[];
+  /** The values as a tensor, disposed once read (null: restored from a checkpoint). */
+  tensor: tf.Tensor | null;
+  /** Resolves to the values (the read was started at the end of the step). */
+  read: Promise<Float32Array>;
+  values?: Float32Array;
+  /** Added to the tick's statistics (and checked for divergence) already. */
+  reported: boolean;
 }
 
 export interface TickInfo {
@@ -145,6 +178,8 @@ export class TrainingLoop {
   private dSteps = 0;
   private lastSnapshotStep = 0;
   private divergence: LoopDivergence | null = null;
+  /** The previous step's statistics, read one step late (see `runStep`). */
+  private pending: PendingStats | null = null;
 
   constructor(
     readonly config: TrainConfig,
@@ -289,28 +324,72 @@ export class TrainingLoop {
     this.stepCount++;
     this.nimgCount += n * cfg.dStepsPerG;
 
-    // Read the step's statistics in one go (one sync point per step), then the ADA heuristic.
+    // Read this step's statistics in one go, one step late: start the read now, then wait for the
+    // previous step's (long since back), so a GPU works on this step while the next one is queued
+    // instead of idling at a sync point every step. ADA's p and the extras act on step k's
+    // statistics during step k + 1, the same whether or not the run was checkpointed in between
+    // (a checkpoint holds them: `pendingStats`).
     const stacked = tf.stack(noted.map(([, t]) => t));
     tf.dispose(noted.map(([, t]) => t));
-    const values = await readFloatsAndDispose(stacked);
+    const read = readFloats(stacked);
+    read.catch(() => {}); // awaited later; not an unhandled rejection meanwhile
+    const previous = this.pending;
+    this.pending = { step: this.stepCount, kimg: this.kimg, names: noted.map(([name]) => name), extras: extras.map((e) => e.name), tensor: stacked, read, reported: false };
+    if (previous !== null) this.act(await this.settle(previous));
+  }
+
+  /**
+   * Adds the last step's statistics to the tick's (and checks them for divergence) now instead of
+   * during the next step; what they change in training still waits for the next step. The loop
+   * calls it before each tick and checkpoint; tests call it to see the last step's statistics.
+   */
+  async flushStats(): Promise<void> {
+    if (this.pending !== null) await this.settle(this.pending);
+  }
+
+  /** Waits for a step's values; the first time, reports them and checks they are finite. */
+  private async settle(p: PendingStats): Promise<PendingStats & { values: Float32Array }> {
+    if (p.values === undefined) {
+      try {
+        p.values = await p.read;
+      } finally {
+        p.tensor?.dispose();
+        p.tensor = null;
+      }
+    }
+    const values = p.values;
+    if (!p.reported) {
+      p.reported = true;
+      p.names.forEach((name, i) => {
+        const v = values[i] as number;
+        this.stats.report(name, v);
+        // Not finite: the weights are broken from here on.
+        if (!Number.isFinite(v) && this.divergence === null) this.divergence = { step: p.step, kimg: p.kimg, stat: name, value: v };
+      });
+    }
+    return p as PendingStats & { values: Float32Array };
+  }
+
+  /** A step's statistics acting on training: ADA's heuristic, then the extras that were enabled in it. */
+  private act(p: PendingStats & { values: Float32Array }): void {
+    const cfg = this.config;
+    const n = cfg.batch;
     let signSum = 0;
-    // By name, the mean of what was noted under it this step (a name noted once per D step).
+    // By name, the mean of what was noted under it that step (a name noted once per D step).
     const read = new Map<string, number>();
     const times = new Map<string, number>();
-    noted.forEach(([name], i) => {
-      const v = values[i] as number;
+    p.names.forEach((name, i) => {
+      const v = p.values[i] as number;
       const k = (times.get(name) ?? 0) + 1;
       times.set(name, k);
       read.set(name, (read.get(name) ?? 0) + (v - (read.get(name) ?? 0)) / k);
-      this.stats.report(name, v);
       if (name === STAT.rt) signSum += v * n;
-      // Not finite: the weights are broken from here on.
-      if (!Number.isFinite(v) && this.divergence === null) this.divergence = { step: this.stepCount, kimg: this.kimg, stat: name, value: v };
     });
     this.augment.observe(signSum, n * cfg.dStepsPerG);
     this.augment.adjust(n * cfg.dStepsPerG);
     if (this.augment.kind !== 'none') this.stats.report('Augment/p', this.augment.p);
-    for (const e of extras) {
+    for (const e of this.extras) {
+      if (!p.extras.includes(e.name)) continue;
       const more = e.observe?.(read, n * cfg.dStepsPerG);
       if (more) for (const [name, v] of Object.entries(more)) this.stats.report(name, v);
     }
@@ -334,6 +413,9 @@ export class TrainingLoop {
       // Leave at a safe point when asked; the host saves a checkpoint first (unless nothing changed).
       const asked = cb.requested();
       if (asked !== null) {
+        // The last step's statistics first: a step that diverged is not saved.
+        await this.flushStats();
+        if (this.divergence !== null) return 'diverged';
         if (this.stepCount !== this.lastSnapshotStep) await this.snapshot(cb, asked);
         return asked === 'pause' ? 'paused' : 'stopped';
       }
@@ -348,6 +430,8 @@ export class TrainingLoop {
       // Perform maintenance once per tick; ticks fall on multiples of tickKimg, so resuming keeps the cadence.
       const crossed = (every: number): boolean => Math.floor(this.nimgCount / every) > Math.floor(tickStartNimg / every);
       if (!done && !crossed(tickNimg)) continue;
+      await this.flushStats(); // the tick's last step counts in its means
+      if (this.divergence !== null) return 'diverged';
       const seconds = (performance.now() - tickStart) / 1000;
       const stats = this.stats.collect();
       stats[STAT.imgPerSec] = seconds > 0 ? (this.nimgCount - tickStartNimg) / seconds : NaN;
@@ -408,11 +492,18 @@ export class TrainingLoop {
       augment: this.augment.state(),
       optimizers,
       ...(Object.keys(extras).length > 0 ? { extras } : {}),
+      ...(this.pending !== null ? { pendingStats: this.pendingState(this.pending) } : {}),
     };
+  }
+
+  private pendingState(p: PendingStats): PendingStatsState {
+    if (p.values === undefined) throw new Error('state(): the last step\'s statistics are still being read (await flushStats() or use capture())');
+    return { step: p.step, names: p.names, values: Array.from(p.values, (v) => (Number.isFinite(v) ? v : null)), extras: p.extras };
   }
 
   /** The weights as one Buffer (checkpoint-format) and the state, read asynchronously. */
   async capture(): Promise<{ weights: Buffer; state: LoopState }> {
+    await this.flushStats();
     const state = this.state();
     const weights = encodeTensors(await readNamed(this.namedTensors()));
     return { weights, state };
@@ -443,10 +534,21 @@ export class TrainingLoop {
     this.augment.restore(state.augment);
     this.lastSnapshotStep = state.step;
     this.stats.reset();
+    // The saved step's statistics act during the next step, as they would have without the break
+    // (their means went into the tick before the checkpoint). Older checkpoints have none.
+    const ps = state.pendingStats;
+    this.pending?.tensor?.dispose();
+    this.pending =
+      ps === undefined
+        ? null
+        : { step: ps.step, kimg: state.nimg / 1000, names: ps.names, extras: ps.extras, values: Float32Array.from(ps.values, (v) => v ?? NaN), tensor: null, read: Promise.resolve(new Float32Array()), reported: true };
+    this.divergence = null;
   }
 
   /** Optimisers' state; the networks and data belong to the caller. */
   dispose(): void {
+    this.pending?.tensor?.dispose();
+    this.pending = null;
     this.optG.dispose();
     this.optD.dispose();
   }

@@ -25,14 +25,16 @@ export type SpeedTable = Record<string, SpeedEntry>;
 export const speedKey = (backend: string, resolution: number): string => `${backend}@${resolution}`;
 
 /**
- * Typical images/s of the studio's default sizes when nothing was measured here: wasm on 2 cores
- * (bench/results/ada-step-16-32.json: 161 ms a step of 16 at 16², i.e. ~100 img/s; README: 70–95
- * in runs), the others scaled from it by rough ratios (plain JS ~30× slower than wasm, the native
- * CPU build ~3× faster, GPUs ~10–20×). Larger resolutions at the CPU sizes, from bench/step.ts
- * steps against 16² on the same loaded machine: 32² ×3.0, 64² ×5.1; 128² and up: guesses.
+ * Typical images/s of the studio's default sizes when nothing was measured here. wasm on 2 cores
+ * (2 threads), measured: bench/ada-step.ts (the loop's step at the CPU sizes, ADA at p = 0.3;
+ * bench/results/ada-step-16-32-64-after-kernels.json) gave 198 images/s at 16², 107 at 32², 33 at
+ * 64²; the studio's default ADA run at 32² showed 68–81 per tick (ticks, previews, checkpoints and
+ * evaluations included: bench/results/studio-run-32-ada-before-after.json), ~0.7 of the loop's
+ * speed — so 16² ≈ 140, 32² ≈ 75, 64² ≈ 23. The other backends scale from wasm by rough ratios
+ * (plain JS ~30× slower, the native CPU build ~3× faster, GPUs ~5–10×); 128² and up: guesses.
  */
-const BENCH_16: Record<string, number> = { wasm: 85, cpu: 3, tensorflow: 250, webgpu: 600, 'tensorflow-gpu': 1500 };
-const RESOLUTION_COST: Record<number, number> = { 16: 1, 32: 3, 64: 5, 128: 30, 256: 120, 512: 500, 1024: 2000 };
+const BENCH_16: Record<string, number> = { wasm: 140, cpu: 4, tensorflow: 400, webgpu: 800, 'tensorflow-gpu': 1500 };
+const RESOLUTION_COST: Record<number, number> = { 16: 1, 32: 1.9, 64: 6, 128: 30, 256: 120, 512: 500, 1024: 2000 };
 
 /**
  * kimg after which samples of a default-size CPU run usually read as the dataset's kind of picture

@@ -101,15 +101,17 @@ describe('augmentation in the training loop', () => {
     const stage = new AdaStage(config.augment);
     const loop = makeLoop(config, pixels.subarray(0, 4 * 16 * 16 * 3), { augment: stage }); // 4 reals
     const rts: number[] = [];
-    for (let i = 1; i <= 24; i++) {
+    for (let i = 1; i <= 25; i++) {
       const before = stage.p;
       await loop.runStep();
+      await loop.flushStats();
       rts.push(loop.stats.collect()[STAT.rt]!);
-      if (i % 4 !== 0) {
-        assert.equal(stage.p, before, `step ${i}: p only moves every 4 iterations`);
+      // Statistics act one step late: during step i, p takes in step i − 1's r_t.
+      if (i === 1 || (i - 1) % 4 !== 0) {
+        assert.equal(stage.p, before, `step ${i}: p only moves every 4 iterations, one step late`);
         continue;
       }
-      const rt = rts.slice(-4).reduce((a, b) => a + b) / 4;
+      const rt = rts.slice(-5, -1).reduce((a, b) => a + b) / 4;
       assert.ok(Math.abs(stage.rt! - rt) < 1e-6, `step ${i}: r_t over the interval ${stage.rt} = ${rt}`);
       assert.ok(Math.abs(stage.p - Math.max(0, before + Math.sign(rt - 0.6) * 0.064)) < 1e-9, `step ${i}: ${before} → ${stage.p} at r_t ${rt}`);
     }
@@ -140,19 +142,22 @@ describe('augmentation in the training loop', () => {
 
   it('an ADA run resumed in a new process continues exactly: p, the accumulators, the weights', async (t) => {
     // Target −2 (below any r_t): p rises by 32/200 every 4 iterations whatever D says; the checkpoint falls mid-interval.
+    // Statistics act one step late: after 11 steps p has taken in 10 steps' r_t; the checkpoint holds step 11's.
     const config = tinyConfig({ augment: ada({ target: -2, speedKimg: 0.2 }) });
     const whole = makeLoop(config, pixels);
-    for (let i = 0; i < 10; i++) await whole.runStep();
+    for (let i = 0; i < 11; i++) await whole.runStep();
     const expected = await whole.capture();
     whole.disposeAll();
-    assert.ok(Math.abs(expected.state.augment.p - 0.32) < 1e-9, `p after 10 steps: ${expected.state.augment.p}`);
+    assert.ok(Math.abs(expected.state.augment.p - 0.32) < 1e-9, `p after 11 steps: ${expected.state.augment.p}`);
 
     const half = makeLoop(config, pixels);
-    for (let i = 0; i < 5; i++) await half.runStep();
+    for (let i = 0; i < 6; i++) await half.runStep();
     const mid = await half.capture();
     half.disposeAll();
     assert.ok(Math.abs(mid.state.augment.p - 0.16) < 1e-9);
     assert.deepEqual([mid.state.augment.steps, mid.state.augment.images, mid.state.augment.count], [1, 8, 8], 'mid-interval');
+    assert.equal(mid.state.pendingStats?.step, 6, "step 6's statistics, read but not yet acted on");
+    assert.equal(mid.state.pendingStats?.names.filter((n) => n === STAT.rt).length, 1);
 
     const dir = tempDir(t);
     writeFileSync(join(dir, 'config.json'), JSON.stringify(config));

@@ -200,7 +200,7 @@ describe('metrics while training', () => {
     assert.ok(logs.some((l) => l.includes('Training diverged')));
   });
 
-  it('the loop stops at the step whose losses go NaN, before any tick or snapshot of those weights', async () => {
+  it('the loop stops at the step whose losses go NaN (seen one step late at most), before any tick or snapshot of those weights', async () => {
     const loop = makeLoop(tinyConfig({ gLr: 1e6, dLr: 1e6, kimg: 0.2 }), await emojiPixels(16));
     let ticks = 0;
     let snapshots = 0;
@@ -209,7 +209,8 @@ describe('metrics while training', () => {
       assert.equal(outcome, 'diverged');
       const d = loop.diverged!;
       assert.ok(!Number.isFinite(d.value), `${d.stat} = ${d.value}`);
-      assert.equal(d.step, loop.step);
+      // Statistics are read one step late: the loop stops during the next step at the latest.
+      assert.ok(loop.step === d.step || loop.step === d.step + 1, `diverged at step ${d.step}, stopped at ${loop.step}`);
       assert.deepEqual([ticks, snapshots], [0, 0]);
     } finally {
       loop.disposeAll();

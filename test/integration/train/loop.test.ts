@@ -99,6 +99,7 @@ describe('training loop', () => {
       const before = tf.memory().numTensors;
       await loop.runStep();
       assert.equal(tf.memory().numTensors, before);
+      await loop.flushStats();
       const stats = loop.stats.collect();
       if (extra) {
         assert.ok(Number.isFinite(stats['Loss/D/probe']) && Number.isFinite(stats['Loss/G/probe']), JSON.stringify(stats));
@@ -150,6 +151,25 @@ describe('training loop', () => {
     for (const [name, v] of want) assert.ok(Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).equals(Buffer.from(got.get(name)!.data.buffer, got.get(name)!.data.byteOffset, got.get(name)!.data.byteLength)), `${name} differs`);
     assert.ok(resumedWeights.equals(expected.weights));
     assert.ok(!mid.weights.equals(expected.weights), 'the 4 resumed steps changed the weights');
+  });
+
+  it("a checkpoint holds the last step's statistics for the next step to act on; one written before that resumes", async () => {
+    const config = tinyConfig();
+    const loop = makeLoop(config, pixels);
+    await loop.runStep();
+    await loop.runStep();
+    const { weights, state } = await loop.capture();
+    assert.equal(state.pendingStats?.step, 2);
+    assert.ok(state.pendingStats!.names.includes(STAT.lossG) && state.pendingStats!.values.every((v) => v !== null && Number.isFinite(v)));
+    const { pendingStats: _, ...older } = state;
+    const resumed = makeLoop(config, pixels);
+    resumed.restore(weights, older);
+    await resumed.runStep();
+    await resumed.flushStats();
+    assert.ok(Number.isFinite(resumed.stats.collect()[STAT.lossG]), 'the first resumed step reports its own statistics');
+    assert.equal((await resumed.capture()).state.pendingStats?.step, 3);
+    resumed.disposeAll();
+    loop.disposeAll();
   });
 
   it('an extra that has not joined stays out of checkpoints; one that has is saved; an older checkpoint holding it still loads', async () => {
