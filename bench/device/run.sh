@@ -5,7 +5,7 @@
 # Every stage is bounded by a timeout and writes its output under $OUT.
 #
 #   PROJECT=.gpu/emoji.atelier bash bench/device/run.sh
-#   STAGES="torch profile" bash bench/device/run.sh     (a subset: numeric train step torch profile)
+#   STAGES="torch profile" bash bench/device/run.sh     (a subset: numeric train ada gallery metrics step torch profile sweep)
 set -u
 STAGES=" ${STAGES:-numeric train step torch} "
 on() { [[ "$STAGES" == *" $1 "* ]]; }
@@ -35,6 +35,9 @@ if on numeric; then
 stage "numeric: webgpu against cpu (outputs and gradients of a tiny G+D pair, R1-style double backprop)"
 (cd "$APP" && ATELIER_TEST=1 ATELIER_TEST_WEBGPU=1 timeout 90 "$NODE" --test --test-name-pattern='webgpu' webgpu.test.js webgpu-kernels.test.js webgpu-augment.test.js) > "$OUT/numeric.txt" 2>&1
 tail -n 12 "$OUT/numeric.txt"
+# The fused kernels (epilogues, modulation/demodulation, firDown2x, leading-axis sums, Adam, reduce gradients) against cpu.
+(cd "$APP" && ATELIER_TEST=1 ATELIER_TEST_WEBGPU=1 timeout 120 "$NODE" --test webgpu-fused.test.js webgpu-fir-down.test.js webgpu-lead-sum.test.js webgpu-adam.test.js webgpu-reduce-grads.test.js) > "$OUT/numeric-fused.txt" 2>&1
+tail -n 8 "$OUT/numeric-fused.txt"
 fi
 
 if on train; then
@@ -80,11 +83,20 @@ grep -E '"(resolution|median|imagesPerSecond|device|torch)"' "$OUT"/step-torch-*
 fi
 
 if on profile; then
-stage "profile: one webgpu step under tf.profile (kernel count, GPU kernel time vs wall time), with TF.js webgpu flags"
-for v in default:'' submit64:WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=64 nofwd:WEBGPU_CPU_FORWARD=false; do
+stage "profile: one webgpu step under tf.profile (kernel count, GPU kernel time vs wall time), submits every 60 (the studio's) and 15 (TF.js's)"
+for v in default:'' submit15:WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=15 nofwd:WEBGPU_CPU_FORWARD=false; do
   name=${v%%:*}; flags=${v#*:}
   (cd "$APP" && timeout 60 "$NODE" step.js --backends webgpu --sizes 32,128 --batch 32 --steps 3 --channel-base 2048 --channel-max 128 --profile ${flags:+--flags $flags}) > "$OUT/profile-$name.json" 2>/dev/null
   echo "-- $name"; grep -E '"(resolution|median|kernels|kernelMs|wallMs)"' "$OUT/profile-$name.json"
+done
+fi
+
+if on sweep; then
+stage "sweep: submit batching and Dawn toggles at 128², batch 32 (ms a step, and read one step late)"
+for v in default:: submit15:--flags:WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=15 submit240:--flags:WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE=240 noval:--dawn-enable:skip_validation norobust:--dawn-enable:disable_robustness; do
+  name=${v%%:*}; rest=${v#*:}; flag=${rest%%:*}; value=${rest#*:}
+  (cd "$APP" && timeout 45 "$NODE" step.js --backends webgpu --sizes 128 --batch 32 --steps 5 --channel-base 2048 --channel-max 128 --pipeline --no-torch ${flag:+$flag $value}) > "$OUT/sweep-$name.json" 2>/dev/null
+  echo "-- $name"; grep -E '"(median|pipelinedMsPerStep)"' "$OUT/sweep-$name.json"
 done
 fi
 stage done
