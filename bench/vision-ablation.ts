@@ -11,12 +11,15 @@
  *   node --import tsx bench/vision-ablation.ts [--size 16] [--images 100] [--heldout 100] [--kimg 2]
  *        [--tick-kimg 0.5] [--backbones mobilenetv2-1.0,mobilenetv2] [--k 1] [--select-at 0.5]
  *        [--warmup-kimg 0.1] [--vision-input 32] [--kid-fakes 50] [--seed 0] [--backend wasm] [--sequential]
+ *        [--partial results.json]
  *
  * The defaults are a short smoke run (minutes); a meaningful comparison needs tens of kimg. Runs go
  * in parallel child processes (one wasm thread each) unless --sequential. Progress on stderr, one
- * JSON document on stdout.
+ * JSON document on stdout. `--partial FILE`: the same document, rewritten after every tick of
+ * either run (`complete: false` until both end), so a run stopped early keeps what it measured.
  */
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -63,6 +66,7 @@ function parseOptions(argv: string[]) {
     seed: Number(get('seed') ?? 0),
     backend: (get('backend') ?? 'wasm') as BackendName,
     sequential: argv.includes('--sequential'),
+    partial: get('partial') ?? null,
     child: (get('child') as RunName | undefined) ?? null,
   };
 }
@@ -143,6 +147,7 @@ async function trainOne(run: RunName, o: Options) {
       }
       const row: TickRow = { kimg: Number(t.kimg.toFixed(3)), seconds: Number(t.seconds.toFixed(1)), kid: Number((await kid(nets.G_ema)).toPrecision(4)), lossG: t.stats['Loss/G']!, lossD: t.stats['Loss/D']!, p: stage.p, judges };
       ticks.push(row);
+      process.stdout.write(`${JSON.stringify({ tick: row, selections })}\n`); // for the parent's --partial file
       log(`[${run}] kimg ${row.kimg} KID ${row.kid} (${row.seconds} s) ${JSON.stringify(judges)}`);
     },
     snapshot: () => {},
@@ -157,18 +162,35 @@ async function trainOne(run: RunName, o: Options) {
   return { run, batch: config.batch, vision: config.vision, judgeSecondsPerStep: costs, selections, trainSeconds, ticks };
 }
 
-function runInChild(run: RunName, argv: string[]): Promise<Awaited<ReturnType<typeof trainOne>>> {
+type RunResult = Awaited<ReturnType<typeof trainOne>>;
+/** What a run has reported so far: its ticks and selections (the whole result once it ends). */
+type PartialRun = Pick<RunResult, 'run' | 'ticks' | 'selections'> & Partial<RunResult>;
+
+/** Runs one arm in a child; `onTick` after each of its ticks with what it reported so far. */
+function runInChild(run: RunName, argv: string[], onTick: (so: PartialRun) => void): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...argv, '--child', run], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => {
-      try {
-        resolve(JSON.parse(out.trim().split('\n').pop() ?? ''));
-      } catch {
-        reject(new Error(`run ${run} ended (exit ${code}) without a result`));
+    const so: PartialRun = { run, ticks: [], selections: [] };
+    let buffered = '';
+    let result: RunResult | undefined;
+    child.stdout.on('data', (d: Buffer) => {
+      buffered += d.toString();
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line.trim() === '') continue;
+        const msg = JSON.parse(line) as { tick?: TickRow; selections?: VisionSelection[] } & Partial<RunResult>;
+        if (msg.tick !== undefined) {
+          so.ticks.push(msg.tick);
+          so.selections = msg.selections ?? [];
+          onTick(so);
+        } else {
+          result = msg as RunResult;
+        }
       }
     });
+    child.on('exit', (code) => (result !== undefined ? resolve(result) : reject(new Error(`run ${run} ended (exit ${code}) without a result`))));
   });
 }
 
@@ -181,21 +203,37 @@ async function main(): Promise<void> {
   }
   const started = Date.now();
   const load = loadavg()[0];
-  const results = o.sequential ? [await runInChild('ada', argv), await runInChild('vision', argv)] : await Promise.all(RUNS.map((r) => runInChild(r, argv)));
-  const [ada, vis] = results as [Awaited<ReturnType<typeof trainOne>>, Awaited<ReturnType<typeof trainOne>>];
-  // The paper's claim, on this run: the first kimg at which each reaches the ADA run's best KID.
-  const target = Math.min(...ada.ticks.map((t) => t.kid));
-  const firstAt = (ticks: TickRow[]): number | null => ticks.find((t) => t.kid <= target)?.kimg ?? null;
-  const doc = {
-    benchmark: 'vision-ablation',
-    what: 'the same ≤500 real emoji, seed and kimg: ADA alone vs ADA + vision-aided judges (k-progressive); KID of G_ema vs held-out reals per tick (bundled InceptionV3, not the reference TF-Inception); per-step cost of each backbone',
-    date: new Date().toISOString(),
-    machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAtStart: load, node: process.version, backend: o.backend },
-    options: { ...o, child: undefined, categories: CATEGORIES },
-    wallSeconds: Math.round((Date.now() - started) / 1000),
-    claim: { adaBestKid: target, kimgToReachIt: { ada: firstAt(ada.ticks), vision: firstAt(vis.ticks) }, finalKid: { ada: ada.ticks.at(-1)?.kid, vision: vis.ticks.at(-1)?.kid } },
-    runs: results,
+  const so: Record<RunName, PartialRun> = { ada: { run: 'ada', ticks: [], selections: [] }, vision: { run: 'vision', ticks: [], selections: [] } };
+  const document = (complete: boolean) => {
+    const [ada, vis] = [so.ada, so.vision];
+    // The paper's claim, on this run: the first kimg at which each reaches the ADA run's best KID.
+    const target = Math.min(...ada.ticks.map((t) => t.kid));
+    const firstAt = (ticks: TickRow[]): number | null => ticks.find((t) => t.kid <= target)?.kimg ?? null;
+    return {
+      benchmark: 'vision-ablation',
+      what: 'the same ≤500 real emoji, seed and kimg: ADA alone vs ADA + vision-aided judges (k-progressive); KID of G_ema vs held-out reals per tick (bundled InceptionV3, not the reference TF-Inception); per-step cost of each backbone',
+      date: new Date().toISOString(),
+      complete,
+      machine: { cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, loadAtStart: load, node: process.version, backend: o.backend },
+      options: { ...o, child: undefined, partial: undefined, categories: CATEGORIES },
+      wallSeconds: Math.round((Date.now() - started) / 1000),
+      claim: { adaBestKid: Number.isFinite(target) ? target : null, kimgToReachIt: { ada: firstAt(ada.ticks), vision: firstAt(vis.ticks) }, finalKid: { ada: ada.ticks.at(-1)?.kid, vision: vis.ticks.at(-1)?.kid } },
+      runs: [ada, vis],
+    };
   };
+  const onTick = (run: PartialRun): void => {
+    so[run.run] = run;
+    if (o.partial !== null) writeFileSync(o.partial, `${JSON.stringify(document(false), null, 2)}\n`);
+  };
+  const arm = async (run: RunName): Promise<void> => void (so[run] = await runInChild(run, argv, onTick));
+  if (o.sequential) {
+    await arm('ada');
+    await arm('vision');
+  } else {
+    await Promise.all(RUNS.map(arm));
+  }
+  const doc = document(true);
+  if (o.partial !== null) writeFileSync(o.partial, `${JSON.stringify(doc, null, 2)}\n`);
   process.stdout.write(`${JSON.stringify(doc, null, 2)}\n`);
 }
 

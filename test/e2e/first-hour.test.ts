@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { emojiStudio, type EmojiStudio, fillByLabel, listProblems, newContext, openProject, watchedPage } from './harness.js';
+import { emojiStudio, type EmojiStudio, fillByLabel, listProblems, pageWithProject, goToSection } from './harness.js';
 
 const PROJECT_NAME = 'Firsthour';
 const IMAGES = 48;
@@ -46,15 +46,11 @@ const text = async (page: Page, testId: string): Promise<string> => ((await page
 const minutes = (s: string): number => (/under a minute/.test(s) ? 0 : Number(/about (\d+) min/.exec(s)?.[1] ?? NaN));
 
 test('the form says what to expect; a CPU run is judged while it trains; a finished short run says so and continues', async (t) => {
-  const context = await newContext(studio!.browser);
-  t.after(() => context.close());
-  const w = await watchedPage(context);
+  const w = await pageWithProject(t, studio!.browser, studio!.server.url, `${PROJECT_NAME}.atelier`, studio!.project);
   const page = w.page;
   const t0 = Date.now();
   const mark = (what: string): void => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
-  await page.goto(studio!.server.url);
-  await openProject(page, `${PROJECT_NAME}.atelier`, studio!.project);
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
+  await goToSection(page, 'Train');
   const form = page.getByRole('form', { name: 'New run' });
   await form.waitFor();
   await form.getByRole('radio', { name: 'Baseline', exact: true }).check();

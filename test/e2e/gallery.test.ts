@@ -17,7 +17,7 @@ import { after, before, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { selectBackend } from '../../core/backend/select.js';
 import { pixelsOf, projectWithCheckpoint } from '../helpers/gallery.js';
-import { cleanup, launchBrowser, listProblems, newContext, openProject, REPO_ROOT, requireRendererBuild, type Server, startServer, tempDir, watchedPage } from './harness.js';
+import { cleanup, launchBrowser, listProblems, REPO_ROOT, requireRendererBuild, type Server, startServer, tempDir, pageWithProject, goToSection } from './harness.js';
 
 const SCREENSHOT = '/tmp/atelier-gallery.png';
 const run = promisify(execFile);
@@ -58,17 +58,12 @@ async function waitForCells(page: Page, seeds: number[]): Promise<void> {
 }
 
 test('explore by seed and ψ, star, reload, walk; promote, export, rename and delete a model', async (t) => {
-  const context = await newContext(browser!);
-  t.after(() => context.close());
-  const w = await watchedPage(context);
-  const page = w.page;
-  await page.goto(server!.url);
-
   // Open the project.
-  await openProject(page, 'Critters.atelier', projectPath);
+  const w = await pageWithProject(t, browser!, server!.url, 'Critters.atelier', projectPath);
+  const page = w.page;
 
   // The Gallery: the run's checkpoint is open, the grid fills by seed.
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Gallery' }).click();
+  await goToSection(page, 'Gallery');
   const generator = page.getByRole('combobox', { name: 'Generator' });
   await generator.waitFor();
   assert.match((await generator.locator('option:checked').textContent()) ?? '', /Run 1 · baseline at 0\.32 kimg/);
@@ -126,7 +121,7 @@ test('explore by seed and ψ, star, reload, walk; promote, export, rename and de
   await page.screenshot({ path: SCREENSHOT });
 
   // Promote the checkpoint to a model in the Train view.
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
+  await goToSection(page, 'Train');
   await page.getByRole('button', { name: /^Run 1 · baseline/ }).click();
   await page.getByRole('button', { name: 'Promote to model…' }).click();
   const promote = page.getByRole('dialog', { name: 'Promote to a model' });
@@ -135,7 +130,7 @@ test('explore by seed and ψ, star, reload, walk; promote, export, rename and de
   await page.getByRole('status').filter({ hasText: 'Promoted to the model “Critters v1”' }).waitFor();
 
   // Models: listed; export the standalone page through the chooser; rename; delete.
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Models' }).click();
+  await goToSection(page, 'Models');
   const card = page.getByRole('listitem', { name: 'Critters v1' });
   await card.waitFor();
   const cardText = ((await card.textContent()) ?? '').replace(/\s+/g, ' ');
@@ -164,16 +159,16 @@ test('explore by seed and ψ, star, reload, walk; promote, export, rename and de
   await page.getByRole('heading', { name: 'No models yet' }).waitFor();
 
   // The kept image is still in the Gallery.
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Gallery' }).click();
+  await goToSection(page, 'Gallery');
   await page.getByRole('list', { name: 'Kept items' }).locator('li').first().waitFor();
 
   // Delete the run too: the kept image's generator is gone, and the Gallery still has it, under
   // "Kept from deleted generators" (the only entry left), where it exports as a PNG.
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
+  await goToSection(page, 'Train');
   await page.getByRole('button', { name: 'Delete run Run 1 · baseline' }).click();
   await page.getByRole('dialog', { name: 'Delete run' }).getByRole('button', { name: 'Delete run' }).click();
   await page.getByRole('button', { name: 'Delete run Run 1 · baseline' }).waitFor({ state: 'detached' });
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Gallery' }).click();
+  await goToSection(page, 'Gallery');
   await page.waitForFunction(() => document.querySelector<HTMLSelectElement>('select[aria-label="Generator"]')?.value === 'orphaned');
   assert.match((await page.getByRole('combobox', { name: 'Generator' }).locator('option:checked').textContent()) ?? '', /Kept from deleted generators \(1\)/);
   const orphans = page.getByRole('list', { name: 'Kept items' });

@@ -297,3 +297,21 @@ export async function openProject(page: Page, fileName: string, path: string): P
   await dialog.getByRole('button', { name: 'Open', exact: true }).click();
   await page.getByTestId('project-path').filter({ hasText: path }).waitFor();
 }
+
+/**
+ * The opening most studio tests share: a fresh context (closed when the test ends), a watched page
+ * on the server, and `fileName` opened from the Projects view as a user does.
+ */
+export async function pageWithProject(t: { after(fn: () => unknown): void }, browser: Browser, url: string, fileName: string, path: string): Promise<WatchedPage> {
+  const context = await newContext(browser);
+  t.after(() => context.close());
+  const w = await watchedPage(context);
+  await w.page.goto(url);
+  await openProject(w.page, fileName, path);
+  return w;
+}
+
+/** Goes to a section of the studio (Train, Merge, Gallery, …) from its navigation. */
+export async function goToSection(page: Page, name: string): Promise<void> {
+  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name }).click();
+}

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { Project } from '../../core/store/project.js';
-import { cleanup, launchBrowser, listProblems, newContext, openProject, requireRendererBuild, type Server, startServer, tempDir, watchedPage } from './harness.js';
+import { cleanup, launchBrowser, listProblems, requireRendererBuild, type Server, startServer, tempDir, pageWithProject, goToSection } from './harness.js';
 
 const FIXTURE = new URL('../fixtures/merge/gen16-nchw-tanh.onnx', import.meta.url).pathname;
 
@@ -44,13 +44,9 @@ after(async () => {
 });
 
 test('pick an .onnx file in the Merge form: see what the studio read and its images, correct it, add it; a broken file is refused', async (t) => {
-  const context = await newContext(browser!);
-  t.after(() => context.close());
-  const w = await watchedPage(context);
+  const w = await pageWithProject(t, browser!, server!.url, 'Mix.atelier', projectPath);
   const page = w.page;
-  await page.goto(server!.url);
-  await openProject(page, 'Mix.atelier', projectPath);
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Merge' }).click();
+  await goToSection(page, 'Merge');
   const form = page.getByRole('form', { name: 'New merge' });
   await form.waitFor();
 

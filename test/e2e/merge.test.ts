@@ -13,7 +13,7 @@ import type { Browser } from 'playwright-core';
 import { selectBackend } from '../../core/backend/select.js';
 import { Project } from '../../core/store/project.js';
 import { storeModel, tinyMergeConfig, trainTiny } from '../helpers/merge.js';
-import { cleanup, launchBrowser, listProblems, newContext, openProject, requireRendererBuild, type Server, startServer, tempDir, watchedPage } from './harness.js';
+import { cleanup, launchBrowser, listProblems, requireRendererBuild, type Server, startServer, tempDir, pageWithProject, goToSection } from './harness.js';
 
 let browser: Browser | undefined;
 let server: Server | undefined;
@@ -48,15 +48,11 @@ after(async () => {
 });
 
 test('merge two models from the Merge view, see each class, open the result in the Gallery and switch classes', async (t) => {
-  const context = await newContext(browser!);
-  t.after(() => context.close());
-  const w = await watchedPage(context);
+  const w = await pageWithProject(t, browser!, server!.url, 'Mix.atelier', projectPath);
   const page = w.page;
-  await page.goto(server!.url);
-  await openProject(page, 'Mix.atelier', projectPath);
 
   // The Merge view: no merges yet, the form offers the project's two models.
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Merge' }).click();
+  await goToSection(page, 'Merge');
   const form = page.getByRole('form', { name: 'New merge' });
   await form.waitFor();
   const merge = form.getByRole('button', { name: 'Merge', exact: true });
@@ -135,7 +131,7 @@ test('merge two models from the Merge view, see each class, open the result in t
   assert.notEqual(await cell.getAttribute('src'), first, 'class "dark" draws other images for the same seed');
 
   // And it is a model: listed in Models with its classes.
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Models' }).click();
+  await goToSection(page, 'Models');
   const listed = page.getByRole('listitem', { name: 'light + dark' });
   await listed.getByText(/2 classes \(light, dark\)/).waitFor();
   assert.equal(await listed.locator('.badge').textContent(), 'merged');

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { emojiStudio, type EmojiStudio, fillByLabel, listProblems, newContext, openProject, watchedPage } from './harness.js';
+import { emojiStudio, type EmojiStudio, fillByLabel, listProblems, pageWithProject, goToSection } from './harness.js';
 
 const PROJECT_NAME = 'Metrics';
 const IMAGES = 48;
@@ -62,15 +62,11 @@ async function chart(figure: Locator): Promise<{ points: number; legend: string 
 }
 
 test('a short run with evaluations shows the KID chart and the best badge; the compare view shows two runs', async (t) => {
-  const context = await newContext(studio!.browser);
-  t.after(() => context.close());
-  const w = await watchedPage(context);
+  const w = await pageWithProject(t, studio!.browser, studio!.server.url, `${PROJECT_NAME}.atelier`, studio!.project);
   const page = w.page;
   const t0 = Date.now();
   const mark = (what: string): void => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
-  await page.goto(studio!.server.url);
-  await openProject(page, `${PROJECT_NAME}.atelier`, studio!.project);
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
+  await goToSection(page, 'Train');
 
   // Run 1: four ticks, two checkpoints, each evaluated.
   await startRun(page, { kimg: '0.256', channelMax: '32', seed: '1' });

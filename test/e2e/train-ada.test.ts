@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { emojiStudio, type EmojiStudio, fillByLabel, listProblems, newContext, openProject, watchedPage } from './harness.js';
+import { emojiStudio, type EmojiStudio, fillByLabel, listProblems, pageWithProject, goToSection } from './harness.js';
 
 const SCREENSHOT = '/tmp/atelier-train-ada.png';
 const PROJECT_NAME = 'Small';
@@ -27,13 +27,9 @@ after(async () => {
 });
 
 test('ADA is suggested for 48 images; an ADA run draws p and r_t with the target', async (t) => {
-  const context = await newContext(studio!.browser);
-  t.after(() => context.close());
-  const w = await watchedPage(context);
+  const w = await pageWithProject(t, studio!.browser, studio!.server.url, `${PROJECT_NAME}.atelier`, studio!.project);
   const page = w.page;
-  await page.goto(studio!.server.url);
-  await openProject(page, `${PROJECT_NAME}.atelier`, studio!.project);
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
+  await goToSection(page, 'Train');
   const form = page.getByRole('form', { name: 'New run' });
   await form.waitFor();
 

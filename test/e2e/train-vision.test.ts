@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { emojiStudio, type EmojiStudio, fillByLabel, listProblems, newContext, openProject, watchedPage } from './harness.js';
+import { emojiStudio, type EmojiStudio, fillByLabel, listProblems, pageWithProject, goToSection } from './harness.js';
 
 const PROJECT_NAME = 'Judged';
 const IMAGES = 32;
@@ -33,13 +33,9 @@ after(async () => {
 const squash = (s: string | null): string => (s ?? '').replace(/\s+/g, ' ').trim();
 
 test('a vision-aided run picks a judge and its Judges panel says which, when and why', async (t) => {
-  const context = await newContext(studio!.browser);
-  t.after(() => context.close());
-  const w = await watchedPage(context);
+  const w = await pageWithProject(t, studio!.browser, studio!.server.url, `${PROJECT_NAME}.atelier`, studio!.project);
   const page = w.page;
-  await page.goto(studio!.server.url);
-  await openProject(page, `${PROJECT_NAME}.atelier`, studio!.project);
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
+  await goToSection(page, 'Train');
   const form = page.getByRole('form', { name: 'New run' });
   await form.waitFor({ timeout: 60_000 }); // the compute probe (a worker) comes first: slow on a busy machine
 
@@ -109,7 +105,7 @@ test('a vision-aided run picks a judge and its Judges panel says which, when and
 
   // Read back from the run's newest checkpoint after a reload (no live progress any more).
   await page.reload();
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
+  await goToSection(page, 'Train');
   await page.getByTestId('judges').getByTestId('judge-selections').getByRole('listitem').first().waitFor({ timeout: 20_000 });
   assert.match(squash(await page.getByTestId('judge-selections').getByRole('listitem').first().textContent()), sentence);
 

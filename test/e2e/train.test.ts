@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Locator, Page } from 'playwright-core';
-import { emojiStudio, type EmojiStudio, fillByLabel, listProblems, newContext, openProject, watchedPage } from './harness.js';
+import { emojiStudio, type EmojiStudio, fillByLabel, listProblems, pageWithProject, goToSection } from './harness.js';
 
 const SCREENSHOT = '/tmp/atelier-train.png';
 const PROJECT_NAME = 'Critters';
@@ -75,19 +75,14 @@ async function charts(page: Page): Promise<Array<{ title: string; points: number
 }
 
 test('start a short run, watch the preview grid and the charts update, pause, resume, stop', async (t) => {
-  const context = await newContext(studio!.browser);
-  t.after(() => context.close());
-  const w = await watchedPage(context);
+  // Open the project made on the command line.
+  const w = await pageWithProject(t, studio!.browser, studio!.server.url, `${PROJECT_NAME}.atelier`, studio!.project);
   const page = w.page;
   const t0 = Date.now();
   const mark = (what: string): void => t.diagnostic(`${((Date.now() - t0) / 1000).toFixed(1)} s: ${what}`);
-  await page.goto(studio!.server.url);
-
-  // Open the project made on the command line.
-  await openProject(page, `${PROJECT_NAME}.atelier`, studio!.project);
 
   // The Train view: ADA suggested for 48 images (test/e2e/train-ada.test.ts runs it); Baseline picked here, and defaults from the dataset.
-  await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Train' }).click();
+  await goToSection(page, 'Train');
   const form = page.getByRole('form', { name: 'New run' });
   await form.waitFor();
   assert.equal(await form.getByRole('radio', { name: 'ADA — for small datasets' }).isChecked(), true, 'the suggested preset is picked');
