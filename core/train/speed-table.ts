@@ -28,13 +28,13 @@ export const speedKey = (backend: string, resolution: number): string => `${back
  * Typical images/s of the studio's default sizes when nothing was measured here. wasm on 2 cores
  * (2 threads), measured: bench/ada-step.ts (the loop's step at the CPU sizes, ADA at p = 0.3;
  * bench/results/ada-step-16-32-64-after-kernels.json) gave 198 images/s at 16², 107 at 32², 33 at
- * 64²; the studio's default ADA run at 32² showed 68–81 per tick (ticks, previews, checkpoints and
- * evaluations included: bench/results/studio-run-32-ada-before-after.json), ~0.7 of the loop's
- * speed — so 16² ≈ 140, 32² ≈ 75, 64² ≈ 23. The other backends scale from wasm by rough ratios
- * (plain JS ~30× slower, the native CPU build ~3× faster, GPUs ~5–10×); 128² and up: guesses.
+ * 64²; the studio's default ADA run at 32² showed 68–81 per tick one hour and 86–120 (median 106)
+ * another on the same host (bench/results/studio-run-32-ada-before-after.json) — so a little under
+ * the loop's speed: 16² ≈ 170, 32² ≈ 94, 64² ≈ 28. The other backends scale from wasm by rough
+ * ratios (plain JS ~30× slower, the native CPU build ~3× faster, GPUs ~5–10×); 128² and up: guesses.
  */
-const BENCH_16: Record<string, number> = { wasm: 140, cpu: 4, tensorflow: 400, webgpu: 800, 'tensorflow-gpu': 1500 };
-const RESOLUTION_COST: Record<number, number> = { 16: 1, 32: 1.9, 64: 6, 128: 30, 256: 120, 512: 500, 1024: 2000 };
+const BENCH_16: Record<string, number> = { wasm: 170, cpu: 5, tensorflow: 500, webgpu: 1000, 'tensorflow-gpu': 1700 };
+const RESOLUTION_COST: Record<number, number> = { 16: 1, 32: 1.8, 64: 6, 128: 30, 256: 120, 512: 500, 1024: 2000 };
 
 /**
  * kimg after which samples of a default-size CPU run usually read as the dataset's kind of picture
