@@ -335,7 +335,10 @@ export class TrainingLoop {
     read.catch(() => {}); // awaited later; not an unhandled rejection meanwhile
     const previous = this.pending;
     this.pending = { step: this.stepCount, kimg: this.kimg, names: noted.map(([name]) => name), extras: extras.map((e) => e.name), tensor: stacked, read, reported: false };
-    if (previous !== null) this.act(await this.settle(previous));
+    if (previous !== null) {
+      const settled = await this.settle(previous);
+      if (this.divergence === null) this.act(settled); // broken values change nothing: the loop stops
+    }
   }
 
   /**
