@@ -6,6 +6,7 @@
  * (to look at: when do samples become recognisable?).
  *
  *   node --import tsx bench/first-hour.ts [--images 2000] [--resolution 16] [--kimg K] [--out DIR]
+ *        [--channel-base N --channel-max N] [--preset baseline|ada]   (another capacity or preset than the default's)
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -22,7 +23,7 @@ import { defaultKimg, resolveTrainConfig, type TrainConfig } from '../core/train
 import { trainSession } from '../core/session/train-session.js';
 
 const EMOJI = join(import.meta.dirname, '../node_modules/emoji-datasource-twitter/img/twitter/64');
-const { values: a } = parseArgs({ options: { images: { type: 'string', default: '2000' }, resolution: { type: 'string', default: '16' }, kimg: { type: 'string' }, out: { type: 'string', default: '/tmp/first-hour' } } });
+const { values: a } = parseArgs({ options: { images: { type: 'string', default: '2000' }, resolution: { type: 'string', default: '16' }, kimg: { type: 'string' }, out: { type: 'string', default: '/tmp/first-hour' }, 'channel-base': { type: 'string' }, 'channel-max': { type: 'string' }, preset: { type: 'string', default: 'baseline' } } });
 const images = Number(a.images);
 const resolution = Number(a.resolution);
 const kimg = a.kimg ? Number(a.kimg) : defaultKimg(resolution, 'cpu');
@@ -40,8 +41,9 @@ const t0 = performance.now();
 const report = await (await startImport(new JobManager(project), { sources: [join(dir, 'src')], settings: { resolution } })).done;
 const importSeconds = (performance.now() - t0) / 1000;
 const runs = new RunStore(project.db);
-const config: TrainConfig = resolveTrainConfig({ preset: 'baseline', kimg }, { images: report.imported, resolution, channels: 3, numClasses: 0 }, 'cpu');
-const runId = runs.createRun('bench', 'baseline', config, config.kimg).id;
+const advanced = { ...(a['channel-base'] ? { channelBase: Number(a['channel-base']) } : {}), ...(a['channel-max'] ? { channelMax: Number(a['channel-max']) } : {}) };
+const config: TrainConfig = resolveTrainConfig({ preset: a.preset!, kimg, advanced }, { images: report.imported, resolution, channels: 3, numClasses: 0 }, 'cpu');
+const runId = runs.createRun('bench', a.preset!, config, config.kimg).id;
 const ticks: Array<{ kimg: number; imgPerSec: number; eta: number | null; wall: number }> = [];
 const logs: string[] = [];
 const start = performance.now();
@@ -72,7 +74,7 @@ process.stdout.write(
       date: new Date().toISOString(),
       machine: { cpu: cpus()[0]?.model, cores: cpus().length, loadavg: loadavg(), backend: 'wasm' },
       dataset: { images: report.imported, resolution },
-      run: { kimg, batch: config.batch, channelBase: config.net.channelBase, channelMax: config.net.channelMax, importSeconds: Math.round(importSeconds), wallSeconds: Math.round(wall) },
+      run: { preset: a.preset, kimg, batch: config.batch, channelBase: config.net.channelBase, channelMax: config.net.channelMax, importSeconds: Math.round(importSeconds), wallSeconds: Math.round(wall) },
       anchors: final.metrics.anchors ?? null,
       evaluations,
       ticks,

@@ -43,8 +43,10 @@ export interface TrainDefaults {
   batch: number;
   /** The default duration: chosen so a default run ends with recognisable samples (core/train/config.ts defaultKimg). */
   kimg: number;
-  /** kimg after which samples of a default-size run usually become recognisable at this resolution. */
-  recognisableKimg: number;
+  /** kimg after which samples of a default-size run usually become recognisable at this resolution; null where no run measured it. */
+  recognisableKimg: number | null;
+  /** Where a measured default-size CPU run was still blurry at its end (this resolution or a smaller one): a lower bound; null: none. */
+  stillBlurry: { resolution: number; kimg: number } | null;
   /** Images/s to expect at this resolution, by backend name: measured on this machine, else typical bench speeds. */
   speeds: Record<string, { imgPerSec: number; measured: boolean }>;
 }

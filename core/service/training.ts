@@ -28,14 +28,14 @@ import { runBusyError, runHolder } from '../jobs/run-lock.js';
 import { presetInfos } from '../presets/index.js';
 import type { DatasetStore } from '../store/dataset.js';
 import { RunStore, type RunInfo, type RunStatus } from '../store/runs.js';
-import { computeClassOf, defaultBatch, defaultKimg, isDefaultCapacity, resolveTrainConfig, trainConfigFromJson, type ComputeClass, type DatasetFacts, type TrainConfig } from '../train/config.js';
+import { computeClassOf, defaultBatch, defaultCapacity, defaultKimg, isDefaultCapacity, resolveTrainConfig, trainConfigFromJson, type ComputeClass, type DatasetFacts, type TrainConfig } from '../train/config.js';
 import { probeBackends } from '../backend/probe.js';
 import { currentBest } from '../evaluation/best.js';
 import { extractorInfo } from '../metrics/extractor-info.js';
 import { metricsConfigFromJson } from '../metrics/options.js';
 import { featuresWords } from '../metrics/extractor-info.js';
 import { qualityScore } from '../metrics/quality.js';
-import { expectedSpeed, readSpeedTable, recognisableKimg, recordSpeed, writeSpeedTable } from '../train/speed-table.js';
+import { expectedSpeed, readSpeedTable, recognisableKimg, recordSpeed, stillBlurry, writeSpeedTable } from '../train/speed-table.js';
 import { MetricsStore } from '../store/metrics.js';
 import { branchRun } from '../store/run-branch.js';
 import { BACKBONE_INFOS } from '../vision/catalogue.js';
@@ -118,6 +118,7 @@ export class Training {
           batch: defaultBatch(f.resolution, compute),
           kimg: defaultKimg(f.resolution, compute),
           recognisableKimg: recognisableKimg(f.resolution),
+          stillBlurry: stillBlurry(f.resolution),
           speeds: this.speedsAt(f.resolution),
         }
       : null;
@@ -131,7 +132,7 @@ export class Training {
     const table = this.speeds ? readSpeedTable(this.speeds) : {};
     const out: TrainDefaults['speeds'] = {};
     for (const b of ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']) {
-      const s = expectedSpeed(table, b, resolution);
+      const s = expectedSpeed(table, b, resolution, defaultCapacity(resolution, computeClassOf(b)));
       if (s) out[b] = s;
     }
     return out;
@@ -144,7 +145,7 @@ export class Training {
     const config = run ? storedConfig(run) : null;
     if (!config || !isDefaultCapacity(config, computeClassOf(backend))) return;
     try {
-      writeSpeedTable(this.speeds, recordSpeed(readSpeedTable(this.speeds), backend, config.net.resolution, imgPerSec));
+      writeSpeedTable(this.speeds, recordSpeed(readSpeedTable(this.speeds), backend, config.net.resolution, imgPerSec, new Date(), `${config.net.channelBase}/${config.net.channelMax}`));
     } catch {
       // The table is a convenience: a read-only home folder only loses the estimate.
     }
@@ -282,7 +283,7 @@ export class Training {
     const config = storedConfig(run);
     const resolution = config.net?.resolution;
     if (run.backend && resolution && this.speeds && isDefaultCapacity(config, computeClassOf(run.backend))) {
-      const s = expectedSpeed(readSpeedTable(this.speeds), run.backend, resolution);
+      const s = expectedSpeed(readSpeedTable(this.speeds), run.backend, resolution, `${config.net.channelBase}/${config.net.channelMax}`);
       if (s?.measured) return s.imgPerSec;
     }
     const points = (this.runs.metricSeries(run.id, undefined)['img_s'] ?? []).map((p) => p[1]).filter((v): v is number => v !== null && v > 0);
@@ -389,11 +390,11 @@ export function metricsDetail(runs: RunStore, store: MetricsStore, run: RunInfo)
 
 /**
  * How much longer to train a run that has done `done` kimg: to where samples of this resolution
- * usually become recognisable (and a little past it), else as much again as it has trained — the
- * quality keeps improving roughly with the log of the training length.
+ * usually become recognisable (and a little past it), else — past it, or where no run measured it —
+ * as much again as it has trained: the quality keeps improving roughly with the log of the length.
  */
 export function continueKimg(resolution: number, done: number): number {
-  const target = recognisableKimg(resolution) * 1.2;
+  const target = (recognisableKimg(resolution) ?? 0) * 1.2;
   const add = done < target ? target - done : done;
   // A round figure: people read "25 kimg", not "23.7".
   const unit = add >= 20 ? 5 : add >= 2 ? 1 : 0.1;

@@ -51,7 +51,11 @@ interface Size {
  * run that ends recognisable within the hour (issue 15: a 32² run at 64 channels did 2–10 img/s):
  * bench/step.ts, wasm, batch 16, 2 shared cores at load ~14 — 16² (512/32) 1.23 s a step; 32²
  * 3.7 s at 512/32 (1.57 s unloaded at the old 1024/64, ~3× slower than 512/32); 64² 6.3 s at
- * 1024/32 against 69 s at the old 2048/64 (11×).
+ * 1024/32 against 69 s at the old 2048/64 (11×). Since the wasm kernels and threads (issue 14), 32²
+ * is back at 1024/64 (32 channels at 32², 64 below): bench/first-hour.ts on 2,000 Twemoji, idle
+ * 2-core machine — 512/32 ran 110 images/s but reached only KID 0.190 at 40 kimg (6 min) and 0.160 at
+ * 120 kimg (18 min); 1024/64 ran 47 images/s and reached 0.105 at 40 kimg (15 min)
+ * (bench/results/first-hour-32px-2000img-*.json).
  */
 const SIZES: Record<ComputeClass, Record<number, Size>> = {
   gpu: {
@@ -65,7 +69,7 @@ const SIZES: Record<ComputeClass, Record<number, Size>> = {
   },
   cpu: {
     16: { batch: 16, channelBase: 512, channelMax: 32, latent: 128 },
-    32: { batch: 16, channelBase: 512, channelMax: 32, latent: 128 },
+    32: { batch: 16, channelBase: 1024, channelMax: 64, latent: 128 },
     64: { batch: 16, channelBase: 1024, channelMax: 32, latent: 256 },
     128: { batch: 8, channelBase: 4096, channelMax: 128, latent: 256 },
     256: { batch: 8, channelBase: 8192, channelMax: 128, latent: 256 },
@@ -76,6 +80,12 @@ const SIZES: Record<ComputeClass, Record<number, Size>> = {
 
 function sizeFor(resolution: number, compute: ComputeClass): Size {
   return SIZES[compute][resolution] ?? SIZES[compute][256]!;
+}
+
+/** The default widths at a resolution and compute as `channelBase/channelMax` (what a measured speed is tagged with). */
+export function defaultCapacity(resolution: number, compute: ComputeClass): string {
+  const size = sizeFor(resolution, compute);
+  return `${size.channelBase}/${size.channelMax}`;
 }
 
 /** Whether a run's networks have the studio's default widths for its resolution and compute (its speed is what a new default run gets). */
@@ -89,11 +99,12 @@ export function defaultBatch(resolution: number, compute: ComputeClass = 'cpu'):
 }
 
 /**
- * The default duration: one that ends past where samples usually become recognisable
- * (core/train/speed-table.ts RECOGNISABLE_KIMG). On a CPU, measured at 16² (1,911 Twemoji, wasm):
- * blobs up to ~20 kimg, emoji shapes from ~27 (quality 64 of 100) — so 50 kimg, ~10 min at the
- * ~85 img/s of an idle 2-core machine; 32² and 64² at the CPU sizes (~3× and ~5× a 16² step):
- * 40 kimg, ~25 and ~40 min. Larger CPU resolutions: 10 kimg, a first look.
+ * The default duration: one that ends past where samples usually become recognisable, where a
+ * run measured it (core/train/speed-table.ts RECOGNISABLE_KIMG). On a CPU, measured at 16² (1,911
+ * Twemoji, wasm): blobs up to ~20 kimg, emoji shapes from ~27 (quality 64 of 100) — so 50 kimg,
+ * ~5 min at the ~170 img/s of an idle 2-core machine. 32² and 64²: 40 kimg, a first look (~7 and
+ * ~25 min): a measured 32² run at the CPU sizes was still blurry at 120 kimg (STILL_BLURRY), and
+ * the Train view says so before Start. Larger CPU resolutions: 10 kimg.
  */
 export function defaultKimg(resolution: number, compute: ComputeClass = 'cpu'): number {
   if (compute === 'gpu') return resolution <= 32 ? 200 : resolution <= 64 ? 100 : 50;

@@ -20,7 +20,7 @@ import { defaultMetricsConfig, planSizes, evaluationOverhead } from '../../../co
 import { nearestReals, qualityScore } from '../../../core/metrics/quality.js';
 import { Rng } from '../../../core/random/rng.js';
 import { EtaEstimator } from '../../../core/train/eta.js';
-import { expectedSpeed, recognisableKimg, recordSpeed } from '../../../core/train/speed-table.js';
+import { expectedSpeed, recognisableKimg, recordSpeed, stillBlurry } from '../../../core/train/speed-table.js';
 import { continueKimg } from '../../../core/service/training.js';
 import { moreTime, qualityWords, runVerdict } from '../../../renderer/src/lib/metrics.js';
 
@@ -210,7 +210,7 @@ describe('the speed table', () => {
 
 describe('a finished run in plain words', () => {
   it('suggests continuing to where samples usually become recognisable, else as much again, in round figures', () => {
-    const target = recognisableKimg(16) * 1.2;
+    const target = recognisableKimg(16)! * 1.2;
     assert.equal(continueKimg(16, 0.384), Math.ceil((target - 0.384) / 5) * 5);
     assert.equal(continueKimg(16, target + 10), Math.ceil((target + 10) / 5) * 5, 'past it: as much again');
     assert.ok(continueKimg(16, 0.384) + 0.384 >= target);
@@ -253,5 +253,27 @@ describe('nearest pairs in the project file', () => {
       p.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('when samples become recognisable, as measured', () => {
+  it('promises a time only where a run measured it; elsewhere says where a measured run was still blurry', () => {
+    assert.equal(recognisableKimg(16), 25);
+    assert.equal(recognisableKimg(32), null, 'the measured 32² run never got there');
+    assert.equal(stillBlurry(16), null);
+    assert.deepEqual(stillBlurry(32), { resolution: 32, kimg: 40 });
+    assert.deepEqual(stillBlurry(64), { resolution: 32, kimg: 40 }, 'a larger picture takes at least as long');
+    assert.equal(stillBlurry(256), null, 'the CPU measurement says nothing of GPU sizes');
+    assert.equal(continueKimg(32, 40), 40, 'where nothing measured recognisable: as much again');
+  });
+
+  it('a speed measured at other widths than the defaults is not offered as this machine\'s', () => {
+    const untagged = { 'wasm@32': { imgPerSec: 110, samples: 4, updatedAt: '2026-12-07T00:00:00Z' }, 'wasm@16': { imgPerSec: 150, samples: 2, updatedAt: '2026-12-07T00:00:00Z' } };
+    assert.equal(expectedSpeed(untagged, 'wasm', 32, '1024/64')!.measured, false, 'written before tags, at the old 32² widths 512/32');
+    assert.deepEqual(expectedSpeed(untagged, 'wasm', 16, '512/32'), { imgPerSec: 150, measured: true }, '16² widths did not change');
+    const t = recordSpeed(untagged, 'wasm', 32, 40, new Date(), '1024/64');
+    assert.deepEqual([t['wasm@32']!.imgPerSec, t['wasm@32']!.samples, t['wasm@32']!.capacity], [40, 1, '1024/64'], 'starts over at the new widths');
+    assert.deepEqual(expectedSpeed(t, 'wasm', 32, '1024/64'), { imgPerSec: 40, measured: true });
+    assert.equal(expectedSpeed(t, 'wasm', 32, '512/32')!.measured, false);
   });
 });
