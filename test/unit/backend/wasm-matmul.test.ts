@@ -5,12 +5,11 @@
  * kernel), the gradients of a dense layer; and no buffers left behind.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { isOurKernel } from '../../../core/backend/kernels/index.js';
-import { selectBackend } from '../../../core/backend/select.js';
 import { onBackend, randn, relErr, sizeOf } from '../../helpers/numeric.js';
+import { onStudioWasm } from '../../helpers/wasm-suite.js';
 
 const cases: Array<{ a: number[]; b: number[]; tA: boolean; tB: boolean }> = [
   { a: [7, 5], b: [7, 9], tA: true, tB: false },
@@ -22,16 +21,7 @@ const cases: Array<{ a: number[]; b: number[]; tA: boolean; tB: boolean }> = [
 ];
 
 describe('wasm BatchMatMul of transposed matrices', () => {
-  let previous: string | undefined; // none when this file runs alone
-  before(async () => {
-    previous = tf.getBackend();
-    const choice = await selectBackend({ prefer: 'wasm' });
-    assert.equal(choice.tfBackend, 'wasm');
-    assert.ok(isOurKernel('BatchMatMul', 'wasm'));
-  });
-  after(async () => {
-    if (previous !== undefined) await tf.setBackend(previous);
-  });
+  onStudioWasm(['BatchMatMul']);
 
   for (const [i, c] of cases.entries()) {
     it(`[${c.a}]${c.tA ? 'ᵀ' : ''} · [${c.b}]${c.tB ? 'ᵀ' : ''} matches cpu`, async () => {

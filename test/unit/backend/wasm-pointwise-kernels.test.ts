@@ -7,12 +7,11 @@
  * kernel (overlapping, padded); Identity sharing its input's buffer; and no buffers left behind.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { isOurKernel } from '../../../core/backend/kernels/index.js';
-import { selectBackend } from '../../../core/backend/select.js';
 import { onBackend, randn, relErr, sizeOf } from '../../helpers/numeric.js';
+import { onStudioWasm } from '../../helpers/wasm-suite.js';
 
 interface PoolCase {
   x: [number, number, number, number];
@@ -32,16 +31,7 @@ const pools: PoolCase[] = [
 ];
 
 describe('wasm LeakyRelu, AvgPoolGrad and Sum kernels', () => {
-  let previous: string | undefined; // none when this file runs alone
-  before(async () => {
-    previous = tf.getBackend();
-    const choice = await selectBackend({ prefer: 'wasm' });
-    assert.equal(choice.tfBackend, 'wasm');
-    for (const k of ['LeakyRelu', 'AvgPoolGrad', 'Identity', 'Sum']) assert.ok(isOurKernel(k, 'wasm'), k);
-  });
-  after(async () => {
-    if (previous !== undefined) await tf.setBackend(previous);
-  });
+  onStudioWasm(['LeakyRelu', 'AvgPoolGrad', 'Identity', 'Sum']);
 
   it('leakyRelu and its gradient: the float32 numbers x or α·x, dy or α·dy', async () => {
     const shape = [2, 5, 6, 7];
