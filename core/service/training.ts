@@ -28,7 +28,7 @@ import { runBusyError, runHolder } from '../jobs/run-lock.js';
 import { presetInfos } from '../presets/index.js';
 import type { DatasetStore } from '../store/dataset.js';
 import { RunStore, type RunInfo, type RunStatus } from '../store/runs.js';
-import { computeClassOf, defaultBatch, defaultCapacity, defaultKimg, isDefaultCapacity, resolveTrainConfig, trainConfigFromJson, type ComputeClass, type DatasetFacts, type TrainConfig } from '../train/config.js';
+import { capacityOf, computeClassOf, defaultBatch, defaultCapacity, defaultKimg, isDefaultCapacity, resolveTrainConfig, trainConfigFromJson, type ComputeClass, type DatasetFacts, type TrainConfig } from '../train/config.js';
 import { probeBackends } from '../backend/probe.js';
 import { currentBest } from '../evaluation/best.js';
 import { extractorInfo } from '../metrics/extractor-info.js';
@@ -145,7 +145,7 @@ export class Training {
     const config = run ? storedConfig(run) : null;
     if (!config || !isDefaultCapacity(config, computeClassOf(backend))) return;
     try {
-      writeSpeedTable(this.speeds, recordSpeed(readSpeedTable(this.speeds), backend, config.net.resolution, imgPerSec, new Date(), `${config.net.channelBase}/${config.net.channelMax}`));
+      writeSpeedTable(this.speeds, recordSpeed(readSpeedTable(this.speeds), backend, config.net.resolution, imgPerSec, new Date(), capacityOf(config.net)));
     } catch {
       // The table is a convenience: a read-only home folder only loses the estimate.
     }
@@ -283,7 +283,7 @@ export class Training {
     const config = storedConfig(run);
     const resolution = config.net?.resolution;
     if (run.backend && resolution && this.speeds && isDefaultCapacity(config, computeClassOf(run.backend))) {
-      const s = expectedSpeed(readSpeedTable(this.speeds), run.backend, resolution, `${config.net.channelBase}/${config.net.channelMax}`);
+      const s = expectedSpeed(readSpeedTable(this.speeds), run.backend, resolution, capacityOf(config.net));
       if (s?.measured) return s.imgPerSec;
     }
     const points = (this.runs.metricSeries(run.id, undefined)['img_s'] ?? []).map((p) => p[1]).filter((v): v is number => v !== null && v > 0);

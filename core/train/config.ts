@@ -82,16 +82,19 @@ function sizeFor(resolution: number, compute: ComputeClass): Size {
   return SIZES[compute][resolution] ?? SIZES[compute][256]!;
 }
 
-/** The default widths at a resolution and compute as `channelBase/channelMax` (what a measured speed is tagged with). */
+/** Networks' widths as `channelBase/channelMax` (what a measured speed is tagged with). */
+export function capacityOf(net: Pick<NetConfig, 'channelBase' | 'channelMax'>): string {
+  return `${net.channelBase}/${net.channelMax}`;
+}
+
+/** The default widths at a resolution and compute, as `capacityOf` writes them. */
 export function defaultCapacity(resolution: number, compute: ComputeClass): string {
-  const size = sizeFor(resolution, compute);
-  return `${size.channelBase}/${size.channelMax}`;
+  return capacityOf(sizeFor(resolution, compute));
 }
 
 /** Whether a run's networks have the studio's default widths for its resolution and compute (its speed is what a new default run gets). */
 export function isDefaultCapacity(config: Pick<TrainConfig, 'net'>, compute: ComputeClass): boolean {
-  const size = sizeFor(config.net.resolution, compute);
-  return config.net.channelBase === size.channelBase && config.net.channelMax === size.channelMax;
+  return capacityOf(config.net) === defaultCapacity(config.net.resolution, compute);
 }
 
 export function defaultBatch(resolution: number, compute: ComputeClass = 'cpu'): number {
@@ -102,9 +105,9 @@ export function defaultBatch(resolution: number, compute: ComputeClass = 'cpu'):
  * The default duration: one that ends past where samples usually become recognisable, where a
  * run measured it (core/train/speed-table.ts RECOGNISABLE_KIMG). On a CPU, measured at 16² (1,911
  * Twemoji, wasm): blobs up to ~20 kimg, emoji shapes from ~27 (quality 64 of 100) — so 50 kimg,
- * ~5 min at the ~170 img/s of an idle 2-core machine. 32² and 64²: 40 kimg, a first look (~7 and
- * ~25 min): a measured 32² run at the CPU sizes was still blurry at 120 kimg (STILL_BLURRY), and
- * the Train view says so before Start. Larger CPU resolutions: 10 kimg.
+ * ~5 min at the ~170 img/s of an idle 2-core machine. 32² and 64²: 40 kimg, a first look (~15 and
+ * ~25 min): a measured 32² run at the CPU sizes was still blurry at its end (STILL_BLURRY), and the
+ * Train view says so before Start. Larger CPU resolutions: 10 kimg.
  */
 export function defaultKimg(resolution: number, compute: ComputeClass = 'cpu'): number {
   if (compute === 'gpu') return resolution <= 32 ? 200 : resolution <= 64 ? 100 : 50;
