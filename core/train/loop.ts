@@ -539,12 +539,15 @@ export class TrainingLoop {
     this.stats.reset();
     // The saved step's statistics act during the next step, as they would have without the break
     // (their means went into the tick before the checkpoint). Older checkpoints have none.
-    const ps = state.pendingStats;
+    // A malformed entry (not a name per value) counts as absent: the run resumes, its ADA one step behind.
+    const ps = wellFormed(state.pendingStats) ? state.pendingStats : undefined;
     this.pending?.tensor?.dispose();
-    this.pending =
-      ps === undefined
-        ? null
-        : { step: ps.step, kimg: state.nimg / 1000, names: ps.names, extras: ps.extras, values: Float32Array.from(ps.values, (v) => v ?? NaN), tensor: null, read: Promise.resolve(new Float32Array()), reported: true };
+    if (ps === undefined) {
+      this.pending = null;
+    } else {
+      const values = Float32Array.from(ps.values, (v) => v ?? NaN);
+      this.pending = { step: ps.step, kimg: state.nimg / 1000, names: ps.names, extras: ps.extras, values, tensor: null, read: Promise.resolve(values), reported: true };
+    }
     this.divergence = null;
   }
 
@@ -555,6 +558,19 @@ export class TrainingLoop {
     this.optG.dispose();
     this.optD.dispose();
   }
+}
+
+/** Whether a checkpoint's pending statistics have a value (number or null) per name, and a list of extras. */
+function wellFormed(ps: PendingStatsState | undefined): ps is PendingStatsState {
+  return (
+    ps !== undefined &&
+    Array.isArray(ps.names) &&
+    Array.isArray(ps.values) &&
+    Array.isArray(ps.extras) &&
+    ps.names.length === ps.values.length &&
+    ps.names.every((n) => typeof n === 'string') &&
+    ps.values.every((v) => v === null || typeof v === 'number')
+  );
 }
 
 /** G_ema's parameters named `G_ema.<name without "G.">`. */

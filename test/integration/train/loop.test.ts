@@ -21,6 +21,7 @@ import { type ExtraDiscriminator, loadNetworks, type TickInfo } from '../../../c
 import { fitBatch, isOutOfMemory, outOfMemoryMessage, predictedPeak, probeStepPeak } from '../../../core/train/memory.js';
 import { PreviewGrid } from '../../../core/train/preview.js';
 import { STAT } from '../../../core/train/stats.js';
+import { completeAugmentConfig } from '../../../core/augment/config.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { emojiPixels, makeLoop, makeNets, tinyConfig } from '../../unit/train/helpers.js';
 
@@ -169,7 +170,24 @@ describe('training loop', () => {
     assert.ok(Number.isFinite(resumed.stats.collect()[STAT.lossG]), 'the first resumed step reports its own statistics');
     assert.equal((await resumed.capture()).state.pendingStats?.step, 3);
     resumed.disposeAll();
+
     loop.disposeAll();
+  });
+
+  it("a checkpoint's malformed pending statistics count as absent: ADA never takes in a value that is not a number", async () => {
+    // Target −2: p rises at every 4th iteration taken in, whatever D says.
+    const config = tinyConfig({ augment: { ...completeAugmentConfig({ kind: 'ada', pipe: 'bgc' }, 1e4, false), target: -2, speedKimg: 0.2 } });
+    const loop = makeLoop(config, pixels);
+    for (let i = 0; i < 2; i++) await loop.runStep();
+    const { weights, state } = await loop.capture();
+    loop.disposeAll();
+    const broken = makeLoop(config, pixels);
+    broken.restore(weights, { ...state, pendingStats: { ...state.pendingStats!, values: state.pendingStats!.names.map(() => 'x' as unknown as number) } });
+    for (let i = 0; i < 3; i++) await broken.runStep();
+    const after = (await broken.capture()).state;
+    assert.ok(Number.isFinite(after.augment.p), `p ${after.augment.p}`);
+    assert.equal(after.pendingStats?.step, 5);
+    broken.disposeAll();
   });
 
   it('an extra that has not joined stays out of checkpoints; one that has is saved; an older checkpoint holding it still loads', async () => {
