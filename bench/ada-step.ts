@@ -21,6 +21,7 @@ import { ImageArraySource } from '../core/data/data-source.js';
 import { TrainingLoop } from '../core/train/loop.js';
 import { Rng } from '../core/random/rng.js';
 import { emojiFiles, loadEmoji } from './lib/emoji.js';
+import { median } from './lib/stats.js';
 
 const log = (msg: string): void => void process.stderr.write(`${msg}\n`);
 
@@ -28,12 +29,6 @@ function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 interface Mode {
   name: string;

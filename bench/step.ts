@@ -43,6 +43,7 @@ import { channelsAt, type NetConfig } from '../core/nets/config.js';
 import { Discriminator } from '../core/nets/discriminator.js';
 import { Generator } from '../core/nets/generator.js';
 import { BasicTrainer } from '../core/train/basic-step.js';
+import { median } from './lib/stats.js';
 import { workerExecArgv } from '../core/jobs/fork-worker.js';
 
 interface Options {
@@ -144,12 +145,6 @@ function parseArgs(argv: string[]): Options & { child?: BackendName } {
   const child = get('child');
   if (child !== undefined) opts.child = child as BackendName;
   return opts;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
 }
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);

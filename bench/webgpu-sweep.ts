@@ -13,6 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { workerExecArgv } from '../core/jobs/fork-worker.js';
+import { median } from './lib/stats.js';
 
 interface Config {
   name: string;
@@ -79,11 +80,6 @@ for (let round = 0; round < rounds; round++) {
   }
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
 const base = median((results.get(CONFIGS[0]!.name) ?? []).filter((r) => r.ok).map((r) => r.msPerStep!));
 process.stdout.write(
   `${JSON.stringify(
